@@ -1,0 +1,76 @@
+// The one place that knows whether ClickHouse is a real server or the embedded chDB engine.
+// Everything else receives a plain @clickhouse/client and writes the same SQL for both.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { EnvReader, type Env } from './config.ts';
+
+/** <repo>/.local/clickhouse, whichever workspace the process was started from. */
+const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.local/clickhouse', import.meta.url));
+
+export interface ClickHouseSettings {
+  /** Real server over HTTP; undefined selects the embedded engine. */
+  url?: URL;
+  user?: string;
+  password?: string;
+  database: string;
+  /** Embedded engine's data folder (one per process: chDB binds a process to one folder). */
+  dataDir: string;
+}
+
+export function clickHouseSettingsFromEnv(env: Env, reader = new EnvReader(env)): ClickHouseSettings {
+  const url = reader.url('CLICKHOUSE_URL');
+  const database = reader.string('CLICKHOUSE_DATABASE', 'tollgate');
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
+    reader.problem(`CLICKHOUSE_DATABASE=${database} must be a plain identifier`);
+  }
+  return {
+    url,
+    user: reader.string('CLICKHOUSE_USER'),
+    password: reader.string('CLICKHOUSE_PASSWORD'),
+    database,
+    dataDir: resolve(reader.string('CLICKHOUSE_DATA_DIR', DEFAULT_DATA_DIR)),
+  };
+}
+
+export function describeClickHouse(settings: ClickHouseSettings): string {
+  return settings.url ? `ClickHouse server ${settings.url.origin}` : `embedded chDB at ${settings.dataDir}`;
+}
+
+/**
+ * The client is bound to no database, so the caller can create it; SQL names tables as
+ * `db.table`. Settings common to both modes (dates as UTC) are set here.
+ */
+export async function createClickHouseClient(settings: ClickHouseSettings): Promise<ClickHouseClient> {
+  const common = {
+    clickhouse_settings: { date_time_output_format: 'iso' as const },
+  };
+  if (settings.url) {
+    return createClient({
+      ...common,
+      url: settings.url.toString(),
+      username: settings.user ?? 'default',
+      password: settings.password ?? '',
+      request_timeout: 60_000,
+    });
+  }
+  mkdirSync(settings.dataDir, { recursive: true });
+  // chdb is loaded only in embedded mode: a server deployment never touches the native addon.
+  const { createChdbConnection } = await import('chdb/connection');
+  return createClient({ ...common, connection: createChdbConnection({ path: settings.dataDir }) });
+}
+
+export async function ensureDatabase(client: ClickHouseClient, database: string): Promise<void> {
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+}
+
+/** Runs a query and returns its rows as objects. */
+export async function queryRows<T>(
+  client: ClickHouseClient,
+  query: string,
+  params: Record<string, unknown> = {},
+): Promise<T[]> {
+  const result = await client.query({ query, query_params: params, format: 'JSONEachRow' });
+  return result.json<T>();
+}

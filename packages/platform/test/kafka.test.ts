@@ -1,0 +1,56 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { CompressionTypes } from 'kafkajs';
+import { uniqueName } from '../../../test/harness/names.ts';
+import { createKafka, kafkaSettingsFromEnv } from '../src/kafka.ts';
+
+const kafka = createKafka(kafkaSettingsFromEnv(process.env, 'platform-test'));
+const admin = kafka.admin();
+const topic = uniqueName('kafka_roundtrip');
+
+afterAll(async () => {
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+});
+
+describe('kafkajs against the real local broker', () => {
+  it('produces 10 000 messages to a new topic and a consumer group reads exactly those back', async () => {
+    await admin.connect();
+    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true })).toBe(true);
+
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const total = 10_000;
+    for (let start = 0; start < total; start += 1_000) {
+      const messages = Array.from({ length: 1_000 }, (_, i) => ({ key: `k${(start + i) % 97}`, value: `m${start + i}` }));
+      await producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages });
+    }
+    await producer.disconnect();
+
+    const seen = new Map<string, number>();
+    const consumer = kafka.consumer({ groupId: uniqueName('roundtrip_group') });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const done = new Promise<void>((resolve) => {
+      void consumer.run({
+        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+          for (const message of batch.messages) {
+            const value = message.value?.toString() ?? '';
+            seen.set(value, (seen.get(value) ?? 0) + 1);
+            resolveOffset(message.offset);
+          }
+          await heartbeat();
+          if (seen.size >= total) resolve();
+        },
+      });
+    });
+    await done;
+    await consumer.disconnect();
+
+    expect(seen.size).toBe(total);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    for (let i = 0; i < total; i += 1) expect(seen.has(`m${i}`)).toBe(true);
+
+    const offsets = await admin.fetchTopicOffsets(topic);
+    expect(offsets.reduce((sum, p) => sum + Number(p.high), 0)).toBe(total);
+  });
+});

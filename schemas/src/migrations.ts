@@ -1,0 +1,128 @@
+// Numbered SQL migrations under schemas/clickhouse, applied in order and recorded in
+// <db>.schema_migrations. Every statement is idempotent (IF NOT EXISTS), so a migration that
+// failed halfway is simply run again.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ClickHouseClient } from '@clickhouse/client';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../clickhouse/', import.meta.url));
+
+export interface MigrationTarget {
+  database: string;
+  /** ClickHouse cluster name: Replicated engines and ON CLUSTER DDL. Unset for a single node. */
+  cluster?: string;
+  usageRetentionDays: number;
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+  checksum: string;
+}
+
+export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file))
+    .sort()
+    .map((file) => {
+      const sql = readFileSync(dir + file, 'utf8');
+      return {
+        version: Number(file.slice(0, 4)),
+        name: file.replace(/\.sql$/, ''),
+        sql,
+        checksum: createHash('sha256').update(sql).digest('hex').slice(0, 16),
+      };
+    });
+}
+
+/**
+ * Expands the template tokens of a migration:
+ *   {{db}}                  the target database
+ *   {{on_cluster}}          `ON CLUSTER name`, or nothing on a single node
+ *   {{engine X(args)}}      X(args), or ReplicatedX('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', args)
+ *   {{usage_retention_days}}
+ */
+export function renderMigration(sql: string, target: MigrationTarget): string {
+  return sql.replace(/\{\{\s*([a-z_]+)(?:\s+([^}]*))?\s*\}\}/g, (_all, token: string, arg: string | undefined) => {
+    switch (token) {
+      case 'db':
+        return target.database;
+      case 'on_cluster':
+        return target.cluster ? `ON CLUSTER '${target.cluster}'` : '';
+      case 'usage_retention_days':
+        return String(target.usageRetentionDays);
+      case 'engine':
+        return renderEngine((arg ?? '').trim(), target);
+      default:
+        throw new Error(`unknown migration token {{${token}}}`);
+    }
+  });
+}
+
+function renderEngine(engine: string, target: MigrationTarget): string {
+  const match = /^([A-Za-z]*MergeTree)(?:\((.*)\))?$/.exec(engine);
+  if (!match) throw new Error(`{{engine}} needs a MergeTree family engine, got "${engine}"`);
+  const [, family, args] = match as unknown as [string, string, string | undefined];
+  if (!target.cluster) return args === undefined ? family : `${family}(${args})`;
+  const replicated = [`'/clickhouse/tables/{shard}/{database}/{table}'`, `'{replica}'`];
+  if (args) replicated.push(args);
+  return `Replicated${family}(${replicated.join(', ')})`;
+}
+
+/** Splits a migration into statements on semicolons that end a line; comments are dropped. */
+export function splitStatements(sql: string): string[] {
+  return sql
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('--'))
+    .join('\n')
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+export interface MigrationReport {
+  applied: string[];
+  skipped: string[];
+}
+
+export async function migrate(
+  client: ClickHouseClient,
+  target: MigrationTarget,
+  migrations = loadMigrations(),
+): Promise<MigrationReport> {
+  const onCluster = renderMigration('{{on_cluster}}', target);
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${target.database} ${onCluster}` });
+  await client.command({
+    query: renderMigration(
+      `CREATE TABLE IF NOT EXISTS {{db}}.schema_migrations {{on_cluster}}
+       (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
+       ENGINE = {{engine ReplacingMergeTree(applied_at)}} ORDER BY version`,
+      target,
+    ),
+  });
+  const done = await client.query({
+    query: `SELECT version FROM ${target.database}.schema_migrations FINAL`,
+    format: 'JSONEachRow',
+  });
+  const appliedVersions = new Set((await done.json<{ version: number }>()).map((r) => Number(r.version)));
+
+  const report: MigrationReport = { applied: [], skipped: [] };
+  for (const migration of migrations) {
+    if (appliedVersions.has(migration.version)) {
+      report.skipped.push(migration.name);
+      continue;
+    }
+    for (const statement of splitStatements(renderMigration(migration.sql, target))) {
+      await client.command({ query: statement });
+    }
+    await client.insert({
+      table: `${target.database}.schema_migrations`,
+      values: [{ version: migration.version, name: migration.name, checksum: migration.checksum }],
+      format: 'JSONEachRow',
+    });
+    report.applied.push(migration.name);
+  }
+  return report;
+}

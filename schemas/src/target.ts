@@ -1,0 +1,10 @@
+import type { EnvReader } from '@tollgate/platform';
+import type { MigrationTarget } from './migrations.ts';
+
+export function migrationTargetFromEnv(reader: EnvReader, database: string): MigrationTarget {
+  return {
+    database,
+    cluster: reader.string('CLICKHOUSE_CLUSTER'),
+    usageRetentionDays: reader.int('USAGE_RETENTION_DAYS', 400, { min: 1, max: 36_500 }),
+  };
+}

@@ -1,0 +1,32 @@
+// The contract every gateway input format implements. Parsing is pure: no I/O, no clock except
+// the receivedAt the caller passes, no randomness except through newId.
+import type { ApiRequestEvent } from '@tollgate/schemas';
+
+export type FormatName = 'kong' | 'envoy' | 'apisix' | 'nginx' | 'combined' | 'ndjson' | 'cloudevents';
+
+export interface MapContext {
+  /** When the tap received the batch; used when a record carries no timestamp of its own. */
+  receivedAt: Date;
+  /** Generates an event id when the record has no request id of its own. */
+  newId: () => string;
+  /** Keyed HMAC (hex) of a credential: the only form in which a credential may leave the tap. */
+  hmac: (secret: string) => string;
+  /** Query parameter names whose values are secrets (api_key, token, …): removed from paths. */
+  secretQueryParams: ReadonlySet<string>;
+  /** Gateway instance name configured for this tap, used when a record names none. */
+  gatewayInstance?: string;
+}
+
+/** A body split into records, or a reason the whole body is unusable (answered with 400). */
+export type SplitResult = { ok: true; records: unknown[] } | { ok: false; reason: string };
+
+/** One record mapped to the canonical event, or the reason it was rejected (reported by index). */
+export type MapResult = { ok: true; event: ApiRequestEvent } | { ok: false; reason: string };
+
+export interface InputFormat {
+  name: FormatName;
+  /** Content types accepted for this format (lower case, without parameters). */
+  contentTypes: readonly string[];
+  split(body: string, contentType: string): SplitResult;
+  map(record: unknown, ctx: MapContext): MapResult;
+}
