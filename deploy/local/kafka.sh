@@ -12,7 +12,8 @@
 #   KAFKA_BROKERS                   use an external cluster: start/stop do nothing
 #   TOLLGATE_KAFKA_PORT             broker port        (default 9092)
 #   TOLLGATE_KAFKA_CONTROLLER_PORT  controller port    (default 9093)
-#   TOLLGATE_KAFKA_DIR              state dir          (default <repo>/.local/kafka)
+#   TOLLGATE_KAFKA_DIR              config/data/log/pid dir (default <repo>/.local/kafka)
+#   TOLLGATE_KAFKA_LIBS             jar dir (default <repo>/.local/kafka/<version>/libs)
 #   TOLLGATE_KAFKA_HEAP             JVM heap flags     (default "-Xms256m -Xmx512m")
 #   TOLLGATE_KAFKA_START_TIMEOUT    seconds to wait for readiness (default 90)
 #   TOLLGATE_KAFKA_STOP_TIMEOUT     seconds before SIGKILL        (default 30)
@@ -25,7 +26,9 @@ REPO="$(cd "$HERE/../.." && pwd)"
 KAFKA_PORT="${TOLLGATE_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${TOLLGATE_KAFKA_CONTROLLER_PORT:-9093}"
 KDIR="${TOLLGATE_KAFKA_DIR:-$REPO/.local/kafka}"
-LIBS="$KDIR/$KAFKA_VERSION/libs"
+# Jars are shared by all state dirs (TOLLGATE_KAFKA_DIR only moves config/data/logs).
+LIBS="${TOLLGATE_KAFKA_LIBS:-$REPO/.local/kafka/$KAFKA_VERSION/libs}"
+LIBS_PARENT="$(dirname "$LIBS")"
 FETCH_MARKER="$LIBS/.complete"
 DATA_DIR="$KDIR/data"
 CONF="$KDIR/server.properties"
@@ -63,16 +66,16 @@ cmd_fetch() {
   need_java
   need_mvn
   local t0=$SECONDS tmp
-  mkdir -p "$KDIR/$KAFKA_VERSION"
-  tmp="$(mktemp -d "$KDIR/$KAFKA_VERSION/libs.tmp.XXXXXX")"
+  mkdir -p "$LIBS_PARENT"
+  tmp="$(mktemp -d "$LIBS_PARENT/libs.tmp.XXXXXX")"
   log "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central (mvn) ..."
   if ! mvn -q -B -f "$HERE/kafka/pom.xml" \
       -Dkafka.version="$KAFKA_VERSION" \
       dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" \
-      >"$KDIR/fetch.log" 2>&1; then
+      >"$LIBS_PARENT/fetch.log" 2>&1; then
     rm -rf "$tmp"
-    tail -n 30 "$KDIR/fetch.log" >&2 || true
-    die "mvn failed to fetch Kafka $KAFKA_VERSION (full output: $KDIR/fetch.log)"
+    tail -n 30 "$LIBS_PARENT/fetch.log" >&2 || true
+    die "mvn failed to fetch Kafka $KAFKA_VERSION (full output: $LIBS_PARENT/fetch.log)"
   fi
   [[ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" && -f "$tmp/kafka-clients-$KAFKA_VERSION.jar" ]] ||
     { rm -rf "$tmp"; die "fetch incomplete: kafka_2.13-$KAFKA_VERSION.jar missing in $tmp"; }
@@ -127,7 +130,10 @@ pid_alive() {
   pid="$(cat "$PIDFILE" 2>/dev/null || true)"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "kafka.Kafka $CONF" || return 1
+  # (no `| grep -q` here: with pipefail, grep exiting early SIGPIPEs tr -> false negative)
+  local cmdline
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"kafka.Kafka $CONF"* ]] || return 1
   echo "$pid"
 }
 
@@ -162,10 +168,18 @@ external() {
 }
 
 # ---------------------------------------------------------------------------
+# Serialize start/stop (two concurrent `start`s would race past the port check).
+take_lock() {
+  mkdir -p "$KDIR"
+  exec 9>"$KDIR/.lock"
+  command -v flock >/dev/null 2>&1 || return 0
+  flock -w 180 9 || die "could not lock $KDIR/.lock (another kafka.sh start/stop hung?)"
+}
+
 cmd_start() {
   if external; then return 0; fi
   need_java
-  mkdir -p "$KDIR"
+  take_lock
   local pid
   if pid="$(pid_alive)"; then
     if probe "$BOOTSTRAP" 10; then
@@ -192,7 +206,7 @@ cmd_start() {
   # hit by its Ctrl-C; the bash wrapper records its pid, then execs java (same pid).
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PIDFILE" \
     "${JAVA_CMD[@]}" kafka.Kafka "$CONF" \
-    >"$LOGFILE" 2>&1 </dev/null &
+    >"$LOGFILE" 2>&1 </dev/null 9>&- &
   disown || true
 
   local end=$((SECONDS + START_TIMEOUT))
@@ -214,6 +228,7 @@ cmd_start() {
     cat "$KDIR/probe.err" >&2 2>/dev/null || true
     die "broker (pid $pid) opened the port but did not answer metadata requests within ${START_TIMEOUT}s; see $LOGFILE (stop it with: $0 stop)"
   fi
+  kill -0 "$pid" 2>/dev/null || die "broker pid $pid died right after answering (another process on 127.0.0.1:$KAFKA_PORT?); see $LOGFILE"
   t1="$(date +%s.%N)"
   log "Kafka $KAFKA_VERSION started (pid $pid) in $(awk "BEGIN{printf \"%.1f\", $t1-$t0}")s; bootstrap $BOOTSTRAP; log $LOGFILE"
   echo "KAFKA_BROKERS=$BOOTSTRAP"
@@ -221,6 +236,7 @@ cmd_start() {
 
 cmd_stop() {
   if external; then return 0; fi
+  take_lock
   local pid
   if ! pid="$(pid_alive)"; then
     rm -f "$PIDFILE"
@@ -261,7 +277,7 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  restart) cmd_stop; cmd_start ;;
+  restart) cmd_stop; exec "$0" start ;;
   logs) echo "$LOGFILE" ;;
   *) echo "usage: $0 {fetch|start|stop|status|restart|logs}" >&2; exit 2 ;;
 esac

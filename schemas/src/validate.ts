@@ -9,8 +9,9 @@ import type { ApiRequestEvent } from './api-request.ts';
 const require = createRequire(import.meta.url);
 export const apiRequestV1Schema: object = require('../events/api-request.v1.schema.json');
 
-// ajv-formats is published as CommonJS with a default export property.
-const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
+// ajv-formats is CommonJS with its function on `default`; how that arrives depends on the loader.
+type AddFormats = (ajv: Ajv, formats: string[]) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as AddFormats;
 
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 addFormats(ajv, ['date-time', 'ipv4', 'ipv6']);

@@ -58,7 +58,10 @@ export async function createClickHouseClient(settings: ClickHouseSettings): Prom
   mkdirSync(settings.dataDir, { recursive: true });
   // chdb is loaded only in embedded mode: a server deployment never touches the native addon.
   const { createChdbConnection } = await import('chdb/connection');
-  return createClient({ ...common, connection: createChdbConnection({ path: settings.dataDir }) });
+  // chdb types its connection against its own copy of @clickhouse/client-common; the runtime
+  // contract is the same one (chdb's parity tests run clickhouse-js's own suite against it).
+  const connection = createChdbConnection({ path: settings.dataDir }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'];
+  return createClient({ ...common, connection });
 }
 
 export async function ensureDatabase(client: ClickHouseClient, database: string): Promise<void> {

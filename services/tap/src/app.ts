@@ -1,0 +1,110 @@
+// The tap's HTTP server: authenticated ingest routes per gateway format, plus operations routes.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import { bearerTokenCheck, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
+import { formats } from './formats/index.ts';
+import type { FormatName, MapContext } from './formats/types.ts';
+import { toMessage } from './events.ts';
+import type { TapMetrics } from './metrics.ts';
+import type { EventSink } from './sink/event-sink.ts';
+import { SpoolFullError, type SpoolMessage } from './sink/spool.ts';
+
+export interface TapAppOptions {
+  tokens: readonly string[];
+  bodyLimitBytes: number;
+  retryAfterSeconds: number;
+  sink: EventSink;
+  mapContext: Omit<MapContext, 'receivedAt'>;
+  metrics: TapMetrics;
+  registry: Registry;
+  /** Whether Kafka is reachable right now, for /readyz. */
+  kafkaConnected: () => boolean;
+  logger?: boolean | object;
+}
+
+export interface IngestResponse {
+  accepted: number;
+  rejected: number;
+  errors: Array<{ index: number; reason: string }>;
+}
+
+/** At most this many per-record errors are listed in one answer; the counts stay exact. */
+const MAX_LISTED_ERRORS = 1_000;
+
+export function buildTapApp(options: TapAppOptions): FastifyInstance {
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true });
+  registerErrorHandler(app);
+  registerOpsRoutes(app, options.registry, () => ({
+    ready: options.sink.canAccept,
+    checks: { kafka: options.kafkaConnected(), spooling: options.sink.isSpooling, spool_bytes: String(options.sink.spoolBytes) },
+  }));
+
+  const isAuthorized = bearerTokenCheck(options.tokens);
+
+  void app.register(async (ingest) => {
+    // Bodies arrive as text: each format splits and parses its own records, so one bad line is
+    // rejected by index instead of failing the whole batch.
+    ingest.removeAllContentTypeParsers();
+    ingest.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+    ingest.addHook('onRequest', async (request, reply) => {
+      if (!isAuthorized(request.headers.authorization)) {
+        options.metrics.rejected('-', 'unauthorized');
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
+      }
+    });
+
+    ingest.post<{ Params: { format: string } }>('/v1/ingest/:format', async (request, reply) => {
+      const format = formats[request.params.format as FormatName];
+      if (!Object.hasOwn(formats, request.params.format) || !format) {
+        return reply.code(404).send({ error: 'unknown_format', message: `format must be one of ${Object.keys(formats).join(', ')}` });
+      }
+      const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      if (!format.contentTypes.includes(contentType)) {
+        options.metrics.rejected(format.name, 'content_type');
+        return reply.code(415).send({
+          error: 'unsupported_media_type',
+          message: `${format.name} takes Content-Type ${format.contentTypes.join(' or ')}, not ${contentType || 'none'}`,
+        });
+      }
+      const body = typeof request.body === 'string' ? request.body : '';
+      if (body.trim() === '') {
+        options.metrics.rejected(format.name, 'empty_body');
+        return reply.code(400).send({ error: 'empty_body', message: 'the request body is empty' });
+      }
+      const split = format.split(body, contentType);
+      if (!split.ok) {
+        options.metrics.rejected(format.name, 'malformed_body');
+        return reply.code(400).send({ error: 'malformed_body', message: split.reason });
+      }
+
+      options.metrics.received(format.name, split.records.length);
+      const ctx: MapContext = { ...options.mapContext, receivedAt: new Date() };
+      const messages: SpoolMessage[] = [];
+      const answer: IngestResponse = { accepted: 0, rejected: 0, errors: [] };
+      split.records.forEach((record, index) => {
+        const mapped = format.map(record, ctx);
+        if (mapped.ok) {
+          messages.push(toMessage(mapped.event));
+          return;
+        }
+        answer.rejected += 1;
+        if (answer.errors.length < MAX_LISTED_ERRORS) answer.errors.push({ index, reason: mapped.reason });
+      });
+      if (answer.rejected > 0) options.metrics.rejected(format.name, 'invalid_record', answer.rejected);
+
+      try {
+        await options.sink.accept(messages);
+      } catch (error) {
+        options.metrics.rejected(format.name, error instanceof SpoolFullError ? 'spool_full' : 'unavailable', messages.length);
+        return reply
+          .code(503)
+          .header('retry-after', String(options.retryAfterSeconds))
+          .send({ error: 'unavailable', message: error instanceof SpoolFullError ? 'Kafka is unreachable and the spool is full; retry later' : 'the tap is shutting down; retry later' });
+      }
+      answer.accepted = messages.length;
+      return reply.code(202).send(answer);
+    });
+  });
+  return app;
+}

@@ -1,0 +1,61 @@
+// The tap's configuration, read once from the environment at start-up.
+import { fileURLToPath } from 'node:url';
+import { EnvReader, kafkaSettingsFromEnv, type Env, type KafkaSettings } from '@tollgate/platform';
+import type { FsyncPolicy } from './sink/spool.ts';
+
+export type Compression = 'gzip' | 'snappy' | 'none';
+
+export interface TapConfig {
+  host: string;
+  port: number;
+  tokens: string[];
+  kafka: KafkaSettings;
+  topic: string;
+  topicPartitions: number;
+  compression: Compression;
+  bodyLimitBytes: number;
+  maxBatchMessages: number;
+  lingerMs: number;
+  spool: { dir: string; maxBytes: number; segmentBytes: number; fsync: FsyncPolicy };
+  retryAfterSeconds: number;
+  /** Key of the HMAC that replaces credentials; undefined: kept in <spool dir>/hmac.key. */
+  hmacKey: string | undefined;
+  secretQueryParams: string[];
+  gatewayInstance: string | undefined;
+}
+
+const DEFAULT_SPOOL_DIR = fileURLToPath(new URL('../../../.local/tap-spool', import.meta.url));
+const MiB = 1024 * 1024;
+
+export const DEFAULT_SECRET_QUERY_PARAMS = ['api_key', 'apikey', 'key', 'token', 'access_token', 'auth', 'signature', 'sig', 'password'];
+
+export function tapConfigFromEnv(env: Env, defaults: Partial<Pick<TapConfig, 'tokens'>> = {}): TapConfig {
+  const r = new EnvReader(env);
+  const tokens = r.list('TAP_TOKENS', defaults.tokens ?? []);
+  if (tokens.length === 0) r.problem('TAP_TOKENS is required: comma-separated bearer tokens that gateways present to /v1/ingest');
+  const config: TapConfig = {
+    host: r.string('TAP_HOST', '127.0.0.1'),
+    port: r.int('TAP_PORT', 8700, { min: 0, max: 65_535 }),
+    tokens,
+    kafka: kafkaSettingsFromEnv(env, 'tollgate-tap', r),
+    topic: r.string('TAP_TOPIC', 'api-requests.v1'),
+    topicPartitions: r.int('TAP_TOPIC_PARTITIONS', 6, { min: 1, max: 10_000 }),
+    compression: r.oneOf('TAP_COMPRESSION', ['gzip', 'snappy', 'none'] as const, 'snappy'),
+    bodyLimitBytes: r.int('TAP_BODY_LIMIT_BYTES', 10 * MiB, { min: 1024, max: 1024 * MiB }),
+    maxBatchMessages: r.int('TAP_MAX_BATCH_MESSAGES', 5_000, { min: 1, max: 100_000 }),
+    lingerMs: r.int('TAP_LINGER_MS', 2, { min: 0, max: 1_000 }),
+    spool: {
+      dir: r.string('TAP_SPOOL_DIR', DEFAULT_SPOOL_DIR),
+      maxBytes: r.int('TAP_SPOOL_MAX_BYTES', 1024 * MiB, { min: 1024 }),
+      segmentBytes: r.int('TAP_SPOOL_SEGMENT_BYTES', 64 * MiB, { min: 1024 }),
+      fsync: r.oneOf('TAP_SPOOL_FSYNC', ['always', 'never'] as const, 'always'),
+    },
+    retryAfterSeconds: r.int('TAP_RETRY_AFTER_SECONDS', 5, { min: 1, max: 3_600 }),
+    hmacKey: r.string('TAP_HMAC_KEY'),
+    secretQueryParams: r.list('TAP_SECRET_QUERY_PARAMS', DEFAULT_SECRET_QUERY_PARAMS).map((p) => p.toLowerCase()),
+    gatewayInstance: r.string('TAP_GATEWAY_INSTANCE'),
+  };
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(config.topic)) r.problem(`TAP_TOPIC=${config.topic} is not a valid Kafka topic name`);
+  r.done();
+  return config;
+}

@@ -1,0 +1,10 @@
+export * from './config.ts';
+export * from './service.ts';
+export * from './app.ts';
+export * from './plugin.ts';
+export * from './events.ts';
+export * from './sink/event-sink.ts';
+export * from './sink/spool.ts';
+export * from './sink/kafka-transport.ts';
+export { formats } from './formats/index.ts';
+export type * from './formats/types.ts';

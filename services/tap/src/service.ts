@@ -1,0 +1,90 @@
+// Composes the tap: spool, Kafka transport, sink and HTTP server. Used by main.ts and by the
+// one-process stack.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { createKafka, createMetricsRegistry } from '@tollgate/platform';
+import { buildTapApp } from './app.ts';
+import type { TapConfig } from './config.ts';
+import { mapContext } from './events.ts';
+import { createTapMetrics } from './metrics.ts';
+import { EventSink } from './sink/event-sink.ts';
+import { KafkaTransport } from './sink/kafka-transport.ts';
+import { Spool } from './sink/spool.ts';
+
+export interface TapService {
+  app: FastifyInstance;
+  sink: EventSink;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The HMAC key for credentials: configured, or generated once and kept beside the spool. */
+async function resolveHmacKey(config: TapConfig): Promise<string> {
+  if (config.hmacKey) return config.hmacKey;
+  const file = join(config.spool.dir, 'hmac.key');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    await mkdir(config.spool.dir, { recursive: true });
+    const key = randomBytes(32).toString('hex');
+    await writeFile(file, key, { mode: 0o600 });
+    return key;
+  }
+}
+
+export async function startTap(config: TapConfig, log: Logger = pino({ name: 'tap' })): Promise<TapService> {
+  const registry = createMetricsRegistry('tap');
+  const metrics = createTapMetrics(registry);
+  const spool = await Spool.open(config.spool);
+  const transport = new KafkaTransport(createKafka(config.kafka), {
+    topic: config.topic,
+    partitions: config.topicPartitions,
+    compression: config.compression,
+  });
+  try {
+    await transport.connect();
+  } catch (error) {
+    // The tap still starts: events go to the spool until the broker answers.
+    log.warn({ err: error }, `Kafka (${config.kafka.brokers.join(',')}) is unreachable at start-up; spooling`);
+  }
+  const sink = new EventSink(
+    transport,
+    spool,
+    { maxBatchMessages: config.maxBatchMessages, lingerMs: config.lingerMs, retryMs: 250, maxRetryMs: 5_000 },
+    metrics,
+    log,
+  );
+  const app = buildTapApp({
+    tokens: config.tokens,
+    bodyLimitBytes: config.bodyLimitBytes,
+    retryAfterSeconds: config.retryAfterSeconds,
+    sink,
+    mapContext: mapContext({
+      hmacKey: await resolveHmacKey(config),
+      secretQueryParams: config.secretQueryParams,
+      gatewayInstance: config.gatewayInstance,
+    }),
+    metrics,
+    registry,
+    kafkaConnected: () => transport.isConnected,
+    logger: log.child({ component: 'http' }),
+  });
+  const url = await app.listen({ host: config.host, port: config.port });
+  log.info(`tap listening on ${url}, topic ${config.topic}`);
+
+  return {
+    app,
+    sink,
+    url,
+    async close() {
+      // Stop taking requests (in-flight ones finish), then flush what they handed over.
+      await app.close();
+      await sink.close();
+      await transport.close().catch(() => undefined);
+      await spool.close();
+    },
+  };
+}

@@ -1,0 +1,4 @@
+declare module 'kafkajs-snappy' {
+  const SnappyCodec: () => unknown;
+  export default SnappyCodec;
+}
