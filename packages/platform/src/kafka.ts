@@ -1,5 +1,6 @@
 // kafkajs client construction from KAFKA_BROKERS. The local broker script exports the same variable.
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import type { Logger } from 'pino';
 import { EnvReader, type Env } from './config.ts';
 
 export interface KafkaSettings {
@@ -17,11 +18,26 @@ export function kafkaSettingsFromEnv(env: Env, clientId: string, reader = new En
   return { brokers, clientId };
 }
 
-export function createKafka(settings: KafkaSettings, overrides: Partial<KafkaConfig> = {}): Kafka {
+/**
+ * kafkajs logs into the service's own structured log. Its connection errors are expected while a
+ * broker is away (the services spool or pause and retry), so they arrive as warnings, not errors.
+ */
+function kafkaLogs(log: Logger): logCreator {
+  return () => ({ level, log: entry }) => {
+    const { message, ...fields } = entry;
+    const line = { component: 'kafkajs', ...fields };
+    if (level === logLevel.ERROR || level === logLevel.WARN) log.warn(line, message);
+    else if (level === logLevel.INFO) log.info(line, message);
+    else log.debug(line, message);
+  };
+}
+
+export function createKafka(settings: KafkaSettings, overrides: Partial<KafkaConfig> = {}, log?: Logger): Kafka {
   return new Kafka({
     clientId: settings.clientId,
     brokers: settings.brokers,
     logLevel: logLevel.WARN,
+    ...(log ? { logCreator: kafkaLogs(log) } : {}),
     retry: { initialRetryTime: 100, retries: 8 },
     ...overrides,
   });

@@ -1,5 +1,6 @@
 // The tap's HTTP server: authenticated ingest routes per gateway format, plus operations routes.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { bearerTokenCheck, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
 import { formats } from './formats/index.ts';
@@ -19,7 +20,7 @@ export interface TapAppOptions {
   registry: Registry;
   /** Whether Kafka is reachable right now, for /readyz. */
   kafkaConnected: () => boolean;
-  logger?: boolean | object;
+  logger?: Logger;
 }
 
 export interface IngestResponse {
@@ -32,7 +33,7 @@ export interface IngestResponse {
 const MAX_LISTED_ERRORS = 1_000;
 
 export function buildTapApp(options: TapAppOptions): FastifyInstance {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true });
+  const app = Fastify({ ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : {}), bodyLimit: options.bodyLimitBytes, return503OnClosing: true });
   registerErrorHandler(app);
   registerOpsRoutes(app, options.registry, () => ({
     ready: options.sink.canAccept,

@@ -147,14 +147,16 @@ export function priceMeter(meter: Meter, unitsByApi: ReadonlyMap<string, Count>,
   overridden.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
   let includedLeft = toUnits(meter.includedUnits);
-  const line = (units: bigint, api?: string): UsageLine => {
-    const amount = priceUsage(meter, units, { currency, includedUnits: includedLeft, ...(api === undefined ? {} : { apiProduct: api }) });
+  const lines: UsageLine[] = [];
+  const defaultAmount = priceUsage(meter, defaultUnits, { currency, includedUnits: includedLeft });
+  includedLeft -= defaultAmount.includedUnits;
+  lines.push({ kind: 'usage', meterId: meter.id, description: meter.description, ...defaultAmount });
+  for (const [api, units] of overridden) {
+    if (units === 0n) continue;
+    const amount = priceUsage(meter, units, { currency, apiProduct: api, includedUnits: includedLeft });
     includedLeft -= amount.includedUnits;
-    return { kind: 'usage', meterId: meter.id, description: api === undefined ? meter.description : `${meter.description} (${api})`, ...(api === undefined ? {} : { api }), ...amount };
-  };
-
-  const lines = [line(defaultUnits)];
-  for (const [api, units] of overridden) if (units > 0n) lines.push(line(units, api));
+    lines.push({ kind: 'usage', meterId: meter.id, description: `${meter.description} (${api})`, api, ...amount });
+  }
   return lines;
 }
 

@@ -267,7 +267,7 @@ export async function loadCatalogFile(path: string): Promise<CatalogMatcher> {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`catalog ${path}: not valid JSON: ${(err as Error).message}`);
+    throw new Error(`catalog ${path}: not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   if (!isRecord(parsed) || !Array.isArray(parsed.rules)) {
     throw new Error(`catalog ${path}: expected an object with a "rules" array`);
@@ -275,6 +275,6 @@ export async function loadCatalogFile(path: string): Promise<CatalogMatcher> {
   try {
     return compileCatalog(parsed.rules);
   } catch (err) {
-    throw new Error(`catalog ${path}: ${(err as Error).message.replace(/^catalog: /, '')}`);
+    throw new Error(`catalog ${path}: ${(err as Error).message.replace(/^catalog: /, '')}`, { cause: err });
   }
 }

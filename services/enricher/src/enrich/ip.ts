@@ -161,11 +161,14 @@ const NON_PUBLIC_V6: ReadonlyArray<readonly [string, number]> = [
   ['3fff::', 20], // documentation (RFC 9637)
 ];
 
-const nonPublic = new BlockList();
-for (const [net, prefix] of NON_PUBLIC_V4) nonPublic.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of NON_PUBLIC_V6) nonPublic.addSubnet(net, prefix, 'ipv6');
+// Two lists, because BlockList checks an IPv4 address against IPv6 rules too (as ::ffff:a.b.c.d),
+// and ::/3 above would then swallow every IPv4 address.
+const nonPublicV4 = new BlockList();
+for (const [net, prefix] of NON_PUBLIC_V4) nonPublicV4.addSubnet(net, prefix, 'ipv4');
+const nonPublicV6 = new BlockList();
+for (const [net, prefix] of NON_PUBLIC_V6) nonPublicV6.addSubnet(net, prefix, 'ipv6');
 
 /** True when the address belongs to a special-purpose range (private, loopback, documentation, ...). */
 export function isNonPublicIp(ip: ParsedIp): boolean {
-  return nonPublic.check(ip.address, ip.family);
+  return ip.family === 'ipv4' ? nonPublicV4.check(ip.address, 'ipv4') : nonPublicV6.check(ip.address, 'ipv6');
 }

@@ -236,7 +236,7 @@ export function credentialFrom(headers: unknown, query: unknown, ctx: MapContext
     const secret = match?.[2]?.trim();
     if (scheme === 'bearer') return withHmac({ auth_method: 'bearer' }, secret, ctx);
     if (scheme === 'basic') return withHmac({ auth_method: 'basic-auth' }, secret, ctx);
-    return {};
+    // Redacted ("REDACTED") or an unknown scheme: the method is unknown; the query may still tell.
   }
   const fromQuery = secretQueryValues(query, ctx.secretQueryParams)[0];
   if (fromQuery !== undefined) {
