@@ -2,7 +2,7 @@
 -- Latency figures are deliberately absent: they live in the latency tables and never feed money.
 -- Exactly-once: the enricher inserts each Kafka batch with an insert_deduplication_token derived
 -- from its partition and offset range; the deduplication window makes a replayed batch a no-op.
-CREATE TABLE IF NOT EXISTS {{db}}.api_requests {{on_cluster}}
+CREATE TABLE IF NOT EXISTS {{db}}.{{local api_requests}} {{on_cluster}}
 (
     event_id          String,
     ts                DateTime64(3, 'UTC'),
@@ -48,9 +48,11 @@ ORDER BY (consumer_id, api, ts, event_id)
 TTL toDateTime(ts) + INTERVAL {{usage_retention_days}} DAY
 SETTINGS non_replicated_deduplication_window = 10000, replicated_deduplication_window = 10000;
 
+{{distributed api_requests sharded by cityHash64(consumer_id)}};
+
 -- Consumer registry: end users and their organisation, plan and Stripe customer.
 -- Billing writes it, the enricher reads it; the highest version of a consumer wins.
-CREATE TABLE IF NOT EXISTS {{db}}.consumers {{on_cluster}}
+CREATE TABLE IF NOT EXISTS {{db}}.{{local consumers}} {{on_cluster}}
 (
     consumer_id         String,
     org_id              String,
@@ -65,3 +67,5 @@ CREATE TABLE IF NOT EXISTS {{db}}.consumers {{on_cluster}}
 )
 ENGINE = {{engine ReplacingMergeTree(version)}}
 ORDER BY consumer_id;
+
+{{distributed consumers sharded by cityHash64(consumer_id)}};

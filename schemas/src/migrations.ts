@@ -13,6 +13,10 @@ export interface MigrationTarget {
   /** ClickHouse cluster name: Replicated engines and ON CLUSTER DDL. Unset for a single node. */
   cluster?: string;
   usageRetentionDays: number;
+  /** Retention of the per-minute usage rollup (hour and day rollups keep usageRetentionDays). */
+  minuteRollupRetentionDays?: number;
+  /** Retention of the latency tables, which are operational data, not business records. */
+  latencyRetentionDays?: number;
 }
 
 export interface Migration {
@@ -42,7 +46,10 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
  *   {{db}}                  the target database
  *   {{on_cluster}}          `ON CLUSTER name`, or nothing on a single node
  *   {{engine X(args)}}      X(args), or ReplicatedX('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', args)
- *   {{usage_retention_days}}
+ *   {{usage_retention_days}}, {{rollup_minute_retention_days}}, {{latency_retention_days}}
+ *   {{local T}}             T on a single node; T_local on a cluster, where T is a Distributed table
+ *   {{distributed T sharded by EXPR}}
+ *                           on a cluster, the Distributed table T over T_local; nothing on a single node
  */
 export function renderMigration(sql: string, target: MigrationTarget): string {
   return sql.replace(/\{\{\s*([a-z_]+)(?:\s+([^}]*))?\s*\}\}/g, (_all, token: string, arg: string | undefined) => {
@@ -53,12 +60,32 @@ export function renderMigration(sql: string, target: MigrationTarget): string {
         return target.cluster ? `ON CLUSTER '${target.cluster}'` : '';
       case 'usage_retention_days':
         return String(target.usageRetentionDays);
+      case 'rollup_minute_retention_days':
+        return String(target.minuteRollupRetentionDays ?? 35);
+      case 'latency_retention_days':
+        return String(target.latencyRetentionDays ?? 30);
+      case 'local':
+        return target.cluster ? `${(arg ?? '').trim()}_local` : (arg ?? '').trim();
+      case 'distributed':
+        return renderDistributed((arg ?? '').trim(), target);
       case 'engine':
         return renderEngine((arg ?? '').trim(), target);
       default:
         throw new Error(`unknown migration token {{${token}}}`);
     }
   });
+}
+
+function renderDistributed(spec: string, target: MigrationTarget): string {
+  const match = /^([a-z_]+) sharded by (.+)$/.exec(spec);
+  if (!match) throw new Error(`{{distributed}} needs "table sharded by expression", got "${spec}"`);
+  const [, table, shardingKey] = match as unknown as [string, string, string];
+  if (!target.cluster) return '';
+  return (
+    `CREATE TABLE IF NOT EXISTS ${target.database}.${table} ON CLUSTER '${target.cluster}' ` +
+    `AS ${target.database}.${table}_local ` +
+    `ENGINE = Distributed('${target.cluster}', ${target.database}, ${table}_local, ${shardingKey})`
+  );
 }
 
 function renderEngine(engine: string, target: MigrationTarget): string {
@@ -77,7 +104,7 @@ export function splitStatements(sql: string): string[] {
     .split('\n')
     .filter((line) => !line.trimStart().startsWith('--'))
     .join('\n')
-    .split(/;\s*(?:\n|$)/)
+    .split(/;[ \t]*(?:\n|$)/)
     .map((s) => s.trim())
     .filter((s) => s !== '');
 }

@@ -66,3 +66,36 @@ describe('migration templates', () => {
     expect(splitStatements("-- note; here\nSELECT 1;\nSELECT ';' AS s;\n")).toEqual(['SELECT 1', "SELECT ';' AS s"]);
   });
 });
+
+describe('generated DDL for a single node and for a cluster', () => {
+  const all = (cluster?: string): string[] =>
+    loadMigrations().flatMap((m) =>
+      splitStatements(renderMigration(m.sql, { database: 'tg', usageRetentionDays: 400, ...(cluster ? { cluster } : {}) })),
+    );
+
+  it('single node: MergeTree family engines, no ON CLUSTER, no Distributed tables', () => {
+    const ddl = all();
+    const usage = ddl.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS tg.api_requests '));
+    expect(usage).toContain('ENGINE = MergeTree\nPARTITION BY toYYYYMM(ts)');
+    expect(usage).toContain('TTL toDateTime(ts) + INTERVAL 400 DAY');
+    expect(ddl.join('\n')).not.toMatch(/ON CLUSTER|Replicated|Distributed|_local/);
+    expect(ddl.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'))).toHaveLength(4);
+  });
+
+  it('cluster: Replicated engines on *_local tables, ON CLUSTER, Distributed tables over them', () => {
+    const ddl = all('analytics');
+    const usage = ddl.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS tg.api_requests_local '));
+    expect(usage).toContain("ON CLUSTER 'analytics'");
+    expect(usage).toContain("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')");
+    expect(ddl).toContain(
+      "CREATE TABLE IF NOT EXISTS tg.api_requests ON CLUSTER 'analytics' AS tg.api_requests_local " +
+        "ENGINE = Distributed('analytics', tg, api_requests_local, cityHash64(consumer_id))",
+    );
+    const consumers = ddl.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS tg.consumers_local '));
+    expect(consumers).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version)");
+    const minuteView = ddl.find((s) => s.startsWith('CREATE MATERIALIZED VIEW IF NOT EXISTS tg.usage_minute_mv_local'));
+    expect(minuteView).toContain('TO tg.usage_minute_local');
+    expect(minuteView).toContain('FROM tg.api_requests_local');
+    for (const statement of ddl.filter((s) => s.startsWith('CREATE'))) expect(statement).toContain("ON CLUSTER 'analytics'");
+  });
+});

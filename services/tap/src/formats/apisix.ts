@@ -20,7 +20,7 @@
 // rejected with a reason saying so.
 import {
   clientIp, count, credentialFrom, epochMs, eventId, finish, forwardedFor, get, header, isObj, latency,
-  method, required, safeMap, safeSplit, splitJsonDocument, splitTarget, status, str, timestamp,
+  method, required, safeMap, safeSplit, splitJsonDocument, splitTarget, recordTime, status, str,
 } from './common.ts';
 import type { Obj } from './common.ts';
 import type { InputFormat, MapContext, MapResult } from './types.ts';
@@ -37,7 +37,9 @@ function mapApisix(rec: Obj, ctx: MapContext): MapResult {
   });
   if (!req.ok) return req;
 
-  const ts = timestamp(get(rec, 'start_time')) ?? ctx.receivedAt.toISOString();
+  const time = recordTime(get(rec, 'start_time'), 'start_time', ctx);
+  if (!time.ok) return time;
+  const ts = time.ts;
   const requestId = header(headers, 'x-request-id');
   const upstream = str(get(rec, 'upstream'));
   const lastUpstream = upstream?.split(',').pop()?.trim();

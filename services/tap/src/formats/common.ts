@@ -116,6 +116,17 @@ export function timestamp(value: unknown): string | undefined {
   return new Date(Math.floor(ms)).toISOString();
 }
 
+/**
+ * The record's own time, normalised; receivedAt when the record carries none. A time that is
+ * present but unreadable rejects the record rather than billing it at the wrong moment.
+ */
+export function recordTime(value: unknown, field: string, ctx: MapContext): { ok: true; ts: string } | { ok: false; reason: string } {
+  if (value === undefined || value === null || value === '' || value === '-') return { ok: true, ts: ctx.receivedAt.toISOString() };
+  const ts = timestamp(value);
+  if (ts === undefined) return { ok: false, reason: `${field} ${JSON.stringify(value)?.slice(0, 60) ?? String(value)} is not a recognisable time` };
+  return { ok: true, ts };
+}
+
 /** Date.parse, but refusing dates it would silently roll over (2024-02-31 → March 2). */
 function strictIso(text: string): number | undefined {
   const ms = Date.parse(text);

@@ -26,7 +26,7 @@
 // idempotent while telling apart different requests that share an id.
 import {
   clientIp, count, credentialFrom, epochMs, eventId, finish, forwardedFor, latency, method, pick,
-  required, safeMap, safeSplit, splitNdjson, splitTarget, status, str, timestamp,
+  required, safeMap, safeSplit, splitNdjson, splitTarget, recordTime, status, str,
 } from './common.ts';
 import type { Obj } from './common.ts';
 import type { InputFormat, MapContext, MapResult } from './types.ts';
@@ -66,7 +66,9 @@ function mapEnvoy(rec: Obj, ctx: MapContext): MapResult {
   const cluster = str(pick(rec, ...K.cluster));
   const istio = (cluster !== undefined && ISTIO_CLUSTER.test(cluster)) || Object.hasOwn(rec, 'istio_policy_status');
   const kind = istio ? 'istio' : 'envoy';
-  const ts = timestamp(pick(rec, ...K.start)) ?? ctx.receivedAt.toISOString();
+  const time = recordTime(pick(rec, ...K.start), 'start_time', ctx);
+  if (!time.ok) return time;
+  const ts = time.ts;
   const requestId = str(pick(rec, ...K.requestId));
 
   // Identity only if the operator chose to log it; credentials are hashed, never copied.

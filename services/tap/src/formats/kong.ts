@@ -22,7 +22,7 @@
 import type { ConsumerIdentity } from '@tollgate/schemas';
 import {
   clientIp, count, credentialFrom, eventId, finish, forwardedFor, get, header, isObj, latency, method,
-  required, safeMap, safeSplit, splitJsonDocument, splitTarget, status, str, timestamp,
+  required, safeMap, safeSplit, splitJsonDocument, splitTarget, recordTime, status, str,
 } from './common.ts';
 import type { Obj } from './common.ts';
 import type { InputFormat, MapContext, MapResult } from './types.ts';
@@ -42,7 +42,9 @@ function mapKong(rec: Obj, ctx: MapContext): MapResult {
   });
   if (!req.ok) return req;
 
-  const ts = timestamp(get(rec, 'started_at')) ?? ctx.receivedAt.toISOString();
+  const time = recordTime(get(rec, 'started_at'), 'started_at', ctx);
+  if (!time.ok) return time;
+  const ts = time.ts;
   const requestId =
     str(get(request, 'id')) ?? header(requestHeaders, 'x-kong-request-id') ?? header(responseHeaders, 'x-kong-request-id');
 

@@ -38,7 +38,7 @@
 // "$request" line) are accepted too.
 import {
   clientIp, count, eventId, finish, forwardedFor, latency, method, pick, required, safeMap,
-  safeSplit, splitNdjson, splitTarget, status, str, timestamp,
+  safeSplit, splitNdjson, splitTarget, recordTime, status, str,
 } from './common.ts';
 import type { Obj } from './common.ts';
 import type { InputFormat, MapContext, MapResult } from './types.ts';
@@ -66,10 +66,10 @@ function mapNginx(rec: Obj, ctx: MapContext): MapResult {
   }, 'expected the documented tollgate nginx log_format');
   if (!req.ok) return req;
 
-  const ts =
-    timestamp(pick(rec, 'msec')) ??
-    timestamp(pick(rec, 'time', 'time_iso8601', '@timestamp', 'time_local')) ??
-    ctx.receivedAt.toISOString();
+  const msec = pick(rec, 'msec');
+  const time = msec !== undefined ? recordTime(msec, 'msec', ctx) : recordTime(pick(rec, 'time', 'time_iso8601', '@timestamp', 'time_local'), 'time', ctx);
+  if (!time.ok) return time;
+  const ts = time.ts;
   const requestId = str(pick(rec, 'request_id'));
   const upstreamSeconds = sumUpstreamTimes(pick(rec, 'upstream_response_time'));
   const upstreamAddr = str(pick(rec, 'upstream_addr'))?.split(/[,:]\s/).pop()?.trim();
