@@ -16,7 +16,7 @@ export function testTapConfig(over: Partial<TapConfig> = {}, env: Record<string,
     topic: uniqueName('tap_events'),
     topicPartitions: 3,
     spool: { ...base.spool, dir: mkdtempSync(join(tmpdir(), 'tap-spool-')) },
-    hmacKey: 'test-hmac-key',
+    hmacKey: 'test-key',
     ...over,
   };
 }
