@@ -114,7 +114,7 @@ cmd_start() {
   # stripe-mock quirk: -http-addr does not suppress its default HTTPS listener
   # ([::]:12112, all interfaces), and -http cannot be combined with -http-addr.
   # So pin HTTPS to an OS-chosen loopback port; nothing uses it.
-  nohup "$BIN" -http-addr "$HOST:$PORT" -https-addr "$HOST:0" >"$LOG_FILE" 2>&1 </dev/null &
+  nohup "$BIN" -http-addr "$HOST:$PORT" -https-addr "$HOST:0" >"$LOG_FILE" 2>&1 </dev/null 9>&- &
   pid=$!
   printf '%s\n' "$pid" >"$PID_FILE"
   local deadline=$((SECONDS + START_TIMEOUT))

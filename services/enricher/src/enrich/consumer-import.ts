@@ -3,16 +3,9 @@
 // problem is left out rather than imported half-right, because these rows drive billing
 // (plan_id, stripe_customer_id).
 
-export interface ConsumerRecord {
-  consumer_id: string;
-  org_id: string;
-  name: string;
-  email: string;
-  plan_id: string;
-  stripe_customer_id: string;
-  tags: string[];
-  metadata: Record<string, string>;
-}
+import type { ConsumerRecord } from '@tollgate/schemas';
+
+export type { ConsumerRecord };
 
 /** CSV problems carry the 1-based line the record starts on (the header is line 1); JSON ones the 0-based array index. */
 export interface ConsumerImportError {

@@ -1,0 +1,50 @@
+// The consumer registry table (<db>.consumers): who an end user is, their organisation, plan and
+// Stripe customer. Billing writes it, the enricher reads it. Rows are versioned: the newest
+// version of a consumer wins (ReplacingMergeTree, read with FINAL).
+import type { ClickHouseClient } from '@clickhouse/client';
+
+export interface ConsumerRecord {
+  consumer_id: string;
+  org_id: string;
+  name: string;
+  email: string;
+  plan_id: string;
+  stripe_customer_id: string;
+  tags: string[];
+  metadata: Record<string, string>;
+}
+
+let lastVersion = 0n;
+
+/** Microseconds since the epoch, strictly increasing within this process. */
+function nextVersion(): bigint {
+  const now = BigInt(Date.now()) * 1000n;
+  lastVersion = now > lastVersion ? now : lastVersion + 1n;
+  return lastVersion;
+}
+
+export async function writeConsumers(client: ClickHouseClient, database: string, consumers: readonly ConsumerRecord[]): Promise<void> {
+  if (consumers.length === 0) return;
+  await client.insert({
+    table: `${database}.consumers`,
+    values: consumers.map((c) => ({ ...c, deleted: false, version: nextVersion().toString() })),
+    format: 'JSONEachRow',
+  });
+}
+
+export async function deleteConsumer(client: ClickHouseClient, database: string, consumerId: string): Promise<void> {
+  await client.insert({
+    table: `${database}.consumers`,
+    values: [{ consumer_id: consumerId, deleted: true, version: nextVersion().toString() }],
+    format: 'JSONEachRow',
+  });
+}
+
+export async function readConsumers(client: ClickHouseClient, database: string): Promise<ConsumerRecord[]> {
+  const result = await client.query({
+    query: `SELECT consumer_id, org_id, name, email, plan_id, stripe_customer_id, tags, metadata
+            FROM ${database}.consumers FINAL WHERE NOT deleted`,
+    format: 'JSONEachRow',
+  });
+  return result.json<ConsumerRecord>();
+}

@@ -1,0 +1,8 @@
+export * from './config.ts';
+export * from './service.ts';
+export * from './rows.ts';
+export * from './batch.ts';
+export * from './writer.ts';
+export * from './kafka-loop.ts';
+export { runConsumersCli } from './consumers-cli.ts';
+export { parseConsumerImport } from './enrich/consumer-import.ts';

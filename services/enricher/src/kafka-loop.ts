@@ -1,0 +1,237 @@
+// The enricher's consumer group, with an exactly-once effect on ClickHouse.
+//
+// ClickHouse's Kafka Connect sink reaches exactly-once by remembering the offset range of each
+// batch it inserts and, after a failure, re-inserting that identical range under insert
+// deduplication. We do the same, and keep the memory in the consumer group itself: before a
+// batch is written, its range is committed as offset metadata (an "intent"); after ClickHouse
+// accepted it, the next offset is committed with no intent. Whoever owns the partition next (this
+// process after a crash, or another instance after a rebalance) reads the intent and replays
+// exactly that range under the same deduplication token, so a crash at any point neither loses
+// nor doubles a row — in the usage table or in the rollups its materialized views feed.
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { processBatch, type DeadLetter } from './batch.ts';
+import type { EnricherMetrics } from './metrics.ts';
+import type { EnrichDeps } from './rows.ts';
+import { batchToken, type UsageWriter } from './writer.ts';
+
+const INTENT = 'tollgate-enricher/v1 writing ';
+
+export function encodeIntent(first: bigint, last: bigint): string {
+  return `${INTENT}${first}-${last}`;
+}
+
+export function decodeIntent(metadata: string | null | undefined): { first: bigint; last: bigint } | undefined {
+  const match = metadata?.startsWith(INTENT) ? /^(\d+)-(\d+)$/.exec(metadata.slice(INTENT.length)) : null;
+  return match ? { first: BigInt(match[1] as string), last: BigInt(match[2] as string) } : undefined;
+}
+
+export interface KafkaLoopOptions {
+  topic: string;
+  dlqTopic: string;
+  groupId: string;
+  maxBytesPerPartition: number;
+  minBytes: number;
+  maxWaitMs: number;
+  sessionTimeoutMs: number;
+  retryMs: number;
+  maxRetryMs: number;
+}
+
+interface PartitionState {
+  /** A range committed as an intent and not yet confirmed written. */
+  pending: { first: bigint; last: bigint } | undefined;
+  /** Messages of the pending range gathered so far, in offset order. */
+  replay: KafkaMessage[];
+  retryDelayMs: number;
+}
+
+export class EnricherLoop {
+  private readonly consumer: Consumer;
+  private readonly dlq: Producer;
+  private readonly admin: Admin;
+  private readonly states = new Map<number, PartitionState>();
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private stopping = false;
+  private inFlight: Promise<void> = Promise.resolve();
+  private connected = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly writer: UsageWriter,
+    private readonly deps: () => EnrichDeps,
+    private readonly metrics: EnricherMetrics,
+    private readonly log: Logger,
+    private readonly options: KafkaLoopOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+      maxBytes: options.maxBytesPerPartition * 4,
+      minBytes: options.minBytes,
+      maxWaitTimeInMs: options.maxWaitMs,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
+    this.dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.admin = kafka.admin();
+    // A new generation may have moved partitions: forget everything and re-read the intents.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.states.clear());
+    this.consumer.on(this.consumer.events.CONNECT, () => (this.connected = true));
+    this.consumer.on(this.consumer.events.DISCONNECT, () => (this.connected = false));
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      this.log.error({ err: event.payload.error }, 'consumer crashed; kafkajs restarts it');
+    });
+  }
+
+  get isConnected(): boolean {
+    return this.connected && !this.stopping;
+  }
+
+  async start(): Promise<void> {
+    await this.admin.connect();
+    await this.ensureTopics();
+    await this.dlq.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => {
+        const work = this.onBatch(payload);
+        this.inFlight = work.catch(() => undefined);
+        return work;
+      },
+    });
+  }
+
+  /** Finishes the batch in flight, then leaves the group. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const timer of this.resumeTimers) clearTimeout(timer);
+    await this.inFlight;
+    await this.consumer.disconnect();
+    await this.dlq.disconnect();
+    await this.admin.disconnect();
+  }
+
+  private async ensureTopics(): Promise<void> {
+    const existing = new Set(await this.admin.listTopics());
+    const missing = [this.options.topic, this.options.dlqTopic].filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      await this.admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 6 })), waitForLeaders: true });
+    }
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
+    const partition = batch.partition;
+    const state = this.states.get(partition) ?? (await this.loadState(partition));
+    let messages = batch.messages;
+
+    if (state.pending) {
+      const { first, last } = state.pending;
+      gather(state.replay, messages, first, last);
+      const lastFetched = BigInt((messages.at(-1) as KafkaMessage).offset);
+      if (lastFetched < last) {
+        // The range spans more than this fetch: keep gathering before replaying it.
+        resolveOffset(String(lastFetched));
+        return;
+      }
+      if (!(await this.writeRange(partition, state, state.replay, first, last))) return;
+      resolveOffset(String(last));
+      messages = messages.filter((m) => BigInt(m.offset) > last);
+      if (messages.length === 0) return;
+    }
+
+    const first = BigInt((messages[0] as KafkaMessage).offset);
+    const last = BigInt((messages.at(-1) as KafkaMessage).offset);
+    await this.commit(partition, first, encodeIntent(first, last));
+    state.pending = { first, last };
+    state.replay = [...messages];
+    if (!(await this.writeRange(partition, state, messages, first, last))) return;
+    resolveOffset(String(last));
+    this.metrics.lag(partition, Number(BigInt(batch.highWatermark) - last - 1n));
+    await heartbeat();
+  }
+
+  /** Writes one range; on failure pauses the partition and keeps the range pending for a retry. */
+  private async writeRange(partition: number, state: PartitionState, messages: KafkaMessage[], first: bigint, last: bigint): Promise<boolean> {
+    const started = performance.now();
+    const processed = processBatch(partition, messages, this.deps());
+    try {
+      if (processed.dead.length > 0) await this.sendDeadLetters(partition, processed.dead);
+      await this.writer.write(batchToken(this.options.topic, partition, String(first), String(last)), processed.usage, processed.latency);
+    } catch (error) {
+      this.log.warn({ err: error, partition, first: String(first), last: String(last) }, `write failed; partition paused for ${state.retryDelayMs} ms`);
+      this.metrics.writeFailed();
+      this.pauseAndRetry(partition, state);
+      return false;
+    }
+    await this.commit(partition, last + 1n, null);
+    state.pending = undefined;
+    state.replay = [];
+    state.retryDelayMs = this.options.retryMs;
+    this.metrics.batchWritten(processed.usage.length, processed.dead.length, processed.unknownConsumers, (performance.now() - started) / 1000);
+    return true;
+  }
+
+  private pauseAndRetry(partition: number, state: PartitionState): void {
+    const target = [{ topic: this.options.topic, partitions: [partition] }];
+    this.consumer.pause(target);
+    const timer = setTimeout(() => {
+      this.resumeTimers.delete(timer);
+      if (!this.stopping) this.consumer.resume(target);
+    }, state.retryDelayMs);
+    this.resumeTimers.add(timer);
+    state.retryDelayMs = Math.min(state.retryDelayMs * 2, this.options.maxRetryMs);
+  }
+
+  private async sendDeadLetters(partition: number, dead: DeadLetter[]): Promise<void> {
+    await this.dlq.send({
+      topic: this.options.dlqTopic,
+      acks: -1,
+      messages: dead.map((d) => ({
+        value: d.value,
+        headers: {
+          'x-tollgate-error': d.reason,
+          'x-tollgate-source': `${this.options.topic}/${partition}/${d.offset}`,
+        },
+      })),
+    });
+  }
+
+  private async commit(partition: number, offset: bigint, metadata: string | null): Promise<void> {
+    await this.consumer.commitOffsets([{ topic: this.options.topic, partition, offset: String(offset), metadata }]);
+  }
+
+  private async loadState(partition: number): Promise<PartitionState> {
+    const [topicOffsets] = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [this.options.topic] });
+    const committed = topicOffsets?.partitions.find((p) => p.partition === partition);
+    const intent = decodeIntent(committed?.metadata);
+    const state: PartitionState = {
+      // An intent is only meaningful at the offset it was committed with.
+      pending: intent && committed && BigInt(committed.offset) === intent.first ? intent : undefined,
+      replay: [],
+      retryDelayMs: this.options.retryMs,
+    };
+    if (state.pending) this.log.info({ partition, first: String(state.pending.first), last: String(state.pending.last) }, 'replaying an unconfirmed batch');
+    this.states.set(partition, state);
+    return state;
+  }
+}
+
+/** Appends the messages of [first, last] that the replay buffer does not hold yet. */
+function gather(replay: KafkaMessage[], messages: KafkaMessage[], first: bigint, last: bigint): void {
+  let highest = replay.length > 0 ? BigInt((replay.at(-1) as KafkaMessage).offset) : first - 1n;
+  for (const message of messages) {
+    const offset = BigInt(message.offset);
+    if (offset > highest && offset >= first && offset <= last) {
+      replay.push(message);
+      highest = offset;
+    }
+  }
+}

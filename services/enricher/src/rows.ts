@@ -1,0 +1,103 @@
+// One validated event → one usage row (and one latency row when the gateway measured latency).
+// Pure: every lookup it needs arrives in EnrichDeps.
+import type { BlockList } from 'node:net';
+import type { ApiRequestEvent, ConsumerRecord } from '@tollgate/schemas';
+import type { CatalogMatcher } from './enrich/catalog.ts';
+import { resolveClientIp } from './enrich/client-ip.ts';
+import { lookupGeo } from './enrich/geo.ts';
+import { maskIp, type IpPrivacyPolicy } from './enrich/ip-privacy.ts';
+import { statusClass } from './enrich/status.ts';
+
+export interface EnrichDeps {
+  trustedProxies: BlockList;
+  ipPrivacy: IpPrivacyPolicy;
+  catalog: CatalogMatcher;
+  consumer: (id: string) => ConsumerRecord | undefined;
+}
+
+export interface KafkaPosition {
+  partition: number;
+  offset: string;
+}
+
+/** Columns of api_requests the enricher writes, in the order of each row array. */
+export const USAGE_COLUMNS = [
+  'event_id', 'ts', 'gateway_kind', 'gateway_instance', 'request_id', 'api', 'api_version', 'service', 'route',
+  'billable', 'method', 'host', 'path', 'path_template', 'status', 'status_class', 'request_bytes', 'response_bytes',
+  'client_ip', 'country', 'region', 'city', 'timezone', 'latitude', 'longitude', 'eu', 'user_agent',
+  'consumer_id', 'consumer_known', 'app_id', 'subject', 'org_id', 'plan_id', 'auth_method', 'kafka_partition', 'kafka_offset',
+] as const;
+
+export const LATENCY_COLUMNS = ['event_id', 'ts', 'api', 'upstream_service', 'route', 'status_class', 'total_ms', 'upstream_ms', 'gateway_ms'] as const;
+
+export type Row = Array<string | number | boolean | null>;
+
+export interface EnrichedEvent {
+  usage: Row;
+  latency: Row | undefined;
+  /** The event names a consumer the registry does not know. */
+  unknownConsumer: boolean;
+}
+
+/** '2026-11-26T06:20:27.123Z' → '2026-11-26 06:20:27.123', the form DateTime64 parses fastest. */
+export function clickHouseTime(iso: string): string {
+  const ms = Date.parse(iso);
+  return new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+}
+
+export function enrichEvent(event: ApiRequestEvent, deps: EnrichDeps, position: KafkaPosition): EnrichedEvent {
+  const ts = clickHouseTime(event.timestamp);
+  const clientIp = resolveClientIp(event, deps.trustedProxies);
+  const geo = lookupGeo(clientIp);
+  const catalog = deps.catalog(event);
+  const consumerId = event.consumer?.id ?? '';
+  const known = consumerId === '' ? undefined : deps.consumer(consumerId);
+  const status = statusClass(event.status);
+
+  const usage: Row = [
+    event.event_id,
+    ts,
+    event.gateway.kind,
+    event.gateway.instance ?? '',
+    event.request_id ?? '',
+    catalog.api,
+    catalog.apiVersion,
+    event.api ?? '',
+    event.route ?? '',
+    catalog.billable,
+    event.method,
+    event.host ?? '',
+    event.path,
+    catalog.pathTemplate,
+    event.status,
+    status,
+    event.request_bytes ?? 0,
+    event.response_bytes ?? 0,
+    maskIp(clientIp, deps.ipPrivacy),
+    geo.country,
+    geo.region,
+    geo.city,
+    geo.timezone,
+    geo.latitude,
+    geo.longitude,
+    geo.eu,
+    event.user_agent ?? '',
+    consumerId,
+    known !== undefined,
+    event.consumer?.app_id ?? '',
+    event.consumer?.subject ?? '',
+    known?.org_id || event.consumer?.org_id || '',
+    known?.plan_id ?? '',
+    event.consumer?.auth_method ?? '',
+    position.partition,
+    position.offset,
+  ];
+
+  const l = event.latency_ms;
+  const latency: Row | undefined =
+    l && (l.total !== undefined || l.upstream !== undefined || l.gateway !== undefined)
+      ? [event.event_id, ts, catalog.api, event.upstream?.service ?? '', event.route ?? '', status, l.total ?? null, l.upstream ?? null, l.gateway ?? null]
+      : undefined;
+
+  return { usage, latency, unknownConsumer: consumerId !== '' && known === undefined };
+}

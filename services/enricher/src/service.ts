@@ -1,0 +1,75 @@
+// Composes the enricher: registry cache, catalog, Kafka loop and the operations server. The
+// ClickHouse client is handed in, so the one-process stack can share one embedded engine.
+import type { ClickHouseClient } from '@clickhouse/client';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { bearerTokenCheck, createKafka, createMetricsRegistry, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
+import type { EnricherConfig } from './config.ts';
+import { compileCatalog, loadCatalogFile, type CatalogMatcher } from './enrich/catalog.ts';
+import { warmGeo } from './enrich/geo.ts';
+import { EnricherLoop } from './kafka-loop.ts';
+import { createEnricherMetrics } from './metrics.ts';
+import { RegistryCache } from './registry-cache.ts';
+import type { EnrichDeps } from './rows.ts';
+import { UsageWriter } from './writer.ts';
+
+export interface EnricherService {
+  app: FastifyInstance;
+  registry: RegistryCache;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startEnricher(config: EnricherConfig, client: ClickHouseClient, log: Logger = pino({ name: 'enricher' })): Promise<EnricherService> {
+  const promRegistry = createMetricsRegistry('enricher');
+  const metrics = createEnricherMetrics(promRegistry);
+  const registry = new RegistryCache(client, config.clickhouse.database, log, metrics.registry);
+  await registry.refresh();
+  registry.startRefreshing(config.registryRefreshMs);
+  const catalog: CatalogMatcher = config.catalogFile ? await loadCatalogFile(config.catalogFile) : compileCatalog([]);
+  warmGeo();
+
+  const deps: EnrichDeps = {
+    trustedProxies: config.trustedProxies,
+    ipPrivacy: config.ipPrivacy,
+    catalog,
+    consumer: (id) => registry.get(id),
+  };
+  const loop = new EnricherLoop(
+    createKafka(config.kafka, {}, log),
+    new UsageWriter(client, config.clickhouse.database),
+    () => deps,
+    metrics,
+    log,
+    { topic: config.topic, dlqTopic: config.dlqTopic, groupId: config.groupId, ...config.batch, sessionTimeoutMs: config.sessionTimeoutMs, retryMs: 500, maxRetryMs: 30_000 },
+  );
+  await loop.start();
+
+  const app = Fastify({ loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger });
+  registerErrorHandler(app);
+  registerOpsRoutes(app, promRegistry, async () => {
+    const clickhouse = await client.ping().then((r) => r.success, () => false);
+    return {
+      ready: clickhouse && loop.isConnected,
+      checks: { clickhouse, kafka: loop.isConnected, registry_consumers: String(registry.size) },
+    };
+  });
+  const isAdmin = bearerTokenCheck(config.adminTokens);
+  app.post('/v1/registry/refresh', async (request, reply) => {
+    if (!isAdmin(request.headers.authorization)) return reply.code(401).send({ error: 'unauthorized', message: 'a valid bearer token is required' });
+    return { consumers: await registry.refresh() };
+  });
+  const url = await app.listen({ host: config.host, port: config.port });
+  log.info(`enricher consuming ${config.topic} as ${config.groupId}; operations on ${url}`);
+
+  return {
+    app,
+    registry,
+    url,
+    async close() {
+      await app.close();
+      await loop.stop();
+      registry.stop();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// ClickHouse side of the enricher: one deduplicated insert per table per Kafka batch.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { LATENCY_COLUMNS, USAGE_COLUMNS, type Row } from './rows.ts';
+
+/**
+ * The token names the batch by topic, partition and offset range. Inserting the same range again
+ * (after a crash, or by the partition's next owner) is dropped by the usage table, and by every
+ * materialized view's target, because each sets a deduplication window and the insert asks for
+ * deduplication in dependent views.
+ */
+export function batchToken(topic: string, partition: number, first: string, last: string): string {
+  return `${topic}/${partition}/${first}-${last}`;
+}
+
+export class UsageWriter {
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly database: string,
+  ) {}
+
+  async write(token: string, usage: Row[], latency: Row[]): Promise<void> {
+    const settings = {
+      insert_deduplicate: 1,
+      insert_deduplication_token: token,
+      deduplicate_blocks_in_dependent_materialized_views: 1,
+    } as const;
+    if (usage.length > 0) {
+      await this.client.insert({
+        table: `${this.database}.api_requests`,
+        columns: [...USAGE_COLUMNS],
+        values: usage,
+        format: 'JSONCompactEachRow',
+        clickhouse_settings: settings,
+      });
+    }
+    if (latency.length > 0) {
+      await this.client.insert({
+        table: `${this.database}.request_latency`,
+        columns: [...LATENCY_COLUMNS],
+        values: latency,
+        format: 'JSONCompactEachRow',
+        clickhouse_settings: settings,
+      });
+    }
+  }
+}
