@@ -38,10 +38,10 @@ function summarise(): { passed: number; failed: number; skipped: number; files: 
 }
 
 rmSync(resultsDir, { recursive: true, force: true });
-const checks = turbo('typecheck', 'lint', '--concurrency=2');
+const checks = turbo('typecheck', 'lint', '--concurrency=2', '--continue');
 
 const started: Service[] = [];
-let tests = 1;
+let tests: number;
 try {
   for (const service of ['kafka', 'stripe-mock'] as const) if (ensureRunning(service)) started.push(service);
   tests = turbo('test', '--concurrency=1', '--continue');
