@@ -2,6 +2,7 @@
 // Stripe customer. Billing writes it, the enricher reads it. Rows are versioned: the newest
 // version of a consumer wins (ReplacingMergeTree, read with FINAL).
 import type { ClickHouseClient } from '@clickhouse/client';
+import { nextVersion } from './version.ts';
 
 export interface ConsumerRecord {
   consumer_id: string;
@@ -14,14 +15,6 @@ export interface ConsumerRecord {
   metadata: Record<string, string>;
 }
 
-let lastVersion = 0n;
-
-/** Microseconds since the epoch, strictly increasing within this process. */
-function nextVersion(): bigint {
-  const now = BigInt(Date.now()) * 1000n;
-  lastVersion = now > lastVersion ? now : lastVersion + 1n;
-  return lastVersion;
-}
 
 export async function writeConsumers(client: ClickHouseClient, database: string, consumers: readonly ConsumerRecord[]): Promise<void> {
   if (consumers.length === 0) return;

@@ -3,3 +3,4 @@ export * from './validate.ts';
 export * from './migrations.ts';
 export * from './target.ts';
 export * from './consumers.ts';
+export * from './version.ts';

@@ -50,6 +50,8 @@ export interface StripeProxy {
   port: number;
   requests: RecordedStripeRequest[];
   failures(opts: StripeFailureOptions): void;
+  /** Answers every request this many milliseconds late (0 disables), like a slow Stripe. */
+  latency(ms: number): void;
   /** Clears recorded requests and failure settings. Idempotency store and issued ids persist. */
   reset(): void;
   close(): Promise<void>;
@@ -380,7 +382,10 @@ export async function startStripeProxy(opts: {
     res.end(r.body);
   }
 
+  let latencyMs = 0;
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     const method = (req.method ?? 'GET').toUpperCase();
     const target = new URL(req.url ?? '/', 'http://proxy.invalid');
     const path = target.pathname;
@@ -518,9 +523,13 @@ export async function startStripeProxy(opts: {
               next: prng(f.seed ?? 1),
             };
     },
+    latency(ms: number): void {
+      latencyMs = ms;
+    },
     reset(): void {
       requests.length = 0;
       failure = null;
+      latencyMs = 0;
     },
     close(): Promise<void> {
       agent.destroy();

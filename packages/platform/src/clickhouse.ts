@@ -60,8 +60,30 @@ export async function createClickHouseClient(settings: ClickHouseSettings): Prom
   const { createChdbConnection } = await import('chdb/connection');
   // chdb types its connection against its own copy of @clickhouse/client-common; the runtime
   // contract is the same one (chdb's parity tests run clickhouse-js's own suite against it).
-  const connection = createChdbConnection({ path: settings.dataDir }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'];
+  let chdb: ReturnType<typeof createChdbConnection>;
+  try {
+    chdb = createChdbConnection({ path: settings.dataDir });
+  } catch (error) {
+    throw new EmbeddedClickHouseBusyError(settings.dataDir, error);
+  }
+  const connection = chdb as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'];
   return createClient({ ...common, connection });
+}
+
+/** The embedded engine's folder is held by another process: chDB binds one folder to one process. */
+export class EmbeddedClickHouseBusyError extends Error {
+  constructor(
+    readonly dataDir: string,
+    cause: unknown,
+  ) {
+    super(
+      `the embedded ClickHouse data folder ${dataDir} is in use by another process ` +
+        '(chDB binds one folder to one process): stop that process, use its HTTP API, ' +
+        'or set CLICKHOUSE_DATA_DIR / CLICKHOUSE_URL',
+      { cause },
+    );
+    this.name = 'EmbeddedClickHouseBusyError';
+  }
 }
 
 export async function ensureDatabase(client: ClickHouseClient, database: string): Promise<void> {

@@ -1,0 +1,29 @@
+// The named queries of GET /v1/queries, in listing order.
+import { latencyByApi, latencyByUpstream, latencyOverTime } from './latency.ts';
+import { revenueByApi, revenueByConsumer, revenueSummary } from './revenue.ts';
+import { callsByCity, callsByCountry, callsOverTime, statusOverTime, topApis, topConsumers, topOrganisations } from './usage.ts';
+import type { NamedQuery } from './types.ts';
+
+export const NAMED_QUERIES: readonly NamedQuery[] = [
+  topApis,
+  callsOverTime,
+  statusOverTime,
+  callsByCountry,
+  callsByCity,
+  topConsumers,
+  topOrganisations,
+  revenueByApi,
+  revenueByConsumer,
+  revenueSummary,
+  latencyByApi,
+  latencyByUpstream,
+  latencyOverTime,
+];
+
+export const QUERIES_BY_NAME: ReadonlyMap<string, NamedQuery> = new Map(NAMED_QUERIES.map((q) => [q.name, q]));
+
+export { consumerUsage } from './usage.ts';
+export { allocate, priceRange } from './revenue.ts';
+export * from './params.ts';
+export * from './sources.ts';
+export * from './types.ts';

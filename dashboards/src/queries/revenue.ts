@@ -1,0 +1,313 @@
+// Revenue, priced exactly by the billing plans (services/billing/plans*.yaml) in TypeScript.
+//
+// Usage is fetched aggregated per (calendar month, consumer, plan, api, status class[, method]) and
+// each (month, consumer, plan) group is priced as one invoice with priceInvoice: included units,
+// tiers, packages and base fees behave as on the real invoice for that month. A range that cuts a
+// month prices the usage inside the range as if it were the whole month (revenue "to date").
+// The plan is the plan_id recorded on each usage row (the plan in force when the call was made).
+//
+// Per-API figures: lines priced by an API override belong to that API; a meter's default line is
+// split across its APIs in proportion to their billable units (largest remainder, so the parts add
+// up to the line exactly). Lost revenue is split by non-billable calls. Base fees belong to no API.
+// Money stays bigint minor units and is serialised as decimal strings next to its currency.
+import {
+  formatMoney,
+  meterUsage,
+  priceInvoice,
+  STATUS_CLASSES,
+  type Plan,
+  type StatusClass,
+  type UsageRow,
+} from '@tollgate/billing';
+import { queryRows } from '@tollgate/platform';
+import { P, type QueryParams } from './params.ts';
+import { timeRange, usageSource } from './sources.ts';
+import { CONSUMER_FILTER, col, sqlParams, type NamedQuery, type QueryContext, type Row } from './types.ts';
+
+interface UsageGroupRow {
+  month: string;
+  consumer_id: string;
+  plan_id: string;
+  api: string;
+  status_class: string;
+  method: string;
+  calls: string;
+  request_bytes: string;
+  response_bytes: string;
+}
+
+export interface PricedInvoice {
+  month: string;
+  consumerId: string;
+  plan: Plan;
+  totalMinor: bigint;
+  baseFeeMinor: bigint;
+  lostRevenueMinor: bigint;
+  /** Usage revenue (no base fee) per API. */
+  revenueByApi: Map<string, bigint>;
+  lostByApi: Map<string, bigint>;
+  calls: bigint;
+}
+
+export interface RevenueResult {
+  invoices: PricedInvoice[];
+  /** Calls whose plan is not in the plans file (unknown consumers, retired plans): not priced. */
+  unpriced: { calls: bigint; planIds: string[] };
+}
+
+/** Splits `total` over `weights` proportionally; the parts add up to `total` exactly. */
+export function allocate(total: bigint, weights: ReadonlyMap<string, bigint>): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  let sum = 0n;
+  for (const w of weights.values()) sum += w;
+  if (total === 0n || sum === 0n) return out;
+  const remainders: [string, bigint][] = [];
+  let given = 0n;
+  for (const [key, w] of weights) {
+    const part = (total * w) / sum;
+    out.set(key, part);
+    given += part;
+    remainders.push([key, (total * w) % sum]);
+  }
+  remainders.sort(([ka, a], [kb, b]) => (a === b ? (ka < kb ? -1 : 1) : a > b ? -1 : 1));
+  for (let i = 0; given < total; i++, given++) {
+    const [key] = remainders[i % remainders.length]!;
+    out.set(key, (out.get(key) ?? 0n) + 1n);
+  }
+  return out;
+}
+
+const add = (map: Map<string, bigint>, key: string, value: bigint): void => {
+  if (value !== 0n) map.set(key, (map.get(key) ?? 0n) + value);
+};
+
+function usageSql(ctx: QueryContext, params: QueryParams, withMethod: boolean): string {
+  const s = usageSource(params.from, params.to, 'day', ctx.retention, ctx.now());
+  // The rollups carry no HTTP method: plans whose meters filter by method are read from raw usage.
+  const table = withMethod ? 'api_requests' : s.table;
+  const time = withMethod ? 'ts' : s.time;
+  const calls = withMethod ? 'count()' : s.calls;
+  const method = withMethod ? 'upper(method)' : "''";
+  return `SELECT toStartOfMonth(${time}) AS month, consumer_id, plan_id, api, status_class, ${method} AS method,
+      ${calls} AS calls, sum(request_bytes) AS request_bytes, sum(response_bytes) AS response_bytes
+    FROM ${ctx.database}.${table}
+    WHERE ${timeRange(time)} AND ${CONSUMER_FILTER} AND plan_id ${withMethod ? 'IN' : 'NOT IN'} {method_plans:Array(String)}
+    GROUP BY month, consumer_id, plan_id, api, status_class, method`;
+}
+
+/** Prices the range's usage per (month, consumer, plan). */
+export async function priceRange(ctx: QueryContext, params: QueryParams): Promise<RevenueResult> {
+  const methodPlans = [...ctx.plans.plans.values()].filter((plan) => plan.meters.some((m) => m.filter.methods !== undefined)).map((plan) => plan.id);
+  const query = { ...sqlParams(params), method_plans: methodPlans };
+  const rows = [
+    ...(await queryRows<UsageGroupRow>(ctx.client, usageSql(ctx, params, false), query)),
+    ...(methodPlans.length > 0 ? await queryRows<UsageGroupRow>(ctx.client, usageSql(ctx, params, true), query) : []),
+  ];
+
+  const groups = new Map<string, { month: string; consumerId: string; planId: string; rows: UsageRow[] }>();
+  const unpriced = { calls: 0n, planIds: new Set<string>() };
+  for (const row of rows) {
+    if (!ctx.plans.plans.has(row.plan_id) || !STATUS_CLASSES.includes(row.status_class as StatusClass)) {
+      unpriced.calls += BigInt(row.calls);
+      unpriced.planIds.add(row.plan_id);
+      continue;
+    }
+    const key = `${row.month}\u0000${row.consumer_id}\u0000${row.plan_id}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { month: row.month, consumerId: row.consumer_id, planId: row.plan_id, rows: [] }));
+    group.rows.push({
+      api: row.api,
+      method: row.method,
+      statusClass: row.status_class as StatusClass,
+      requests: BigInt(row.calls),
+      requestBytes: BigInt(row.request_bytes),
+      responseBytes: BigInt(row.response_bytes),
+    });
+  }
+
+  const invoices: PricedInvoice[] = [];
+  for (const group of groups.values()) {
+    const plan = ctx.plans.plans.get(group.planId)!;
+    const invoice = priceInvoice(plan, group.rows);
+    const revenueByApi = new Map<string, bigint>();
+    for (const meter of plan.meters) {
+      const { billable } = meterUsage(plan, meter, group.rows);
+      const overrides = meter.apiOverrides ?? {};
+      for (const line of invoice.lines) {
+        if (line.kind !== 'usage' || line.meterId !== meter.id || line.amountMinor === 0n) continue;
+        if (line.api !== undefined) {
+          add(revenueByApi, line.api, line.amountMinor);
+          continue;
+        }
+        const weights = new Map([...billable].filter(([api]) => !Object.hasOwn(overrides, api)));
+        for (const [api, part] of allocate(line.amountMinor, weights)) add(revenueByApi, api, part);
+      }
+    }
+    const nonBillableCalls = new Map<string, bigint>();
+    let calls = 0n;
+    for (const row of group.rows) {
+      calls += BigInt(row.requests);
+      if (!plan.billableStatuses.has(row.statusClass)) add(nonBillableCalls, row.api, BigInt(row.requests));
+    }
+    const baseFeeMinor = invoice.lines.reduce((sum, line) => (line.kind === 'base_fee' ? sum + line.amountMinor : sum), 0n);
+    invoices.push({
+      month: group.month,
+      consumerId: group.consumerId,
+      plan,
+      totalMinor: invoice.totalMinor,
+      baseFeeMinor,
+      lostRevenueMinor: invoice.lostRevenueMinor,
+      revenueByApi,
+      lostByApi: allocate(invoice.lostRevenueMinor, nonBillableCalls),
+      calls,
+    });
+  }
+  return { invoices, unpriced: { calls: unpriced.calls, planIds: [...unpriced.planIds].sort() } };
+}
+
+const money = (name: string) => [col(`${name}_minor`, 'money_minor'), col(name, 'string')];
+const byAmountDesc = (a: { key: bigint }, b: { key: bigint }): number => (a.key === b.key ? 0 : a.key > b.key ? -1 : 1);
+
+export const revenueByApi: NamedQuery = {
+  name: 'revenue_by_api',
+  description: 'Usage revenue and revenue lost to non-billable (failed) calls per API and currency, priced by the billing plans (base fees excluded)',
+  params: [P.from, P.to, P.limit(100)],
+  columns: [col('api', 'string'), col('currency', 'string'), ...money('revenue'), ...money('lost_revenue')],
+  async run(ctx, params) {
+    const { invoices } = await priceRange(ctx, params);
+    const totals = new Map<string, { api: string; currency: string; revenue: bigint; lost: bigint }>();
+    for (const invoice of invoices) {
+      const apis = new Set([...invoice.revenueByApi.keys(), ...invoice.lostByApi.keys()]);
+      for (const api of apis) {
+        const key = `${api}\u0000${invoice.plan.currency}`;
+        const t = totals.get(key) ?? { api, currency: invoice.plan.currency, revenue: 0n, lost: 0n };
+        t.revenue += invoice.revenueByApi.get(api) ?? 0n;
+        t.lost += invoice.lostByApi.get(api) ?? 0n;
+        totals.set(key, t);
+      }
+    }
+    return [...totals.values()]
+      .map((t) => ({ key: t.revenue, t }))
+      .sort((a, b) => byAmountDesc(a, b) || (a.t.api < b.t.api ? -1 : 1))
+      .slice(0, params.limit)
+      .map(({ t }): Row => ({
+        api: t.api,
+        currency: t.currency,
+        revenue_minor: t.revenue.toString(),
+        revenue: formatMoney(t.revenue, t.currency),
+        lost_revenue_minor: t.lost.toString(),
+        lost_revenue: formatMoney(t.lost, t.currency),
+      }));
+  },
+};
+
+export const revenueByConsumer: NamedQuery = {
+  name: 'revenue_by_consumer',
+  description: 'Revenue per consumer (usage + base fees of the months the range touches) and revenue lost to non-billable calls',
+  params: [P.from, P.to, P.consumer, P.limit(100)],
+  columns: [
+    col('consumer_id', 'string'),
+    col('plan_id', 'string'),
+    col('currency', 'string'),
+    col('calls'),
+    ...money('usage_revenue'),
+    ...money('base_fee'),
+    ...money('revenue'),
+    ...money('lost_revenue'),
+  ],
+  async run(ctx, params) {
+    const { invoices } = await priceRange(ctx, params);
+    const totals = new Map<string, { consumer: string; plans: Set<string>; currency: string; calls: bigint; total: bigint; base: bigint; lost: bigint }>();
+    for (const invoice of invoices) {
+      const key = `${invoice.consumerId}\u0000${invoice.plan.currency}`;
+      const t = totals.get(key) ?? { consumer: invoice.consumerId, plans: new Set<string>(), currency: invoice.plan.currency, calls: 0n, total: 0n, base: 0n, lost: 0n };
+      t.plans.add(invoice.plan.id);
+      t.calls += invoice.calls;
+      t.total += invoice.totalMinor;
+      t.base += invoice.baseFeeMinor;
+      t.lost += invoice.lostRevenueMinor;
+      totals.set(key, t);
+    }
+    return [...totals.values()]
+      .map((t) => ({ key: t.total, t }))
+      .sort((a, b) => byAmountDesc(a, b) || (a.t.consumer < b.t.consumer ? -1 : 1))
+      .slice(0, params.limit)
+      .map(({ t }): Row => ({
+        consumer_id: t.consumer,
+        plan_id: [...t.plans].sort().join(','),
+        currency: t.currency,
+        calls: Number(t.calls),
+        usage_revenue_minor: (t.total - t.base).toString(),
+        usage_revenue: formatMoney(t.total - t.base, t.currency),
+        base_fee_minor: t.base.toString(),
+        base_fee: formatMoney(t.base, t.currency),
+        revenue_minor: t.total.toString(),
+        revenue: formatMoney(t.total, t.currency),
+        lost_revenue_minor: t.lost.toString(),
+        lost_revenue: formatMoney(t.lost, t.currency),
+      }));
+  },
+};
+
+export const revenueSummary: NamedQuery = {
+  name: 'revenue_summary',
+  description: 'Totals per currency: usage revenue, base fees, revenue, revenue lost to non-billable calls; unpriced calls (plan not in the plans file)',
+  params: [P.from, P.to],
+  columns: [
+    col('currency', 'string'),
+    col('consumers'),
+    col('calls'),
+    ...money('usage_revenue'),
+    ...money('base_fee'),
+    ...money('revenue'),
+    ...money('lost_revenue'),
+    col('unpriced_calls'),
+  ],
+  async run(ctx, params) {
+    const { invoices, unpriced } = await priceRange(ctx, params);
+    const totals = new Map<string, { consumers: Set<string>; calls: bigint; total: bigint; base: bigint; lost: bigint }>();
+    for (const invoice of invoices) {
+      const t = totals.get(invoice.plan.currency) ?? { consumers: new Set<string>(), calls: 0n, total: 0n, base: 0n, lost: 0n };
+      t.consumers.add(invoice.consumerId);
+      t.calls += invoice.calls;
+      t.total += invoice.totalMinor;
+      t.base += invoice.baseFeeMinor;
+      t.lost += invoice.lostRevenueMinor;
+      totals.set(invoice.plan.currency, t);
+    }
+    const rows = [...totals.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([currency, t]): Row => ({
+        currency,
+        consumers: t.consumers.size,
+        calls: Number(t.calls),
+        usage_revenue_minor: (t.total - t.base).toString(),
+        usage_revenue: formatMoney(t.total - t.base, currency),
+        base_fee_minor: t.base.toString(),
+        base_fee: formatMoney(t.base, currency),
+        revenue_minor: t.total.toString(),
+        revenue: formatMoney(t.total, currency),
+        lost_revenue_minor: t.lost.toString(),
+        lost_revenue: formatMoney(t.lost, currency),
+        unpriced_calls: 0,
+      }));
+    if (unpriced.calls > 0n) {
+      // Calls we cannot price get a row of their own, so they are visible rather than dropped.
+      rows.push({
+        currency: '',
+        consumers: 0,
+        calls: Number(unpriced.calls),
+        usage_revenue_minor: '0',
+        usage_revenue: '',
+        base_fee_minor: '0',
+        base_fee: '',
+        revenue_minor: '0',
+        revenue: '',
+        lost_revenue_minor: '0',
+        lost_revenue: '',
+        unpriced_calls: Number(unpriced.calls),
+      });
+    }
+    return rows;
+  },
+};

@@ -1,0 +1,128 @@
+// `npm run billing -- run --period YYYY-MM [--customer ID] [--dry-run] [--json]`
+//
+// When a billing service is already running (with the embedded engine, it holds the data folder),
+// the run is handed to it through the admin API; otherwise the CLI opens ClickHouse itself.
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { ConfigError, createClickHouseClient, createStripeClient, EmbeddedClickHouseBusyError } from '@tollgate/platform';
+import { migrate } from '@tollgate/schemas';
+import { billingConfigFromEnv } from './config.ts';
+import { Ledger } from './ledger.ts';
+import { parsePeriod } from './period.ts';
+import { formatMoney, loadPlansFile } from './pricing/index.ts';
+import { runBilling, type RunOptions, type RunResult } from './run.ts';
+import { StripeBilling } from './stripe-billing.ts';
+
+const USAGE = 'usage: npm run billing -- run --period YYYY-MM [--customer ID] [--dry-run] [--json]';
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+async function runningService(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const url = env.BILLING_URL ?? `http://127.0.0.1:${env.BILLING_PORT ?? '8702'}`;
+  try {
+    const answer = await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(1_000) });
+    return answer.ok ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function runThroughService(url: string, options: RunOptions, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  const token = (env.BILLING_ADMIN_TOKENS ?? '').split(',')[0]?.trim();
+  if (!token) {
+    throw new Error(`a billing service is running at ${url} and holds the data; set BILLING_ADMIN_TOKENS to one of its admin tokens so the CLI can hand the run to it`);
+  }
+  const answer = await fetch(new URL('/v1/admin/runs', url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ period: options.period, ...(options.customer ? { customer: options.customer } : {}), dry_run: options.dryRun }),
+  });
+  const body = (await answer.json()) as RunResult & { message?: string };
+  if (!answer.ok) throw new Error(`the billing service at ${url} answered ${answer.status}: ${body.message ?? JSON.stringify(body)}`);
+  return body;
+}
+
+async function runHere(options: RunOptions, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  const config = billingConfigFromEnv(env, { requireAdminTokens: false });
+  const plans = await loadPlansFile(config.plansFile);
+  const client = await createClickHouseClient(config.clickhouse);
+  try {
+    await migrate(client, config.migrations);
+    const stripe = config.stripe ? new StripeBilling(createStripeClient(config.stripe, { maxNetworkRetries: 0 }), { attempts: 6, baseMs: 200, maxMs: 5_000 }) : undefined;
+    return await runBilling(options, { autoAdvance: config.autoAdvance, concurrency: config.stripeConcurrency }, {
+      client,
+      database: config.clickhouse.database,
+      ledger: new Ledger(client, config.clickhouse.database),
+      plans,
+      stripe,
+      log: pino({ level: env.LOG_LEVEL ?? 'warn' }, pino.destination(2)),
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+export function formatRunTable(result: RunResult): string[] {
+  const lines = [`billing run ${result.run_id} for ${result.period}${result.dry_run ? ' (dry run: nothing sent to Stripe)' : ''}`, ''];
+  const row = (cells: string[]) => cells.map((c, i) => (i >= 3 ? c.padStart(14) : c.padEnd(i === 0 ? 22 : 12))).join(' ');
+  lines.push(row(['customer', 'plan', 'outcome', 'amount', 'lost (5xx)']));
+  for (const c of result.customers) {
+    lines.push(row([c.consumer_id, c.plan_id, c.outcome, c.currency ? formatMoney(BigInt(c.amount_minor), c.currency) : '-', c.currency ? formatMoney(BigInt(c.lost_revenue_minor), c.currency) : '-']));
+    for (const l of c.lines) lines.push(`    ${l.description.padEnd(48)} ${String(l.billable_units).padStart(12)} units ${formatMoney(BigInt(l.amount_minor), c.currency).padStart(14)}`);
+    if (c.reason) lines.push(`    ! ${c.reason}`);
+    if (c.late) lines.push(`    late usage since invoicing: ${c.late.events} events, ${formatMoney(BigInt(c.late.amount_minor), c.currency)} not billed`);
+  }
+  const t = result.totals;
+  const money = (m: Record<string, number>) => Object.entries(m).map(([cur, v]) => formatMoney(BigInt(v), cur)).join(' + ') || '0';
+  lines.push('', `customers ${t.customers}, invoices ${t.invoices}, already invoiced ${t.already_invoiced}, failures ${t.failures}, amount ${money(t.amount_minor)}, lost to failed calls ${money(t.lost_revenue_minor)}`);
+  if (result.late.events > 0) lines.push(`late events for this period: ${result.late.events} from ${result.late.customers} customers, ${money(result.late.amount_minor)} not billed`);
+  return lines;
+}
+
+export async function runBillingCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { period: { type: 'string' }, customer: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    });
+  } catch (error) {
+    io.err(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
+  if (positionals[0] !== 'run' || !values.period) {
+    io.err(USAGE);
+    return 2;
+  }
+  try {
+    parsePeriod(values.period);
+  } catch (error) {
+    io.err((error as Error).message);
+    return 2;
+  }
+  const options: RunOptions = { period: values.period, dryRun: values['dry-run'], trigger: 'cli', ...(values.customer ? { customer: values.customer } : {}) };
+  let result: RunResult;
+  try {
+    const service = await runningService(env);
+    result = service ? await runThroughService(service, options, env) : await runHere(options, env);
+  } catch (error) {
+    if (error instanceof EmbeddedClickHouseBusyError) {
+      io.err(`${error.message}.\nIf \`npm start\` is running, its billing API is the way in: set BILLING_URL to it and BILLING_ADMIN_TOKENS to its admin token.`);
+    } else {
+      io.err(error instanceof ConfigError ? error.message : `billing run failed: ${(error as Error).message}`);
+    }
+    return 1;
+  }
+  if (values.json) io.out(JSON.stringify(result, null, 2));
+  else for (const line of formatRunTable(result)) io.out(line);
+  return result.totals.failures > 0 ? 1 : 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runBillingCli(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) }).then((code) => process.exit(code));
+}

@@ -1,0 +1,75 @@
+// Billing's configuration, read once from the environment at start-up.
+import { fileURLToPath } from 'node:url';
+import { Cron } from 'croner';
+import {
+  clickHouseSettingsFromEnv,
+  EnvReader,
+  stripeSettingsFromEnv,
+  type ClickHouseSettings,
+  type Env,
+  type StripeSettings,
+} from '@tollgate/platform';
+import { migrationTargetFromEnv, type MigrationTarget } from '@tollgate/schemas';
+
+export interface BillingConfig {
+  host: string;
+  port: number;
+  adminTokens: string[];
+  /** Tokens gateways present to /v1/quota and /v1/authorize (admin tokens work too). */
+  gatewayTokens: string[];
+  plansFile: string;
+  clickhouse: ClickHouseSettings;
+  migrations: MigrationTarget;
+  /** Undefined when neither STRIPE_SECRET_KEY nor STRIPE_API_BASE is set: dry runs only. */
+  stripe: StripeSettings | undefined;
+  webhookSecret: string | undefined;
+  /** Cron expression (UTC) for automatic runs of the previous month; 'off' disables. */
+  schedule: string;
+  autoAdvance: boolean;
+  stripeConcurrency: number;
+  consumerHeader: string;
+  quotaRefreshMs: number;
+}
+
+export const DEFAULT_PLANS_FILE = fileURLToPath(new URL('../plans.example.yaml', import.meta.url));
+
+/** `requireAdminTokens: false` for the CLI, which runs without serving the admin API. */
+export function billingConfigFromEnv(env: Env, { requireAdminTokens = true } = {}): BillingConfig {
+  const r = new EnvReader(env);
+  const clickhouse = clickHouseSettingsFromEnv(env, r);
+  let stripe: StripeSettings | undefined;
+  if (env.STRIPE_SECRET_KEY || env.STRIPE_API_BASE) {
+    try {
+      stripe = stripeSettingsFromEnv(env as NodeJS.ProcessEnv);
+    } catch (error) {
+      r.problem((error as Error).message);
+    }
+  }
+  const schedule = r.string('BILLING_SCHEDULE', '0 2 1 * *');
+  if (schedule !== 'off') {
+    try {
+      new Cron(schedule, { paused: true, timezone: 'UTC' }).stop();
+    } catch (error) {
+      r.problem(`BILLING_SCHEDULE=${schedule} is not a cron expression: ${(error as Error).message}`);
+    }
+  }
+  const config: BillingConfig = {
+    host: r.string('BILLING_HOST', '127.0.0.1'),
+    port: r.int('BILLING_PORT', 8702, { min: 0, max: 65_535 }),
+    adminTokens: r.list('BILLING_ADMIN_TOKENS'),
+    gatewayTokens: r.list('BILLING_GATEWAY_TOKENS'),
+    plansFile: r.string('BILLING_PLANS_FILE', DEFAULT_PLANS_FILE),
+    clickhouse,
+    migrations: migrationTargetFromEnv(r, clickhouse.database),
+    stripe,
+    webhookSecret: r.string('STRIPE_WEBHOOK_SECRET'),
+    schedule,
+    autoAdvance: r.bool('BILLING_AUTO_ADVANCE', true),
+    stripeConcurrency: r.int('BILLING_STRIPE_CONCURRENCY', 4, { min: 1, max: 64 }),
+    consumerHeader: r.string('BILLING_CONSUMER_HEADER', 'x-consumer-id').toLowerCase(),
+    quotaRefreshMs: r.int('QUOTA_REFRESH_MS', 5_000, { min: 250, max: 3_600_000 }),
+  };
+  if (requireAdminTokens && config.adminTokens.length === 0) r.problem('BILLING_ADMIN_TOKENS is required: bearer tokens for /v1/admin/* (consumers, runs)');
+  r.done();
+  return config;
+}

@@ -1,0 +1,30 @@
+// Billing periods are calendar months in UTC, named YYYY-MM.
+
+export interface Period {
+  name: string;
+  /** Inclusive start, UTC. */
+  start: Date;
+  /** Exclusive end, UTC. */
+  end: Date;
+}
+
+export function parsePeriod(name: string): Period {
+  const match = /^(\d{4})-(\d{2})$/.exec(name);
+  const month = match ? Number(match[2]) : 0;
+  if (!match || month < 1 || month > 12) throw new Error(`period must be YYYY-MM, got "${name}"`);
+  const year = Number(match[1]);
+  return { name, start: new Date(Date.UTC(year, month - 1, 1)), end: new Date(Date.UTC(year, month, 1)) };
+}
+
+export function periodOf(date: Date): Period {
+  return parsePeriod(`${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, '0')}`);
+}
+
+export function previousPeriod(date: Date): Period {
+  return periodOf(new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - 1, 1)));
+}
+
+/** '2026-11-01 00:00:00.000', the form ClickHouse DateTime64 query parameters take. */
+export function clickHouseTime(date: Date): string {
+  return date.toISOString().slice(0, 23).replace('T', ' ');
+}

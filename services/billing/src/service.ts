@@ -1,0 +1,109 @@
+// Composes billing: plans, ledger, Stripe, quota book, scheduler and HTTP server. The ClickHouse
+// client is handed in, so the one-process stack can share one embedded engine.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { Cron } from 'croner';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { createMetricsRegistry, createStripeClient } from '@tollgate/platform';
+import { buildBillingApp } from './app.ts';
+import type { BillingConfig } from './config.ts';
+import { Ledger } from './ledger.ts';
+import { previousPeriod } from './period.ts';
+import { loadPlansFile, type PlanCatalog } from './pricing/index.ts';
+import { QuotaBook } from './quota-book.ts';
+import { runBilling, type RunOptions, type RunResult } from './run.ts';
+import { StripeBilling } from './stripe-billing.ts';
+
+export interface BillingService {
+  app: FastifyInstance;
+  url: string;
+  plans: PlanCatalog;
+  quota: QuotaBook;
+  /** Runs one billing run at a time, in the order asked. */
+  run(options: RunOptions): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
+function runMetrics(registry: Registry) {
+  const runs = new Counter({ name: 'tollgate_billing_runs_total', help: 'Billing runs, by outcome', labelNames: ['dry_run', 'outcome'], registers: [registry] });
+  const invoices = new Counter({ name: 'tollgate_billing_invoices_total', help: 'Invoices finalized', registers: [registry] });
+  const failures = new Counter({ name: 'tollgate_billing_customer_failures_total', help: 'Customers whose invoicing failed in a run', registers: [registry] });
+  return (result: RunResult | undefined, dryRun: boolean) => {
+    runs.inc({ dry_run: String(dryRun), outcome: result ? 'finished' : 'failed' });
+    if (result) {
+      invoices.inc(result.totals.invoices);
+      failures.inc(result.totals.failures);
+    }
+  };
+}
+
+export async function startBilling(config: BillingConfig, client: ClickHouseClient, log: Logger = pino({ name: 'billing' })): Promise<BillingService> {
+  const plans = await loadPlansFile(config.plansFile);
+  const ledger = new Ledger(client, config.clickhouse.database);
+  const stripe = config.stripe
+    ? new StripeBilling(createStripeClient(config.stripe, { maxNetworkRetries: 0 }), { attempts: 6, baseMs: 200, maxMs: 5_000 })
+    : undefined;
+  const registry = createMetricsRegistry('billing');
+  const countRun = runMetrics(registry);
+  const quota = new QuotaBook(client, config.clickhouse.database, plans, log);
+  await quota.refresh();
+  quota.startRefreshing(config.quotaRefreshMs);
+
+  let queue: Promise<unknown> = Promise.resolve();
+  const run = (options: RunOptions): Promise<RunResult> => {
+    const next = queue.then(async () => {
+      try {
+        const result = await runBilling(options, { autoAdvance: config.autoAdvance, concurrency: config.stripeConcurrency }, { client, database: config.clickhouse.database, ledger, plans, stripe, log });
+        countRun(result, options.dryRun);
+        log.info({ period: result.period, dry_run: result.dry_run, totals: result.totals, late: result.late }, 'billing run finished');
+        return result;
+      } catch (error) {
+        countRun(undefined, options.dryRun);
+        throw error;
+      }
+    });
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const scheduler =
+    config.schedule === 'off'
+      ? undefined
+      : new Cron(config.schedule, { timezone: 'UTC', protect: true }, async () => {
+          const period = previousPeriod(new Date()).name;
+          log.info(`scheduled billing run for ${period}`);
+          await run({ period, dryRun: !stripe, trigger: 'schedule' }).catch((error: unknown) => log.error({ err: error }, 'scheduled billing run failed'));
+        });
+
+  const app = buildBillingApp({
+    client,
+    database: config.clickhouse.database,
+    plans,
+    ledger,
+    quota,
+    adminTokens: config.adminTokens,
+    gatewayTokens: config.gatewayTokens,
+    consumerHeader: config.consumerHeader,
+    webhookSecret: config.webhookSecret,
+    run,
+    registry,
+    log,
+  });
+  const url = await app.listen({ host: config.host, port: config.port });
+  log.info(`billing listening on ${url}; plans: ${[...plans.plans.keys()].join(', ')}; ${stripe ? 'Stripe configured' : 'no Stripe: dry runs only'}; schedule ${config.schedule}`);
+
+  return {
+    app,
+    url,
+    plans,
+    quota,
+    run,
+    async close() {
+      scheduler?.stop();
+      await app.close();
+      await queue;
+      quota.stop();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+// The Stripe side of billing, kept thin: customers, invoices, invoice items, finalization.
+// Every create carries an idempotency key derived from period, customer and line, and every call
+// is retried on 429, 5xx and connection errors with exponential backoff and full jitter.
+import type Stripe from 'stripe';
+
+export interface RetryPolicy {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function isRetryable(error: unknown): boolean {
+  const e = error as { statusCode?: number; type?: string };
+  return e.type === 'StripeConnectionError' || e.statusCode === 429 || (e.statusCode !== undefined && e.statusCode >= 500);
+}
+
+export async function withRetries<T>(policy: RetryPolicy, call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= policy.attempts || !isRetryable(error)) throw error;
+      // Full jitter: spreads the retries of concurrent customers instead of synchronising them.
+      await sleep(Math.random() * Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+export interface InvoiceItemInput {
+  customer: string;
+  invoice: string;
+  amountMinor: bigint;
+  currency: string;
+  description: string;
+  metadata: Record<string, string>;
+  idempotencyKey: string;
+}
+
+function toStripeAmount(minor: bigint): number {
+  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`amount ${minor} exceeds what Stripe accepts`);
+  return Number(minor);
+}
+
+export class StripeBilling {
+  constructor(
+    private readonly stripe: Stripe,
+    private readonly retry: RetryPolicy,
+  ) {}
+
+  async createCustomer(input: { consumerId: string; name: string; email: string; orgId: string }): Promise<string> {
+    const customer = await withRetries(this.retry, () =>
+      this.stripe.customers.create(
+        {
+          ...(input.name ? { name: input.name } : {}),
+          ...(input.email ? { email: input.email } : {}),
+          metadata: { tollgate_consumer_id: input.consumerId, tollgate_org_id: input.orgId },
+        },
+        { idempotencyKey: `tollgate:customer:${input.consumerId}` },
+      ),
+    );
+    return customer.id;
+  }
+
+  /** An invoice created earlier under this key, found by its metadata (for keys Stripe forgot). */
+  async findInvoice(invoiceKey: string): Promise<string | undefined> {
+    const found = await withRetries(this.retry, () => this.stripe.invoices.search({ query: `metadata['tollgate_invoice_key']:'${invoiceKey}'` }));
+    return found.data.find((invoice) => invoice.metadata?.tollgate_invoice_key === invoiceKey)?.id;
+  }
+
+  async createInvoice(input: { customer: string; currency: string; invoiceKey: string; metadata: Record<string, string> }): Promise<string> {
+    const invoice = await withRetries(this.retry, () =>
+      this.stripe.invoices.create(
+        {
+          customer: input.customer,
+          currency: input.currency.toLowerCase(),
+          collection_method: 'charge_automatically',
+          auto_advance: false,
+          // Only the items this run attaches explicitly: never sweep in unrelated pending items.
+          pending_invoice_items_behavior: 'exclude',
+          metadata: { ...input.metadata, tollgate_invoice_key: input.invoiceKey },
+        },
+        { idempotencyKey: `${input.invoiceKey}:invoice` },
+      ),
+    );
+    return invoice.id as string;
+  }
+
+  /** Line keys of the items already on an invoice (from our metadata), with their ids. */
+  async invoiceItemsByLineKey(invoice: string): Promise<Map<string, string>> {
+    const items = await withRetries(this.retry, () => this.stripe.invoiceItems.list({ invoice, limit: 100 }));
+    const byKey = new Map<string, string>();
+    for (const item of items.data) {
+      const key = item.metadata?.tollgate_line_key;
+      if (key && item.metadata?.tollgate_invoice === invoice) byKey.set(key, item.id);
+    }
+    return byKey;
+  }
+
+  async createInvoiceItem(input: InvoiceItemInput): Promise<string> {
+    const item = await withRetries(this.retry, () =>
+      this.stripe.invoiceItems.create(
+        {
+          customer: input.customer,
+          invoice: input.invoice,
+          amount: toStripeAmount(input.amountMinor),
+          currency: input.currency.toLowerCase(),
+          description: input.description,
+          metadata: { ...input.metadata, tollgate_invoice: input.invoice },
+        },
+        { idempotencyKey: input.idempotencyKey },
+      ),
+    );
+    return item.id;
+  }
+
+  async finalizeInvoice(invoice: string, autoAdvance: boolean, idempotencyKey: string): Promise<void> {
+    try {
+      await withRetries(this.retry, () => this.stripe.invoices.finalizeInvoice(invoice, { auto_advance: autoAdvance }, { idempotencyKey }));
+    } catch (error) {
+      // Finalized by an earlier, interrupted run whose idempotency key Stripe has since forgotten.
+      const current = await withRetries(this.retry, () => this.stripe.invoices.retrieve(invoice)).catch(() => undefined);
+      if (current && current.status !== 'draft') return;
+      throw error;
+    }
+  }
+}

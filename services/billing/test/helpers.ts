@@ -1,0 +1,71 @@
+import { fileURLToPath } from 'node:url';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { pino } from 'pino';
+import { createStripeClient } from '@tollgate/platform';
+import { writeConsumers, type ConsumerRecord } from '@tollgate/schemas';
+import { startStripeProxy, type RecordedStripeRequest, type StripeProxy } from '../../../test/harness/stripe-proxy.ts';
+import { STRIPE_MOCK_URL } from '../../../test/harness/infra.ts';
+import { Ledger } from '../src/ledger.ts';
+import { loadPlansFile } from '../src/pricing/index.ts';
+import { runBilling, type RunOptions, type RunResult } from '../src/run.ts';
+import { StripeBilling } from '../src/stripe-billing.ts';
+
+export const PLANS_FILE = fileURLToPath(new URL('./fixtures/plans.yaml', import.meta.url));
+export const PERIOD = '2026-10';
+
+export function consumer(id: string, plan: string, over: Partial<ConsumerRecord> = {}): ConsumerRecord {
+  return { consumer_id: id, org_id: `org-${id}`, name: id, email: `${id}@example.test`, plan_id: plan, stripe_customer_id: '', tags: [], metadata: {}, ...over };
+}
+
+/** n requests of one kind for one consumer inside the period, inserted into the usage table. */
+export async function seedUsage(
+  client: ClickHouseClient,
+  database: string,
+  rows: Array<{ consumer: string; api: string; n: number; status?: number; method?: string; requestBytes?: number; responseBytes?: number; at?: string; billable?: boolean }>,
+): Promise<void> {
+  for (const [i, r] of rows.entries()) {
+    const status = r.status ?? 200;
+    await client.command({
+      query: `INSERT INTO ${database}.api_requests (event_id, ts, consumer_id, api, method, status, status_class, billable, request_bytes, response_bytes)
+              SELECT concat({prefix:String}, toString(number)), toDateTime64({at:String}, 3, 'UTC') + toIntervalSecond(number % 86400),
+                     {consumer:String}, {api:String}, {method:String}, {status:UInt16}, {statusClass:String}, {billable:Bool},
+                     {requestBytes:UInt64}, {responseBytes:UInt64}
+              FROM numbers({n:UInt64})`,
+      query_params: {
+        prefix: `${r.consumer}-${r.api}-${i}-${Date.now()}-`,
+        at: r.at ?? `${PERIOD}-05 00:00:00`,
+        consumer: r.consumer,
+        api: r.api,
+        method: r.method ?? 'GET',
+        status,
+        statusClass: `${Math.floor(status / 100)}xx`,
+        billable: r.billable ?? true,
+        requestBytes: r.requestBytes ?? 0,
+        responseBytes: r.responseBytes ?? 0,
+        n: r.n,
+      },
+    });
+  }
+}
+
+export async function seedConsumers(client: ClickHouseClient, database: string, consumers: ConsumerRecord[]): Promise<void> {
+  await writeConsumers(client, database, consumers);
+}
+
+export async function startProxy(): Promise<StripeProxy> {
+  return startStripeProxy({ upstream: process.env.STRIPE_MOCK_URL ?? STRIPE_MOCK_URL });
+}
+
+export async function runWithProxy(client: ClickHouseClient, database: string, proxy: StripeProxy, options: Partial<RunOptions> = {}): Promise<RunResult> {
+  const stripe = new StripeBilling(createStripeClient({ secretKey: 'sk_test_123', apiBase: new URL(proxy.url) }, { maxNetworkRetries: 0 }), { attempts: 8, baseMs: 5, maxMs: 50 });
+  return runBilling(
+    { period: PERIOD, dryRun: false, trigger: 'cli', ...options },
+    { autoAdvance: false, concurrency: 3 },
+    { client, database, ledger: new Ledger(client, database), plans: await loadPlansFile(PLANS_FILE), stripe, log: pino({ level: 'silent' }) },
+  );
+}
+
+/** Created objects (first answers, not idempotent replays or injected failures), by path. */
+export function creates(requests: RecordedStripeRequest[], path: RegExp): RecordedStripeRequest[] {
+  return requests.filter((r) => r.method === 'POST' && path.test(r.path) && r.status === 200 && !r.injected && !r.replayed);
+}
