@@ -14,7 +14,7 @@ export const latencyByApi: NamedQuery = sqlQuery({
   sql(db, p) {
     const s = latencySource(p.from, p.to);
     return `SELECT api, ${s.requests} AS requests, ${s.quantiles} AS q, ${pick('q')}
-      FROM ${db}.${s.table} WHERE ${timeRange(s.time)} AND ${API_FILTER}
+      FROM ${db}.${s.table} AS src WHERE ${timeRange(s.time)} AND ${API_FILTER}
       GROUP BY api ORDER BY requests DESC, api LIMIT {limit:UInt32}`;
   },
 });
@@ -27,7 +27,7 @@ export const latencyByUpstream: NamedQuery = sqlQuery({
   sql(db, p) {
     const s = latencySource(p.from, p.to);
     return `SELECT api, upstream_service, ${s.requests} AS requests, ${s.quantiles} AS q, ${pick('q')}
-      FROM ${db}.${s.table} WHERE ${timeRange(s.time)} AND ${API_FILTER}
+      FROM ${db}.${s.table} AS src WHERE ${timeRange(s.time)} AND ${API_FILTER}
       GROUP BY api, upstream_service ORDER BY requests DESC, api, upstream_service LIMIT {limit:UInt32}`;
   },
 });
@@ -40,7 +40,7 @@ export const latencyOverTime: NamedQuery = sqlQuery({
   sql(db, p) {
     const s = latencySource(p.from, p.to);
     return `SELECT ${BUCKET_FUNCTION[p.interval]}(${s.time}) AS bucket, ${s.requests} AS requests, ${s.quantiles} AS q, ${pick('q')}
-      FROM ${db}.${s.table} WHERE ${timeRange(s.time)} AND ${API_FILTER}
+      FROM ${db}.${s.table} AS src WHERE ${timeRange(s.time)} AND ${API_FILTER}
       GROUP BY bucket ORDER BY bucket`;
   },
 });

@@ -90,7 +90,7 @@ function usageSql(ctx: QueryContext, params: QueryParams, withMethod: boolean): 
   const method = withMethod ? 'upper(method)' : "''";
   return `SELECT toStartOfMonth(${time}) AS month, consumer_id, plan_id, api, status_class, ${method} AS method,
       ${calls} AS calls, sum(request_bytes) AS request_bytes, sum(response_bytes) AS response_bytes
-    FROM ${ctx.database}.${table}
+    FROM ${ctx.database}.${table} AS src
     WHERE ${timeRange(time)} AND ${CONSUMER_FILTER} AND plan_id ${withMethod ? 'IN' : 'NOT IN'} {method_plans:Array(String)}
     GROUP BY month, consumer_id, plan_id, api, status_class, method`;
 }

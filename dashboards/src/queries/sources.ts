@@ -9,7 +9,10 @@ const DAY = 86_400_000;
 const GRAIN_MS: Record<Interval, number> = { minute: MINUTE, hour: HOUR, day: DAY };
 const ORDER: readonly Interval[] = ['day', 'hour', 'minute'];
 
-/** SQL fragments that read one usage table; a rollup sums its counters, the raw table counts rows. */
+/**
+ * SQL fragments that read one usage table; a rollup sums its counters, the raw table counts rows.
+ * The table must be read `AS src`.
+ */
 export interface UsageSource {
   table: 'usage_day' | 'usage_hour' | 'usage_minute' | 'api_requests';
   time: 'bucket' | 'ts';
@@ -23,11 +26,12 @@ export interface UsageSource {
 
 const ROLLUP = {
   time: 'bucket',
-  calls: 'sum(calls)',
-  billable: 'sum(billable_calls)',
-  requestBytes: 'sum(request_bytes)',
-  responseBytes: 'sum(response_bytes)',
-  callsIf: (condition: string) => `sumIf(calls, ${condition})`,
+  // Qualified: the result columns reuse the counters' names, and an alias would shadow the column.
+  calls: 'sum(src.calls)',
+  billable: 'sum(src.billable_calls)',
+  requestBytes: 'sum(src.request_bytes)',
+  responseBytes: 'sum(src.response_bytes)',
+  callsIf: (condition: string) => `sumIf(src.calls, ${condition})`,
 } as const;
 
 const RAW: UsageSource = {
@@ -35,8 +39,8 @@ const RAW: UsageSource = {
   time: 'ts',
   calls: 'count()',
   billable: 'countIf(billable)',
-  requestBytes: 'sum(request_bytes)',
-  responseBytes: 'sum(response_bytes)',
+  requestBytes: 'sum(src.request_bytes)',
+  responseBytes: 'sum(src.response_bytes)',
   callsIf: (condition: string) => `countIf(${condition})`,
 };
 
@@ -61,16 +65,16 @@ export interface LatencySource {
   table: 'latency_minute' | 'request_latency';
   time: 'bucket' | 'ts';
   requests: string;
-  /** An array [p50, p95, p99] of total_ms. */
+  /** An array [p50, p95, p99] of total_ms. The table must be read `AS src`. */
   quantiles: string;
 }
 
 /** latency_minute for minute-aligned ranges; the raw request_latency table otherwise. */
 export function latencySource(from: Date, to: Date): LatencySource {
   if (aligned(from, 'minute') && aligned(to, 'minute')) {
-    return { table: 'latency_minute', time: 'bucket', requests: 'sum(requests)', quantiles: 'quantilesTDigestMerge(0.5, 0.95, 0.99)(total_ms)' };
+    return { table: 'latency_minute', time: 'bucket', requests: 'sum(src.requests)', quantiles: 'quantilesTDigestMerge(0.5, 0.95, 0.99)(src.total_ms)' };
   }
-  return { table: 'request_latency', time: 'ts', requests: 'count()', quantiles: 'quantilesTDigest(0.5, 0.95, 0.99)(total_ms)' };
+  return { table: 'request_latency', time: 'ts', requests: 'count()', quantiles: 'quantilesTDigest(0.5, 0.95, 0.99)(src.total_ms)' };
 }
 
 /** Constant SQL per validated interval (the unit of an INTERVAL cannot be a query parameter). */

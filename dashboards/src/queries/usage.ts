@@ -15,7 +15,7 @@ export const topApis: NamedQuery = sqlQuery({
     return `SELECT api, ${s.calls} AS calls, ${s.billable} AS billable_calls,
         ${s.callsIf("status_class = '4xx'")} AS client_errors, ${s.callsIf("status_class = '5xx'")} AS server_errors,
         ${s.requestBytes} AS request_bytes, ${s.responseBytes} AS response_bytes
-      FROM ${db}.${s.table}
+      FROM ${db}.${s.table} AS src
       WHERE ${timeRange(s.time)} AND ${CONSUMER_FILTER}
       GROUP BY api ORDER BY calls DESC, api LIMIT {limit:UInt32}`;
   },
@@ -30,7 +30,7 @@ export const callsOverTime: NamedQuery = sqlQuery({
     const s = usageSource(p.from, p.to, p.interval, ctx.retention, ctx.now());
     return `SELECT ${BUCKET_FUNCTION[p.interval]}(${s.time}) AS bucket, ${s.calls} AS calls, ${s.billable} AS billable_calls,
         ${s.callsIf("status_class = '4xx'")} AS client_errors, ${s.callsIf("status_class = '5xx'")} AS server_errors
-      FROM ${db}.${s.table}
+      FROM ${db}.${s.table} AS src
       WHERE ${timeRange(s.time)} AND ${API_FILTER} AND ${CONSUMER_FILTER}
       GROUP BY bucket ORDER BY bucket`;
   },
@@ -46,7 +46,7 @@ export const statusOverTime: NamedQuery = sqlQuery({
     return `SELECT ${BUCKET_FUNCTION[p.interval]}(${s.time}) AS bucket, api,
         ${s.callsIf("status_class = '2xx'")} AS success, ${s.callsIf("status_class = '4xx'")} AS client_error,
         ${s.callsIf("status_class = '5xx'")} AS server_error, ${s.callsIf("status_class NOT IN ('2xx', '4xx', '5xx')")} AS other
-      FROM ${db}.${s.table}
+      FROM ${db}.${s.table} AS src
       WHERE ${timeRange(s.time)} AND ${API_FILTER} AND ${CONSUMER_FILTER}
       GROUP BY bucket, api ORDER BY bucket, api`;
   },
@@ -61,7 +61,7 @@ export const callsByCountry: NamedQuery = sqlQuery({
     const s = usageSource(p.from, p.to, 'day', ctx.retention, ctx.now());
     return `SELECT country, ${s.calls} AS calls, ${s.billable} AS billable_calls,
         ${s.callsIf("status_class = '4xx'")} AS client_errors, ${s.callsIf("status_class = '5xx'")} AS server_errors
-      FROM ${db}.${s.table}
+      FROM ${db}.${s.table} AS src
       WHERE ${timeRange(s.time)} AND ${API_FILTER} AND ${CONSUMER_FILTER}
       GROUP BY country ORDER BY calls DESC, country LIMIT {limit:UInt32}`;
   },
@@ -94,7 +94,7 @@ export const topConsumers: NamedQuery = sqlQuery({
         SELECT consumer_id, argMax(org_id, ${s.time}) AS org_id, argMax(plan_id, ${s.time}) AS plan_id,
           ${s.calls} AS calls, ${s.billable} AS billable_calls,
           ${s.callsIf("status_class = '4xx'")} AS client_errors, ${s.callsIf("status_class = '5xx'")} AS server_errors
-        FROM ${db}.${s.table}
+        FROM ${db}.${s.table} AS src
         WHERE ${timeRange(s.time)} AND ${API_FILTER}
         GROUP BY consumer_id ORDER BY calls DESC, consumer_id LIMIT {limit:UInt32}
       ) AS u
@@ -112,7 +112,7 @@ export const topOrganisations: NamedQuery = sqlQuery({
     const s = usageSource(p.from, p.to, 'day', ctx.retention, ctx.now());
     return `SELECT org_id, uniqExact(consumer_id) AS consumers, ${s.calls} AS calls, ${s.billable} AS billable_calls,
         ${s.callsIf("status_class = '4xx'")} AS client_errors, ${s.callsIf("status_class = '5xx'")} AS server_errors
-      FROM ${db}.${s.table}
+      FROM ${db}.${s.table} AS src
       WHERE ${timeRange(s.time)} AND ${API_FILTER}
       GROUP BY org_id ORDER BY calls DESC, org_id LIMIT {limit:UInt32}`;
   },
@@ -128,7 +128,7 @@ export const consumerUsage: NamedQuery = sqlQuery({
     const s = usageSource(p.from, p.to, p.interval, ctx.retention, ctx.now());
     return `SELECT ${BUCKET_FUNCTION[p.interval]}(${s.time}) AS bucket, api, status_class, ${s.calls} AS calls, ${s.billable} AS billable_calls,
         ${s.requestBytes} AS request_bytes, ${s.responseBytes} AS response_bytes
-      FROM ${db}.${s.table}
+      FROM ${db}.${s.table} AS src
       WHERE ${timeRange(s.time)} AND ${API_FILTER} AND ${CONSUMER_FILTER}
       GROUP BY bucket, api, status_class ORDER BY bucket, api, status_class`;
   },

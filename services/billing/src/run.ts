@@ -176,8 +176,8 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
       return;
     }
     try {
-      const invoiceId = await invoiceCustomer(period.name, runId, consumer, plan.id, draft, rows, previous, settings, deps);
-      results.push({ ...base, outcome: 'invoiced', stripe_invoice_id: invoiceId });
+      const invoiced = await invoiceCustomer(period.name, runId, consumer, plan.id, draft, rows, previous, settings, deps);
+      results.push({ ...base, outcome: 'invoiced', stripe_invoice_id: invoiced.invoiceId, amount_minor: safe(invoiced.amountMinor) });
     } catch (error) {
       const reason = (error as Error).message;
       deps.log.warn({ err: error, consumer: consumerId, period: period.name }, 'invoicing failed; the next run retries');
@@ -222,7 +222,14 @@ function invoiceRow(
   };
 }
 
-/** One customer's invoice, resumable at every step. Returns the Stripe invoice id. */
+/**
+ * One customer's invoice, resumable at every step. Returns the Stripe invoice id and the amount.
+ *
+ * The priced lines are written to the ledger before Stripe hears of them, and a resumed attempt
+ * bills that snapshot, not a fresh pricing: every Stripe request is then identical to the one it
+ * repeats (Stripe refuses an idempotency key reused with other parameters), and usage that
+ * arrived in between is reported as late instead of changing an invoice already under way.
+ */
 async function invoiceCustomer(
   period: string,
   runId: string,
@@ -233,14 +240,30 @@ async function invoiceCustomer(
   previous: InvoiceRecord | undefined,
   settings: RunSettings,
   deps: RunDeps,
-): Promise<string> {
+): Promise<{ invoiceId: string; amountMinor: bigint }> {
   const stripe = deps.stripe as StripeBilling;
-  const invoiceKey = `tollgate:${period}:${consumer.consumer_id}`;
-  let record = { ...invoiceRow(period, consumer.consumer_id, runId, planId, 'creating', draft, usage, previous), reason: '' };
+  // Keys are scoped by database, so two deployments sharing one Stripe account never collide.
+  const invoiceKey = `tollgate:${deps.database}:${period}:${consumer.consumer_id}`;
+
+  let snapshot = [...(await deps.ledger.lines(period, consumer.consumer_id)).values()];
+  if (snapshot.length === 0) {
+    snapshot = draft.lines.map((line) => ledgerLine(period, consumer.consumer_id, runId, line, draft.currency, ''));
+    await deps.ledger.writeLines(snapshot);
+  }
+  snapshot.sort((a, b) => a.line_key.localeCompare(b.line_key));
+  const snapshotRun = snapshot[0]?.run_id ?? runId;
+  const amountMinor = snapshot.reduce((sum, line) => sum + line.amount_minor, 0n);
+  const currency = snapshot[0]?.currency ?? draft.currency;
+  let record: Omit<InvoiceRecord, 'updated_at'> = {
+    ...invoiceRow(period, consumer.consumer_id, runId, planId, 'creating', draft, usage, previous),
+    amount_minor: amountMinor,
+    currency,
+    usage_requests: previous?.usage_requests || requestsOf(usage),
+  };
 
   let customerId = consumer.stripe_customer_id || previous?.stripe_customer_id || '';
   if (!customerId) {
-    customerId = await stripe.createCustomer({ consumerId: consumer.consumer_id, name: consumer.name, email: consumer.email, orgId: consumer.org_id });
+    customerId = await stripe.createCustomer({ scope: deps.database, consumerId: consumer.consumer_id, name: consumer.name, email: consumer.email, orgId: consumer.org_id });
     await writeConsumers(deps.client, deps.database, [{ ...consumer, stripe_customer_id: customerId }]);
   }
   record = { ...record, stripe_customer_id: customerId };
@@ -254,45 +277,44 @@ async function invoiceCustomer(
     if (resuming) invoiceId = (await stripe.findInvoice(invoiceKey)) ?? '';
     invoiceId ||= await stripe.createInvoice({
       customer: customerId,
-      currency: draft.currency,
+      currency,
       invoiceKey,
-      metadata: { tollgate_period: period, tollgate_consumer_id: consumer.consumer_id, tollgate_plan: planId, tollgate_run: runId },
+      metadata: { tollgate_period: period, tollgate_consumer_id: consumer.consumer_id, tollgate_plan: planId, tollgate_run: snapshotRun },
     });
   }
   record = { ...record, state: 'open', stripe_invoice_id: invoiceId };
   await deps.ledger.writeInvoice(record);
 
-  const recorded = await deps.ledger.lines(period, consumer.consumer_id);
   const onStripe = resuming ? await stripe.invoiceItemsByLineKey(invoiceId) : new Map<string, string>();
-  for (const line of draft.lines) {
-    if (line.amountMinor === 0n) continue;
-    const key = lineKey(line);
-    let itemId = recorded.get(key)?.stripe_invoice_item_id || onStripe.get(key) || '';
-    if (!itemId) {
-      itemId = await stripe.createInvoiceItem({
+  for (const line of snapshot) {
+    if (line.amount_minor === 0n || line.stripe_invoice_item_id) continue;
+    const itemId =
+      onStripe.get(line.line_key) ||
+      (await stripe.createInvoiceItem({
         customer: customerId,
         invoice: invoiceId,
-        amountMinor: line.amountMinor,
-        currency: draft.currency,
+        amountMinor: line.amount_minor,
+        currency,
         description: line.description,
-        idempotencyKey: `${invoiceKey}:line:${key}`,
+        idempotencyKey: `${invoiceKey}:line:${line.line_key}`,
         metadata: {
           tollgate_period: period,
           tollgate_consumer_id: consumer.consumer_id,
-          tollgate_run: runId,
-          tollgate_line_key: key,
-          tollgate_meter: line.kind === 'base_fee' ? 'base_fee' : line.meterId,
-          ...(line.kind === 'usage' ? { tollgate_units: String(line.units), tollgate_billable_units: String(line.billableUnits), tollgate_included_units: String(line.includedUnits) } : {}),
-          ...(line.kind === 'usage' && line.api ? { tollgate_api: line.api } : {}),
+          tollgate_run: line.run_id,
+          tollgate_line_key: line.line_key,
+          tollgate_meter: line.meter_id,
+          tollgate_units: String(line.units),
+          tollgate_included_units: String(line.included_units),
+          tollgate_billable_units: String(line.billable_units),
+          ...(line.api ? { tollgate_api: line.api } : {}),
         },
-      });
-    }
-    await deps.ledger.writeLines([ledgerLine(period, consumer.consumer_id, runId, line, draft.currency, itemId)]);
+      }));
+    await deps.ledger.writeLines([{ ...line, stripe_invoice_item_id: itemId }]);
   }
 
   await stripe.finalizeInvoice(invoiceId, settings.autoAdvance, `${invoiceKey}:finalize`);
   await deps.ledger.writeInvoice({ ...record, state: 'finalized' });
-  return invoiceId;
+  return { invoiceId, amountMinor };
 }
 
 function ledgerLine(period: string, consumerId: string, runId: string, line: InvoiceLine, currency: string, itemId: string): LineRecord {

@@ -49,7 +49,7 @@ export class StripeBilling {
     private readonly retry: RetryPolicy,
   ) {}
 
-  async createCustomer(input: { consumerId: string; name: string; email: string; orgId: string }): Promise<string> {
+  async createCustomer(input: { scope: string; consumerId: string; name: string; email: string; orgId: string }): Promise<string> {
     const customer = await withRetries(this.retry, () =>
       this.stripe.customers.create(
         {
@@ -57,7 +57,7 @@ export class StripeBilling {
           ...(input.email ? { email: input.email } : {}),
           metadata: { tollgate_consumer_id: input.consumerId, tollgate_org_id: input.orgId },
         },
-        { idempotencyKey: `tollgate:customer:${input.consumerId}` },
+        { idempotencyKey: `tollgate:${input.scope}:customer:${input.consumerId}` },
       ),
     );
     return customer.id;

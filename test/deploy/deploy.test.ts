@@ -1,0 +1,684 @@
+// Static validation of deploy/ (Dockerfiles, docker compose, Kubernetes manifests, gateway
+// configurations). Nothing here runs Docker or a cluster: the files are checked against each other
+// and against what the code reads. deploy/local (the dev scripts) is not part of this.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DEPLOY = join(ROOT, 'deploy');
+const COMPOSE_FILE = join(DEPLOY, 'docker-compose.yml');
+const K8S = join(DEPLOY, 'kubernetes');
+const GATEWAYS = join(DEPLOY, 'gateways');
+
+type Obj = Record<string, unknown>;
+const rel = (path: string): string => relative(ROOT, path);
+
+function walk(dir: string, skip: (path: string) => boolean = () => false): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (skip(path) || entry.name === 'node_modules') continue;
+    if (entry.isDirectory()) out.push(...walk(path, skip));
+    else out.push(path);
+  }
+  return out.sort();
+}
+
+const isLocal = (path: string): boolean => path === join(DEPLOY, 'local') || path.startsWith(join(DEPLOY, 'local') + '/');
+const deployFiles = walk(DEPLOY, isLocal);
+const yamlFiles = deployFiles.filter((f) => /\.ya?ml$/.test(f));
+
+function yamlDocs(file: string): unknown[] {
+  return parseAllDocuments(readFileSync(file, 'utf8'), { merge: true })
+    .map((doc) => doc.toJS() as unknown)
+    .filter((doc) => doc !== null && doc !== undefined);
+}
+
+// ---- the services and what each reads from its environment ------------------------------------
+
+interface AppService {
+  name: 'tap' | 'enricher' | 'billing' | 'dashboard';
+  port: number;
+  /** Folders whose sources are the service's own. */
+  srcDirs: string[];
+  /** Other workspaces' sources it imports (@tollgate/platform, @tollgate/schemas, ...). */
+  uses: string[];
+  entry: string;
+  /** Names fixed by the service's issue, accepted while its entry point is not written yet. */
+  pending: string[];
+}
+
+const CLICKHOUSE_NAMES = ['CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_DATABASE', 'CLICKHOUSE_CLUSTER'];
+const SHARED_DIRS = ['packages/platform/src', 'schemas/src'];
+const SERVICES: AppService[] = [
+  { name: 'tap', port: 8700, srcDirs: ['services/tap/src'], uses: SHARED_DIRS, entry: 'services/tap/src/main.ts', pending: [] },
+  { name: 'enricher', port: 8701, srcDirs: ['services/enricher/src'], uses: SHARED_DIRS, entry: 'services/enricher/src/main.ts', pending: [] },
+  {
+    name: 'billing',
+    port: 8702,
+    srcDirs: ['services/billing/src'],
+    uses: SHARED_DIRS,
+    entry: 'services/billing/src/main.ts',
+    pending: ['BILLING_HOST', 'BILLING_PORT', 'BILLING_ADMIN_TOKENS', 'BILLING_PLANS_FILE', 'STRIPE_SECRET_KEY', 'STRIPE_API_BASE', 'STRIPE_WEBHOOK_SECRET', 'BILLING_SCHEDULE', ...CLICKHOUSE_NAMES],
+  },
+  {
+    name: 'dashboard',
+    port: 8703,
+    srcDirs: ['dashboards/src'],
+    uses: [...SHARED_DIRS, 'services/billing/src'],
+    entry: 'dashboards/src/main.ts',
+    pending: ['DASHBOARD_HOST', 'DASHBOARD_PORT', 'QUERY_TOKENS', 'BILLING_PLANS_FILE', ...CLICKHOUSE_NAMES],
+  },
+];
+const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+
+const NAME = `([A-Z][A-Z0-9_]*)`;
+const Q = `['"\`]`;
+/** Every way the code reads a variable: EnvReader methods, env.X / process.env.X, env['X'], helper(env | reader, 'X'). */
+const READ_PATTERNS = [
+  new RegExp(`\\.(?:string|int|list|bool|oneOf|required|url)\\(\\s*${Q}${NAME}${Q}`, 'g'),
+  new RegExp(`\\benv\\.${NAME}\\b`, 'g'),
+  new RegExp(`\\benv\\[\\s*${Q}${NAME}${Q}\\s*\\]`, 'g'),
+  new RegExp(`\\(\\s*(?:process\\.env|env|reader|r)\\s*,\\s*${Q}${NAME}${Q}`, 'g'), // helper(env, 'X'), helper(reader, 'X')
+  new RegExp(`\\{([^}]*)\\}\\s*=\\s*process\\.env\\b`, 'g'), // const { A, B } = process.env
+];
+
+export function envNamesIn(source: string): Set<string> {
+  const names = new Set<string>();
+  const code = source.replace(/^\s*\/\/.*$/gm, ''); // whole-line comments mention names they do not read
+  for (const pattern of READ_PATTERNS) {
+    for (const match of code.matchAll(pattern)) {
+      const found = match[1] ?? '';
+      if (pattern.source.startsWith('\\{')) {
+        for (const part of found.split(',')) {
+          const id = /^\s*([A-Z][A-Z0-9_]*)/.exec(part)?.[1];
+          if (id) names.add(id);
+        }
+      } else {
+        names.add(found);
+      }
+    }
+  }
+  return names;
+}
+
+const SOURCE_ROOTS = [
+  ...readdirSync(join(ROOT, 'services')).map((s) => `services/${s}/src`),
+  'dashboards/src',
+  'packages/platform/src',
+  'schemas/src',
+];
+const sourceFiles = SOURCE_ROOTS.flatMap((dir) => walk(join(ROOT, dir))).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+
+interface FnChunk {
+  name: string;
+  file: string;
+  body: string;
+  names: Set<string>;
+}
+
+/** Top-level functions (and arrow-function consts) with the variables each reads; a file's module-level reads go with each of its functions. */
+function functionIndex(): FnChunk[] {
+  const chunks: FnChunk[] = [];
+  const decl = /^(?:export\s+)?(?:async\s+)?function\s*\*?\s*(\w+)|^(?:export\s+)?const\s+(\w+)\s*=\s*(?:async\s*)?(?:\([^)]*\)|\w+)\s*(?::[^=]+)?=>/gm;
+  for (const file of sourceFiles) {
+    const text = readFileSync(file, 'utf8');
+    const starts = [...text.matchAll(decl)].map((m) => ({ name: m[1] ?? m[2] ?? '', index: m.index }));
+    const moduleLevel = envNamesIn(starts.length > 0 ? text.slice(0, starts[0]!.index) : text);
+    starts.forEach((start, i) => {
+      const body = text.slice(start.index, starts[i + 1]?.index ?? text.length);
+      chunks.push({ name: start.name, file, body, names: new Set([...envNamesIn(body), ...moduleLevel]) });
+    });
+  }
+  return chunks;
+}
+const FUNCTIONS = functionIndex();
+
+const under = (file: string, dirs: string[]): boolean => dirs.some((d) => file.startsWith(join(ROOT, d) + '/'));
+
+/** Names a service reads: its own sources, plus every function of the workspaces it uses that it calls (transitively). */
+function namesReadBy(service: AppService): Set<string> {
+  const own = sourceFiles.filter((f) => under(f, service.srcDirs));
+  const shared = FUNCTIONS.filter((fn) => under(fn.file, service.uses) && fn.name !== 'main');
+  const names = new Set<string>();
+  const pending = own.map((f) => readFileSync(f, 'utf8'));
+  const seen = new Set<FnChunk>();
+  for (const text of pending) for (const n of envNamesIn(text)) names.add(n);
+  while (pending.length > 0) {
+    const text = pending.pop()!;
+    for (const fn of shared) {
+      if (seen.has(fn) || !new RegExp(`\\b${fn.name}\\b`).test(text)) continue;
+      seen.add(fn);
+      for (const n of fn.names) names.add(n);
+      pending.push(fn.body);
+    }
+  }
+  return names;
+}
+
+const notes: string[] = [];
+function note(message: string): void {
+  if (!notes.includes(message)) {
+    notes.push(message);
+    console.log(`[deploy note] ${message}`);
+  }
+}
+
+const READS = new Map(SERVICES.map((s) => [s.name, namesReadBy(s)]));
+const ALL_READ = new Set(sourceFiles.flatMap((f) => [...envNamesIn(readFileSync(f, 'utf8'))]));
+
+/** The variables a deploy file may set on a service, with a note for names accepted only as pending. */
+function acceptedFor(service: AppService): Set<string> {
+  const accepted = new Set(READS.get(service.name));
+  if (!existsSync(join(ROOT, service.entry))) {
+    const missing = service.pending.filter((n) => !accepted.has(n));
+    if (missing.length > 0) {
+      note(`${service.entry} does not exist yet: accepting ${service.name}'s issue names not read by its code yet: ${missing.join(', ')}`);
+    }
+    for (const n of service.pending) accepted.add(n);
+  }
+  return accepted;
+}
+
+function unreadNames(service: AppService, names: Iterable<string>): string[] {
+  const accepted = acceptedFor(service);
+  return [...names].filter((n) => !accepted.has(n));
+}
+
+// ---- the tap's formats, read from its source ----------------------------------------------------
+
+const tapFormats = (() => {
+  const text = readFileSync(join(ROOT, 'services/tap/src/formats/index.ts'), 'utf8');
+  const body = /export const formats[^=]*=\s*\{([^}]*)\}/.exec(text)?.[1] ?? '';
+  return body.split(',').map((s) => s.trim().split(':')[0]!.trim()).filter((s) => s !== '');
+})();
+
+// =================================================================================================
+
+describe('env name extractor', () => {
+  it('finds the names of every reading style', () => {
+    const sample = [
+      "r.string('A_ONE', 'x'); reader.int('A_TWO', 1); r.list(\"A_THREE\"); x.bool('A_FOUR', true);",
+      "r.oneOf('A_FIVE', ['a'] as const, 'a'); r.required('A_SIX', 'why'); reader.url('A_SEVEN');",
+      "process.env.A_EIGHT; env.A_NINE; env['A_TEN']; envValue(env, 'A_ELEVEN'); parseTokens(r, 'A_FOURTEEN');",
+      'const { A_TWELVE, A_THIRTEEN: renamed } = process.env;',
+      "// r.string('COMMENTED_OUT')",
+    ].join('\n');
+    expect([...envNamesIn(sample)].sort()).toEqual(
+      ['A_EIGHT', 'A_ELEVEN', 'A_FIVE', 'A_FOUR', 'A_FOURTEEN', 'A_NINE', 'A_ONE', 'A_SEVEN', 'A_SIX', 'A_TEN', 'A_THIRTEEN', 'A_THREE', 'A_TWELVE', 'A_TWO'].sort(),
+    );
+  });
+
+  it('knows what the shared code reads', () => {
+    for (const n of ['KAFKA_BROKERS', 'CLICKHOUSE_URL', 'CLICKHOUSE_CLUSTER', 'USAGE_RETENTION_DAYS', 'STRIPE_API_BASE', 'STRIPE_SECRET_KEY', 'TAP_TOKENS']) {
+      expect(ALL_READ, n).toContain(n);
+    }
+  });
+
+  it('attributes shared reads to the services that call them, and only those', () => {
+    const tap = READS.get('tap')!;
+    const enricher = READS.get('enricher')!;
+    expect(tap).toContain('KAFKA_BROKERS');
+    expect(tap).toContain('TAP_HMAC_KEY');
+    expect(tap).not.toContain('CLICKHOUSE_URL');
+    for (const n of ['KAFKA_BROKERS', 'CLICKHOUSE_URL', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_CLUSTER', 'USAGE_RETENTION_DAYS', 'ENRICHER_ADMIN_TOKENS', 'IP_HASH_KEY']) {
+      expect(enricher, n).toContain(n);
+    }
+    expect(enricher).not.toContain('TAP_TOKENS');
+  });
+});
+
+describe('every YAML file under deploy/ parses', () => {
+  it('has YAML files to check', () => {
+    expect(yamlFiles.length).toBeGreaterThan(5);
+  });
+  it.each(yamlFiles.map((f) => [rel(f), f]))('%s', (_name, file) => {
+    const docs = parseAllDocuments(readFileSync(file, 'utf8'), { merge: true });
+    for (const doc of docs) {
+      expect(doc.errors.map((e) => e.message), rel(file)).toEqual([]);
+    }
+    expect(docs.length).toBeGreaterThan(0);
+  });
+});
+
+// ---- Dockerfiles --------------------------------------------------------------------------------
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+
+function dockerInstructions(text: string): Instruction[] {
+  const joined = text.replace(/\\\r?\n/g, ' ');
+  return joined
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const [op = '', ...rest] = l.split(/\s+/);
+      return { op: op.toUpperCase(), args: rest.join(' ') };
+    });
+}
+
+/** COPY sources (without --from) of a Dockerfile, relative to the build context. */
+function copySources(args: string): string[] | undefined {
+  const parts = args.trim().startsWith('[') ? (JSON.parse(args) as string[]) : args.split(/\s+/);
+  if (parts.some((p) => p.startsWith('--from='))) return undefined;
+  const paths = parts.filter((p) => !p.startsWith('--'));
+  return paths.slice(0, -1);
+}
+
+const SHARED = /# ----- shared stages[\s\S]*# ----- end of shared stages -----/;
+
+describe('Dockerfiles (deploy/docker/<service>.Dockerfile)', () => {
+  const dockerfiles = SERVICES.map((s) => ({ service: s, file: join(DEPLOY, 'docker', `${s.name}.Dockerfile`) }));
+
+  it('has one per service, sharing identical base stages', () => {
+    const shared = new Set<string>();
+    for (const { file } of dockerfiles) {
+      expect(existsSync(file), rel(file)).toBe(true);
+      const block = SHARED.exec(readFileSync(file, 'utf8'))?.[0];
+      expect(block, `${rel(file)} has the shared stages block`).toBeDefined();
+      shared.add(block!);
+    }
+    expect(shared.size, 'the shared stages are identical in every Dockerfile').toBe(1);
+  });
+
+  it.each(dockerfiles.map((d) => [d.service.name, d]))('%s: COPY sources, user, port, healthcheck, command, env', (_n, { service, file }) => {
+    const text = readFileSync(file, 'utf8');
+    const instructions = dockerInstructions(text);
+    expect(instructions.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_IMAGE='))?.args).toBe('NODE_IMAGE=node:20-bookworm-slim');
+
+    for (const copy of instructions.filter((i) => i.op === 'COPY' || i.op === 'ADD')) {
+      for (const src of copySources(copy.args) ?? []) {
+        expect(existsSync(resolve(ROOT, src)), `${rel(file)}: COPY source ${src} exists in the build context (repo root)`).toBe(true);
+      }
+    }
+    const users = instructions.filter((i) => i.op === 'USER').map((i) => i.args);
+    expect(users.at(-1), 'runs as a non-root user').toBeDefined();
+    expect(['root', '0', '0:0']).not.toContain(users.at(-1));
+    expect(instructions.filter((i) => i.op === 'EXPOSE').map((i) => i.args)).toEqual([String(service.port)]);
+
+    const health = instructions.find((i) => i.op === 'HEALTHCHECK');
+    expect(health?.args).toMatch(/\/healthz/);
+    for (const path of health?.args.match(/\/[a-z]+z\b/g) ?? []) expect(HEALTH_PATHS).toContain(path);
+    expect(health?.args).toContain(String(service.port));
+
+    const cmd = JSON.parse(instructions.filter((i) => i.op === 'CMD').at(-1)?.args ?? '[]') as string[];
+    expect(cmd.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
+    expect(cmd[3]).toBe(service.entry);
+    if (!existsSync(join(ROOT, service.entry))) note(`${rel(file)}: CMD runs ${service.entry}, which does not exist yet`);
+    // The entry point's folder is copied into the image.
+    expect(instructions.some((i) => i.op === 'COPY' && (copySources(i.args) ?? []).some((src) => service.entry.startsWith(src.replace(/\/?$/, '/'))))).toBe(true);
+
+    // ENV of the service stage (after the shared block) is what the service reads.
+    const own = dockerInstructions(text.replace(SHARED, ''));
+    const envNames = own.filter((i) => i.op === 'ENV').flatMap((i) => [...i.args.matchAll(/([A-Z][A-Z0-9_]*)=/g)].map((m) => m[1]!));
+    expect(envNames).toContain(`${service.name.toUpperCase()}_HOST`);
+    expect(unreadNames(service, envNames), `${rel(file)} ENV read by ${service.name}`).toEqual([]);
+
+    const ignore = `${file}.dockerignore`;
+    expect(existsSync(ignore), `${rel(ignore)} exists`).toBe(true);
+    expect(readFileSync(ignore, 'utf8')).toMatch(/^\*\*\/node_modules$/m);
+  });
+
+  it('the lockfile pins the tsx the images install', () => {
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+    expect(lock.packages['node_modules/tsx']?.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+// ---- docker compose -----------------------------------------------------------------------------
+
+describe('deploy/docker-compose.yml', () => {
+  const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as Obj;
+  const services = compose.services as Record<string, Obj>;
+  const envOf = (svc: Obj): Record<string, string> => {
+    const env = svc.environment;
+    if (Array.isArray(env)) return Object.fromEntries(env.map((e: string) => [e.split('=')[0]!, e.split('=').slice(1).join('=')]));
+    return Object.fromEntries(Object.entries((env as Obj | undefined) ?? {}).map(([k, v]) => [k, String(v)]));
+  };
+
+  it('has every service', () => {
+    for (const name of ['kafka', 'clickhouse', 'tap', 'enricher', 'billing', 'dashboard', 'grafana']) {
+      expect(Object.keys(services)).toContain(name);
+    }
+  });
+
+  it.each(SERVICES.map((s) => [s.name, s]))('%s: build, env read by the code, healthcheck, ports', (_n, service) => {
+    const svc = services[service.name]!;
+    const build = svc.build as Obj;
+    const context = resolve(DEPLOY, String(build.context));
+    expect(context.replace(/\/$/, '')).toBe(ROOT.replace(/\/$/, ''));
+    expect(build.dockerfile).toBe(`deploy/docker/${service.name}.Dockerfile`);
+    expect(existsSync(join(context, String(build.dockerfile)))).toBe(true);
+
+    const env = envOf(svc);
+    expect(unreadNames(service, Object.keys(env)), `compose env of ${service.name} read by its code`).toEqual([]);
+    expect(env[`${service.name.toUpperCase()}_HOST`]).toBe('0.0.0.0');
+    if ('KAFKA_BROKERS' in env) expect(env.KAFKA_BROKERS).toBe('kafka:9092');
+    if ('CLICKHOUSE_URL' in env) expect(env.CLICKHOUSE_URL).toBe('http://clickhouse:8123');
+
+    const test = ((svc.healthcheck as Obj | undefined)?.test ?? []) as string[];
+    const paths = test.join(' ').match(/https?:\/\/[^/'"\s]+(\/[A-Za-z0-9_/-]*)/g)?.map((u) => new URL(u).pathname) ?? [];
+    expect(paths.length, `${service.name} has an HTTP healthcheck`).toBeGreaterThan(0);
+    for (const path of paths) expect(HEALTH_PATHS).toContain(path);
+    expect(test.join(' ')).toContain(`:${service.port}/`);
+
+    for (const [dep, cond] of Object.entries((svc.depends_on ?? {}) as Record<string, Obj>)) {
+      expect(Object.keys(services), `${service.name} depends on ${dep}`).toContain(dep);
+      expect(['service_started', 'service_healthy', 'service_completed_successfully']).toContain(cond.condition);
+      if (cond.condition === 'service_healthy') expect(services[dep]!.healthcheck, `${dep} has a healthcheck`).toBeDefined();
+    }
+    const ports = ((svc.ports ?? []) as string[]).map((p) => String(p).split(':').at(-1));
+    for (const p of ports) expect(p).toBe(String(service.port));
+  });
+
+  it('app services wait for what they use', () => {
+    const deps = (name: string): Record<string, Obj> => (services[name]!.depends_on ?? {}) as Record<string, Obj>;
+    expect(deps('tap').kafka?.condition).toBe('service_healthy');
+    expect(deps('enricher').kafka?.condition).toBe('service_healthy');
+    for (const name of ['enricher', 'billing', 'dashboard']) expect(deps(name).clickhouse?.condition).toBe('service_healthy');
+  });
+
+  it('billing is a single replica', () => {
+    const deploy = services.billing!.deploy as Obj | undefined;
+    expect(deploy?.replicas ?? 1).toBe(1);
+  });
+
+  it('Kafka is a single KRaft node with internal topics at replication factor 1', () => {
+    const kafka = services.kafka!;
+    expect(String(kafka.image)).toMatch(/apache\/kafka:(3\.9|4\.)/);
+    const env = envOf(kafka);
+    expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    expect(env.KAFKA_ADVERTISED_LISTENERS).toContain('PLAINTEXT://kafka:9092');
+    expect(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe('1');
+    expect(env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR).toBe('1');
+    expect(env.KAFKA_TRANSACTION_STATE_LOG_MIN_ISR).toBe('1');
+    expect(env.CLUSTER_ID).toMatch(/[A-Za-z0-9_-]{22}/);
+    expect(kafka.healthcheck).toBeDefined();
+  });
+
+  it('ClickHouse server has a healthcheck', () => {
+    expect(String(services.clickhouse!.image)).toMatch(/clickhouse\/clickhouse-server/);
+    expect(services.clickhouse!.healthcheck).toBeDefined();
+  });
+
+  it('Grafana has the ClickHouse plugin, the provisioning mounted and every variable it interpolates', () => {
+    const grafana = services.grafana!;
+    const env = envOf(grafana);
+    expect(env.GF_INSTALL_PLUGINS).toContain('grafana-clickhouse-datasource');
+    const mounts = new Map((grafana.volumes as string[]).map((v) => [v.split(':')[0]!, v.split(':')[1]!]));
+    expect(mounts.get('../dashboards/grafana/provisioning')).toBe('/etc/grafana/provisioning');
+    expect(mounts.has('../dashboards/grafana/dashboards')).toBe(true);
+    const provisioning = join(ROOT, 'dashboards/grafana/provisioning');
+    if (!existsSync(provisioning)) {
+      note('dashboards/grafana/provisioning does not exist yet (mounted into Grafana by deploy/docker-compose.yml)');
+      return;
+    }
+    for (const file of walk(provisioning).filter((f) => /\.ya?ml$/.test(f))) {
+      const text = readFileSync(file, 'utf8').replace(/^\s*#.*$/gm, '');
+      for (const m of text.matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)) expect(Object.keys(env), `${rel(file)} uses $${m[1]}`).toContain(m[1]);
+      const doc = parse(text) as { providers?: Array<{ options?: { path?: string } }> };
+      for (const provider of doc.providers ?? []) {
+        expect(provider.options?.path, `${rel(file)}: provider path is where compose mounts the dashboards`).toBe(mounts.get('../dashboards/grafana/dashboards'));
+      }
+    }
+  });
+
+  it('host paths mounted into containers exist', () => {
+    for (const [name, svc] of Object.entries(services)) {
+      for (const volume of (svc.volumes ?? []) as string[]) {
+        const source = volume.split(':')[0]!.replace(/^\$\{[A-Z_]+:-([^}]*)\}$/, '$1');
+        if (!source.startsWith('.') && !source.startsWith('/')) continue; // named volume
+        expect(existsSync(resolve(DEPLOY, source)), `${name}: ${source}`).toBe(true);
+      }
+    }
+  });
+
+  it('every ${VAR} it uses is documented in .env.example, and .env.example holds nothing else', () => {
+    const text = readFileSync(COMPOSE_FILE, 'utf8').replace(/^\s*#.*$/gm, '');
+    const used = new Set([...text.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!));
+    const example = readFileSync(join(DEPLOY, '.env.example'), 'utf8');
+    const documented = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
+    expect([...used].filter((v) => !documented.has(v)), 'used in compose, missing from .env.example').toEqual([]);
+    expect([...documented].filter((v) => !used.has(v)), 'in .env.example, unused by compose').toEqual([]);
+  });
+});
+
+// ---- Kubernetes ---------------------------------------------------------------------------------
+
+describe('deploy/kubernetes', () => {
+  const files = walk(K8S).filter((f) => /\.ya?ml$/.test(f));
+  const kustomization = parse(readFileSync(join(K8S, 'kustomization.yaml'), 'utf8')) as Obj;
+  const objects = files
+    .filter((f) => !f.endsWith('kustomization.yaml'))
+    .flatMap((f) => yamlDocs(f).map((doc) => ({ file: f, doc: doc as Obj })));
+  const ofKind = (kind: string): Obj[] => objects.filter((o) => o.doc.kind === kind).map((o) => o.doc);
+  const meta = (o: Obj): Obj => o.metadata as Obj;
+
+  const configMap = ofKind('ConfigMap').find((c) => meta(c).name === 'tollgate-config')!;
+  const secret = ofKind('Secret').find((s) => meta(s).name === 'tollgate-secrets')!;
+  const configKeys = new Set(Object.keys((configMap.data ?? {}) as Obj));
+  const secretKeys = new Set(Object.keys({ ...((secret.stringData ?? {}) as Obj), ...((secret.data ?? {}) as Obj) }));
+  const deployments = ofKind('Deployment');
+
+  const containersOf = (d: Obj): Obj[] => (((d.spec as Obj).template as Obj).spec as Obj).containers as Obj[];
+  const envEntries = (c: Obj): Obj[] => (c.env ?? []) as Obj[];
+
+  it('has the Namespace, ConfigMap, example Secret, four Deployments and their Services', () => {
+    expect(ofKind('Namespace').map((n) => meta(n).name)).toEqual(['tollgate']);
+    expect(configMap).toBeDefined();
+    expect(secret).toBeDefined();
+    expect(deployments.map((d) => meta(d).name).sort()).toEqual(['billing', 'dashboard', 'enricher', 'tap']);
+    expect(ofKind('Service').map((s) => meta(s).name).sort()).toEqual(['billing', 'dashboard', 'enricher', 'tap']);
+    for (const o of objects) {
+      if (o.doc.kind !== 'Namespace') expect(meta(o.doc).namespace, `${rel(o.file)} ${String(o.doc.kind)}`).toBe('tollgate');
+    }
+  });
+
+  it('kustomization lists existing files, and every manifest but the example Secret', () => {
+    const resources = kustomization.resources as string[];
+    for (const r of resources) expect(existsSync(join(K8S, r)), r).toBe(true);
+    const manifests = files.map((f) => relative(K8S, f)).filter((f) => f !== 'kustomization.yaml' && f !== 'secret.example.yaml');
+    expect([...resources].sort()).toEqual(manifests.sort());
+    const images = (kustomization.images as Obj[]).map((i) => i.name);
+    for (const d of deployments) for (const c of containersOf(d)) expect(images).toContain(String(c.image).split(':')[0]);
+  });
+
+  it.each(SERVICES.map((s) => [s.name, s]))('%s: probes, resources, env from existing keys that the code reads', (_n, service) => {
+    const d = deployments.find((x) => meta(x).name === service.name)!;
+    const [container] = containersOf(d);
+    expect(container).toBeDefined();
+    const c = container!;
+    for (const probe of ['readinessProbe', 'livenessProbe']) {
+      const path = ((c[probe] as Obj | undefined)?.httpGet as Obj | undefined)?.path;
+      expect(path, `${service.name} ${probe}`).toBeDefined();
+      expect(HEALTH_PATHS).toContain(path);
+    }
+    const startup = ((c.startupProbe as Obj | undefined)?.httpGet as Obj | undefined)?.path;
+    if (startup !== undefined) expect(HEALTH_PATHS).toContain(startup);
+    const resources = c.resources as Obj;
+    expect((resources.requests as Obj).cpu).toBeDefined();
+    expect((resources.requests as Obj).memory).toBeDefined();
+    expect((resources.limits as Obj).memory).toBeDefined();
+    expect(((c.ports as Obj[])[0]!).containerPort).toBe(service.port);
+    expect(String(c.image)).toMatch(new RegExp(`^tollgate/${service.name}:`));
+
+    const names: string[] = [];
+    for (const entry of envEntries(c)) {
+      names.push(String(entry.name));
+      const from = entry.valueFrom as Obj | undefined;
+      const cmRef = from?.configMapKeyRef as Obj | undefined;
+      const secRef = from?.secretKeyRef as Obj | undefined;
+      if (cmRef) {
+        expect(cmRef.name).toBe('tollgate-config');
+        expect(configKeys, `${service.name}: ConfigMap key ${String(cmRef.key)}`).toContain(cmRef.key);
+      }
+      if (secRef) {
+        expect(secRef.name).toBe('tollgate-secrets');
+        expect(secretKeys, `${service.name}: Secret key ${String(secRef.key)}`).toContain(secRef.key);
+      }
+    }
+    for (const source of (c.envFrom ?? []) as Obj[]) {
+      const ref = (source.configMapRef ?? source.secretRef) as Obj;
+      expect(['tollgate-config', 'tollgate-secrets']).toContain(ref.name);
+      names.push(...(ref.name === 'tollgate-config' ? configKeys : secretKeys));
+    }
+    expect(unreadNames(service, names), `env of Deployment ${service.name} read by its code`).toEqual([]);
+  });
+
+  it('billing runs exactly one replica with the Recreate strategy', () => {
+    const billing = deployments.find((d) => meta(d).name === 'billing')!;
+    expect((billing.spec as Obj).replicas).toBe(1);
+    expect(((billing.spec as Obj).strategy as Obj).type).toBe('Recreate');
+    for (const hpa of ofKind('HorizontalPodAutoscaler')) expect(((hpa.spec as Obj).scaleTargetRef as Obj).name).not.toBe('billing');
+  });
+
+  it('tap has 2 replicas; enricher replicas do not exceed the partition count', () => {
+    const replicas = (name: string): number => (deployments.find((d) => meta(d).name === name)!.spec as Obj).replicas as number;
+    expect(replicas('tap')).toBe(2);
+    const partitions = Number((configMap.data as Obj).TAP_TOPIC_PARTITIONS ?? 6);
+    expect(replicas('enricher')).toBeLessThanOrEqual(partitions);
+    for (const hpa of ofKind('HorizontalPodAutoscaler')) {
+      const target = ((hpa.spec as Obj).scaleTargetRef as Obj).name;
+      expect(deployments.map((d) => meta(d).name)).toContain(target);
+      if (target === 'enricher') expect((hpa.spec as Obj).maxReplicas).toBeLessThanOrEqual(partitions);
+    }
+  });
+
+  it('every ConfigMap and Secret key is read by the code and used by a Deployment', () => {
+    const referenced = new Set(
+      deployments.flatMap((d) => containersOf(d).flatMap((c) => envEntries(c).map((e) => {
+        const from = e.valueFrom as Obj | undefined;
+        return String(((from?.configMapKeyRef ?? from?.secretKeyRef) as Obj | undefined)?.key ?? '');
+      }))),
+    );
+    const pendingNames = new Set(SERVICES.filter((s) => !existsSync(join(ROOT, s.entry))).flatMap((s) => s.pending));
+    for (const key of [...configKeys, ...secretKeys]) {
+      expect(ALL_READ.has(key) || pendingNames.has(key), `${key} is read by the code`).toBe(true);
+      expect(referenced, `${key} is used by a Deployment`).toContain(key);
+    }
+  });
+
+  it('Services select Deployment pods and target a named container port', () => {
+    for (const svc of ofKind('Service')) {
+      const selector = (svc.spec as Obj).selector as Obj;
+      const d = deployments.find((x) => meta(x).name === meta(svc).name)!;
+      const labels = ((((d.spec as Obj).template as Obj).metadata as Obj).labels) as Obj;
+      for (const [k, v] of Object.entries(selector)) expect(labels[k]).toBe(v);
+      const ports = (svc.spec as Obj).ports as Obj[];
+      const named = (containersOf(d)[0]!.ports as Obj[]).map((p) => p.name);
+      for (const p of ports) expect(named).toContain(p.targetPort);
+    }
+  });
+
+  it('Kafka and ClickHouse are external (referenced by env only)', () => {
+    expect(deployments.some((d) => /kafka|clickhouse/i.test(String(meta(d).name)))).toBe(false);
+    expect(ofKind('StatefulSet')).toEqual([]);
+    expect(String((configMap.data as Obj).KAFKA_BROKERS)).toMatch(/^[^:\s,]+:\d+(,[^:\s,]+:\d+)*$/);
+    expect(() => new URL(String((configMap.data as Obj).CLICKHOUSE_URL))).not.toThrow();
+  });
+});
+
+// ---- gateway configurations ---------------------------------------------------------------------
+
+describe('deploy/gateways', () => {
+  const ACCEPTED = ['kong', 'envoy', 'apisix', 'nginx', 'combined', 'ndjson', 'cloudevents'];
+
+  it('the tap serves the formats the configurations may use', () => {
+    expect([...tapFormats].sort()).toEqual([...ACCEPTED].sort());
+  });
+
+  const configs = walk(GATEWAYS).filter((f) => !f.endsWith('README.md'));
+  it.each(configs.map((f) => [rel(f), f]))('%s posts to /v1/ingest/<its gateway format> on the tap', (_n, file) => {
+    const text = readFileSync(file, 'utf8');
+    const code = text.replace(/^\s*#.*$/gm, ''); // comments may name the endpoint a shipper uses
+    const folder = relative(GATEWAYS, file).split('/')[0]!;
+    const endpoints = [...code.matchAll(/\/v1\/ingest\/([A-Za-z0-9_-]+)/g)].map((m) => m[1]!);
+    if (file.endsWith('envoy/envoy.yaml') || file.endsWith('.conf')) {
+      // The gateway only writes the log; the shipper next to it posts it.
+      expect(endpoints).toEqual([]);
+      expect(text).toContain(`/v1/ingest/${folder}`);
+      return;
+    }
+    expect(endpoints.length, `${rel(file)} names an ingest endpoint`).toBeGreaterThan(0);
+    for (const format of endpoints) {
+      expect(tapFormats).toContain(format);
+      expect(format).toBe(folder);
+    }
+    expect(code).toMatch(/Bearer \S+/);
+    expect(code).toMatch(/(\/\/tap:8700\/|host: tap\s+port: 8700\s)/);
+  });
+
+  it('every gateway folder ships to the tap', () => {
+    for (const folder of ['kong', 'envoy', 'apisix', 'nginx']) {
+      const texts = walk(join(GATEWAYS, folder)).map((f) => readFileSync(f, 'utf8')).join('\n');
+      expect(texts, folder).toContain(`/v1/ingest/${folder}`);
+    }
+    expect(existsSync(join(GATEWAYS, 'README.md'))).toBe(true);
+  });
+
+  it('Kong http-log: endpoint, JSON content type, bearer header, queue', () => {
+    const kong = parse(readFileSync(join(GATEWAYS, 'kong/kong.yml'), 'utf8')) as Obj;
+    const plugin = (kong.plugins as Obj[]).find((p) => p.name === 'http-log')!;
+    const config = plugin.config as Obj;
+    expect(config.http_endpoint).toBe('http://tap:8700/v1/ingest/kong');
+    expect(config.content_type).toBe('application/json');
+    expect(String((config.headers as Obj).Authorization)).toMatch(/^Bearer \S+/);
+    expect((config.queue as Obj).max_batch_size).toBeGreaterThan(0);
+  });
+
+  it('APISIX http-logger: uri, auth_header, batch_max_size, JSON array batches', () => {
+    const text = readFileSync(join(GATEWAYS, 'apisix/apisix.yaml'), 'utf8');
+    expect(text.trimEnd().endsWith('#END')).toBe(true);
+    const apisix = parse(text) as Obj;
+    const logger = ((apisix.global_rules as Obj[])[0]!.plugins as Obj)['http-logger'] as Obj;
+    expect(logger.uri).toBe('http://tap:8700/v1/ingest/apisix');
+    expect(String(logger.auth_header)).toMatch(/^Bearer \S+/);
+    expect(logger.batch_max_size).toBeGreaterThan(0);
+    expect(logger.concat_method).toBe('json');
+  });
+
+  it('Envoy: Istio-compatible JSON keys the tap reads', () => {
+    const text = readFileSync(join(GATEWAYS, 'envoy/envoy.yaml'), 'utf8');
+    for (const key of ['start_time', 'method', 'path', 'response_code', 'duration', 'upstream_service_time', 'request_id', 'authority', 'upstream_cluster']) {
+      expect(text).toMatch(new RegExp(`^\\s+${key}: "%`, 'm'));
+    }
+    const vector = parse(readFileSync(join(GATEWAYS, 'envoy/vector.yaml'), 'utf8')) as Obj;
+    const sink = (vector.sinks as Record<string, Obj>).tollgate_tap!;
+    expect(sink.uri).toBe('http://tap:8700/v1/ingest/envoy');
+    expect((sink.framing as Obj).method).toBe('newline_delimited');
+  });
+
+  it('NGINX: the log_format is exactly the one documented in the tap', () => {
+    const source = readFileSync(join(ROOT, 'services/tap/src/formats/nginx.ts'), 'utf8');
+    const documented = /\/\/\s+(log_format tollgate[\s\S]*?'\}';)/.exec(source)?.[1]?.replace(/^\/\/\s*/gm, '');
+    expect(documented).toBeDefined();
+    const conf = readFileSync(join(GATEWAYS, 'nginx/tollgate-log.conf'), 'utf8');
+    const configured = /^(log_format tollgate[\s\S]*?'\}';)/m.exec(conf)?.[1];
+    const squash = (s: string | undefined): string => (s ?? '').replace(/\s+/g, '');
+    expect(squash(configured)).toBe(squash(documented));
+    expect(conf).toMatch(/access_log\s+\S+\s+tollgate;/);
+  });
+});
+
+describe('deploy/README.md', () => {
+  it('covers compose, Kubernetes, the move to real Kafka / ClickHouse (cluster) and live Stripe', () => {
+    const text = readFileSync(join(DEPLOY, 'README.md'), 'utf8');
+    for (const needle of ['docker compose', 'kubectl', 'KAFKA_BROKERS', 'CLICKHOUSE_URL', 'CLICKHOUSE_CLUSTER', 'STRIPE_SECRET_KEY', 'Strimzi']) {
+      expect(text).toContain(needle);
+    }
+  });
+
+  it('every deploy file is a known kind', () => {
+    for (const f of deployFiles) {
+      expect(statSync(f).isFile()).toBe(true);
+      expect(rel(f)).toMatch(/\.(ya?ml|md|conf|Dockerfile|dockerignore|example)$/);
+    }
+  });
+});
