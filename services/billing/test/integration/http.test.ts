@@ -1,0 +1,151 @@
+// Billing's HTTP interface on the embedded engine: quota checks and ext_authz for gateways, the
+// admin API, Stripe's webhook, and the CLI handing a run to the running service.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Stripe from 'stripe';
+import { pino } from 'pino';
+import { migrate } from '@tollgate/schemas';
+import { testClickHouse, type TestClickHouse } from '../../../../test/harness/clickhouse.ts';
+import type { StripeProxy } from '../../../../test/harness/stripe-proxy.ts';
+import { billingConfigFromEnv } from '../../src/config.ts';
+import { runBillingCli } from '../../src/cli.ts';
+import { periodOf } from '../../src/period.ts';
+import { startBilling, type BillingService } from '../../src/service.ts';
+import { consumer, PLANS_FILE, seedConsumers, seedUsage, startProxy } from '../helpers.ts';
+
+const WEBHOOK_SECRET = 'whsec_test_secret';
+let ch: TestClickHouse;
+let proxy: StripeProxy;
+let billing: BillingService;
+const admin = { authorization: 'Bearer admin-1' };
+
+beforeAll(async () => {
+  ch = await testClickHouse('billing_http');
+  await migrate(ch.client, { database: ch.database, usageRetentionDays: 4000 });
+  proxy = await startProxy();
+  const now = periodOf(new Date());
+  await seedConsumers(ch.client, ch.database, [consumer('capped-over', 'capped'), consumer('capped-under', 'capped'), consumer('pro-user', 'pro')]);
+  const at = now.start.toISOString().slice(0, 19).replace('T', ' ');
+  await seedUsage(ch.client, ch.database, [
+    { consumer: 'capped-over', api: 'orders', n: 50, at },
+    { consumer: 'capped-over', api: 'orders', n: 30, status: 500, at }, // 5xx do not use up quota
+    { consumer: 'capped-under', api: 'orders', n: 49, at },
+    { consumer: 'pro-user', api: 'orders', n: 5_000, at },
+  ]);
+  const config = billingConfigFromEnv({
+    ...process.env,
+    CLICKHOUSE_DATA_DIR: ch.dataDir,
+    CLICKHOUSE_DATABASE: ch.database,
+    BILLING_PORT: '0',
+    BILLING_ADMIN_TOKENS: 'admin-1',
+    BILLING_GATEWAY_TOKENS: 'gw-1',
+    BILLING_PLANS_FILE: PLANS_FILE,
+    STRIPE_API_BASE: proxy.url,
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    BILLING_SCHEDULE: 'off',
+  });
+  billing = await startBilling(config, ch.client, pino({ level: 'silent' }));
+});
+afterAll(async () => {
+  await billing.close();
+  await proxy.close();
+  await ch.client.close();
+});
+
+describe('quota for gateways', () => {
+  it('GET /v1/quota/{consumer} answers used, limit, remaining and period end', async () => {
+    const answer = await billing.app.inject({ method: 'GET', url: '/v1/quota/capped-under', headers: { authorization: 'Bearer gw-1' } });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toEqual({ consumer: 'capped-under', plan: 'capped', used: 49, limit: 50, remaining: 1, hard: true, exceeded: false, period_end: periodOf(new Date()).end.toISOString() });
+    expect((await billing.app.inject({ method: 'GET', url: '/v1/quota/nobody', headers: { authorization: 'Bearer gw-1' } })).statusCode).toBe(404);
+    expect((await billing.app.inject({ method: 'GET', url: '/v1/quota/capped-under' })).statusCode).toBe(401);
+  });
+
+  it('ext_authz: a hard-quota consumer past its limit is refused with 429 and x-ratelimit headers; others are allowed', async () => {
+    const check = (consumerId: string, token = 'gw-1') =>
+      billing.app.inject({ method: 'GET', url: '/v1/authorize/orders/42', headers: { 'x-consumer-id': consumerId, 'x-tollgate-gateway-token': token, authorization: 'Bearer the-callers-own-token' } });
+    const over = await check('capped-over');
+    expect(over.statusCode).toBe(429);
+    expect(over.headers['x-ratelimit-limit']).toBe('50');
+    expect(over.headers['x-ratelimit-remaining']).toBe('0');
+    expect(Number(over.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
+    const under = await check('capped-under');
+    expect(under.statusCode).toBe(200);
+    expect(under.headers['x-ratelimit-remaining']).toBe('1');
+    expect((await check('pro-user')).statusCode).toBe(200);
+    expect((await check('pro-user')).headers['x-tollgate-quota']).toBe('unlimited');
+    expect((await check('stranger')).statusCode).toBe(200);
+    expect((await check('capped-over', 'wrong')).statusCode).toBe(403);
+  });
+});
+
+describe('admin API', () => {
+  it('creates and updates a consumer in the registry; rejects an unknown plan', async () => {
+    const created = await billing.app.inject({ method: 'PUT', url: '/v1/admin/consumers/new-one', headers: admin, payload: { org_id: 'acme', email: 'n@acme.test', plan_id: 'basic' } });
+    expect(created.statusCode).toBe(201);
+    const updated = await billing.app.inject({ method: 'PUT', url: '/v1/admin/consumers/new-one', headers: admin, payload: { plan_id: 'pro' } });
+    expect(updated.statusCode).toBe(200);
+    expect(updated.json()).toMatchObject({ consumer_id: 'new-one', org_id: 'acme', email: 'n@acme.test', plan_id: 'pro' });
+    const read = await billing.app.inject({ method: 'GET', url: '/v1/admin/consumers/new-one', headers: admin });
+    expect(read.json()).toMatchObject({ plan_id: 'pro', org_id: 'acme' });
+    const bad = await billing.app.inject({ method: 'PUT', url: '/v1/admin/consumers/x', headers: admin, payload: { plan_id: 'platinum' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/plan_id "platinum" is not in the plans file/);
+    expect((await billing.app.inject({ method: 'PUT', url: '/v1/admin/consumers/x', payload: { plan_id: 'pro' } })).statusCode).toBe(401);
+  });
+
+  it('the CLI hands a run to the running service instead of opening the data folder', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const env = { ...process.env, BILLING_URL: billing.url, BILLING_ADMIN_TOKENS: 'admin-1', CLICKHOUSE_DATA_DIR: ch.dataDir };
+    const code = await runBillingCli(['run', '--period', periodOf(new Date()).name, '--dry-run', '--json'], env, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    const result = JSON.parse(out.join('\n'));
+    expect(result.dry_run).toBe(true);
+    // pro: 5 000 calls graduated, 1 000 × 0.005 + 4 000 × 0.002 = 13.00 USD
+    expect(result.customers.find((c: { consumer_id: string }) => c.consumer_id === 'pro-user')).toMatchObject({ outcome: 'draft', currency: 'USD', amount_minor: 1300 });
+    expect(proxy.requests.filter((r) => r.method === 'POST')).toEqual([]);
+
+    const noToken = await runBillingCli(['run', '--period', '2026-10'], { ...env, BILLING_ADMIN_TOKENS: '' }, { out: () => undefined, err: (l) => err.push(l) });
+    expect(noToken).toBe(1);
+    expect(err.at(-1)).toMatch(/a billing service is running at .* set BILLING_ADMIN_TOKENS/);
+    expect(await runBillingCli(['run', '--period', '2026-13'], env, { out: () => undefined, err: (l) => err.push(l) })).toBe(2);
+    expect(err.at(-1)).toMatch(/period must be YYYY-MM/);
+  });
+});
+
+describe('Stripe webhook', () => {
+  const stripe = new Stripe('sk_test_123');
+  const payload = (invoiceId: string) =>
+    JSON.stringify({ id: 'evt_1', object: 'event', type: 'invoice.paid', data: { object: { id: invoiceId, object: 'invoice', metadata: {} } } });
+
+  it('a bad signature is answered 400 and nothing is recorded', async () => {
+    const body = payload('in_bad');
+    const answer = await billing.app.inject({
+      method: 'POST',
+      url: '/stripe/webhook',
+      headers: { 'content-type': 'application/json', 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_wrong' }) },
+      payload: body,
+    });
+    expect(answer.statusCode).toBe(400);
+    const events = await billing.app.inject({ method: 'GET', url: '/metrics' });
+    expect(events.statusCode).toBe(200);
+    const { Ledger } = await import('../../src/ledger.ts');
+    expect(await new Ledger(ch.client, ch.database).webhookEvents()).toEqual([]);
+  });
+
+  it('a signed invoice.paid is recorded once, even when Stripe delivers it twice', async () => {
+    const body = payload('in_good');
+    const send = () =>
+      billing.app.inject({
+        method: 'POST',
+        url: '/stripe/webhook',
+        headers: { 'content-type': 'application/json', 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: body, secret: WEBHOOK_SECRET }) },
+        payload: body,
+      });
+    expect((await send()).json()).toEqual({ received: true, recorded: true });
+    expect((await send()).json()).toEqual({ received: true, recorded: false });
+    const { Ledger } = await import('../../src/ledger.ts');
+    expect(await new Ledger(ch.client, ch.database).webhookEvents()).toEqual([{ event_id: 'evt_1', type: 'invoice.paid', stripe_invoice_id: 'in_good' }]);
+  });
+});
