@@ -1,6 +1,6 @@
 // Billing's HTTP interface: quota checks and ext_authz for gateways, the admin API (consumers,
 // runs), and Stripe's webhook.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import Stripe from 'stripe';
@@ -81,7 +81,7 @@ export function buildBillingApp(o: BillingAppOptions): FastifyInstance {
   // prefix. 200 lets the call through, 429 refuses a hard-quota consumer with nothing left. The
   // gateway proves itself with x-tollgate-gateway-token (added by the ext_authz filter), since
   // Authorization belongs to the original caller.
-  const authorize = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+  const authorize = async (request: FastifyRequest, reply: FastifyReply) => {
     if (o.gatewayTokens.length > 0 && !gatewayCredential(`Bearer ${String(request.headers['x-tollgate-gateway-token'] ?? '')}`)) {
       return reply.code(403).send({ error: 'forbidden', message: 'x-tollgate-gateway-token is missing or wrong' });
     }
