@@ -1,41 +1,121 @@
-// `npm start`: the main job on the embedded default. Starts the local Kafka broker (unless
-// KAFKA_BROKERS names a cluster), opens ClickHouse, applies the migrations and reports what runs.
+// `npm start`: the whole pipeline in one process on the embedded ClickHouse (chDB binds its data
+// folder to one process, so tap, enricher, billing and the dashboard share it here). Starts the
+// local Kafka broker unless KAFKA_BROKERS names a cluster, feeds demo traffic through the tap's
+// real ingest routes (unless --no-demo, or the data is already there), runs a billing dry run,
+// prints a summary and the URLs, and serves until Ctrl-C.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import {
-  clickHouseSettingsFromEnv,
-  ConfigError,
-  createClickHouseClient,
-  describeClickHouse,
-  EnvReader,
-  kafkaSettingsFromEnv,
-} from '@tollgate/platform';
-import { migrate, migrationTargetFromEnv } from '@tollgate/schemas';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { billingConfigFromEnv, formatMoney, periodOf, startBilling } from '@tollgate/billing';
+import { dashboardConfigFromEnv, startDashboard } from '@tollgate/dashboards';
+import { enricherConfigFromEnv, startEnricher } from '@tollgate/enricher';
+import { ConfigError, createClickHouseClient, describeClickHouse, EmbeddedClickHouseBusyError, queryRows } from '@tollgate/platform';
+import { migrate } from '@tollgate/schemas';
+import { startTap, tapConfigFromEnv } from '@tollgate/tap';
+import { feedDemo } from './demo.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const KAFKA_SCRIPT = `${REPO_ROOT}deploy/local/kafka.sh`;
+
+/** Tokens the operator did not set are generated for this run and printed with the URLs. */
+function withGeneratedTokens(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; generated: string[] } {
+  const generated: string[] = [];
+  const copy = { ...env };
+  for (const name of ['TAP_TOKENS', 'BILLING_ADMIN_TOKENS', 'QUERY_TOKENS']) {
+    if (!copy[name]) {
+      copy[name] = randomBytes(18).toString('base64url');
+      generated.push(name);
+    }
+  }
+  copy.BILLING_SCHEDULE ??= 'off';
+  return { env: copy, generated };
+}
 
 async function main(): Promise<void> {
-  const reader = new EnvReader(process.env);
-  const clickhouse = clickHouseSettingsFromEnv(process.env, reader);
-  const kafka = kafkaSettingsFromEnv(process.env, 'tollgate-stack', reader);
-  const target = migrationTargetFromEnv(reader, clickhouse.database);
-  reader.done();
+  const started = Date.now();
+  const { values } = parseArgs({ options: { 'no-demo': { type: 'boolean', default: false } } });
+  const { env } = withGeneratedTokens(process.env);
+  const log = pino({ level: env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
 
-  if (!process.env.KAFKA_BROKERS) {
-    execFileSync('bash', [`${REPO_ROOT}deploy/local/kafka.sh`, 'start'], { stdio: 'inherit' });
-  }
-  const client = await createClickHouseClient(clickhouse);
-  try {
-    const report = await migrate(client, target);
-    console.log(`ClickHouse: ${describeClickHouse(clickhouse)}, database ${target.database} (migrations applied: ${report.applied.length}, already there: ${report.skipped.length})`);
-    console.log(`Kafka: ${kafka.brokers.join(',')}`);
-    console.log('Tollgate foundation is up. The tap, enricher, billing and dashboard services are not yet wired into `npm start`.');
-  } finally {
+  const tapConfig = tapConfigFromEnv(env);
+  const enricherConfig = enricherConfigFromEnv(env);
+  const billingConfig = billingConfigFromEnv(env);
+  const dashboardConfig = dashboardConfigFromEnv(env);
+
+  const ownKafka = !env.KAFKA_BROKERS;
+  if (ownKafka) execFileSync('bash', [KAFKA_SCRIPT, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+
+  const client = await createClickHouseClient(enricherConfig.clickhouse);
+  await migrate(client, enricherConfig.migrations);
+  const enricher = await startEnricher(enricherConfig, client, log.child({ service: 'enricher' }));
+  const tap = await startTap(tapConfig, log.child({ service: 'tap' }));
+  const billing = await startBilling(billingConfig, client, log.child({ service: 'billing' }));
+  const dashboard = await startDashboard(dashboardConfig, client, log.child({ service: 'dashboard' }));
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    for (const service of [dashboard, tap, billing, enricher]) await service.close().catch((error: unknown) => log.error({ err: error }, 'stop failed'));
     await client.close();
+    if (ownKafka) execFileSync('bash', [KAFKA_SCRIPT, 'stop'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    console.log('stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  const db = enricherConfig.clickhouse.database;
+  const [{ n: existing } = { n: 0 }] = await queryRows<{ n: number }>(client, `SELECT count() AS n FROM ${db}.api_requests`);
+  if (!values['no-demo']) {
+    if (Number(existing) === 0) {
+      const fed = await feedDemo({ tapUrl: tap.url, tapToken: tapConfig.tokens[0] as string, billingUrl: billing.url, adminToken: billingConfig.adminTokens[0] as string, client, database: db, afterRegistration: () => enricher.registry.refresh() });
+      console.log(`demo: ${fed.accepted} events sent through the tap (${fed.batches} batches in ${fed.formats.join(', ')}), ${fed.consumers} consumers registered`);
+    } else {
+      console.log(`demo: reusing the ${existing} events already stored (${describeClickHouse(enricherConfig.clickhouse)})`);
+    }
+    await billing.quota.refresh();
   }
+
+  const period = periodOf(new Date()).name;
+  const run = await billing.run({ period, dryRun: true, trigger: 'cli' });
+  await printSummary(client, db, run.totals, period);
+  const token = encodeURIComponent(dashboardConfig.adminTokens[0] ?? '');
+  console.log(`
+Tollgate is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s). Ctrl-C stops everything${ownKafka ? ', the local Kafka broker included' : ''}.
+  dashboard   ${dashboard.url}/#token=${token}
+  query API   ${dashboard.url}/v1/queries        Authorization: Bearer ${dashboardConfig.adminTokens[0]}
+  tap ingest  ${tap.url}/v1/ingest/{kong,envoy,apisix,nginx,combined,ndjson,cloudevents}   Authorization: Bearer ${tapConfig.tokens[0]}
+  billing     ${billing.url}/v1/quota/{consumer}, /v1/authorize, /v1/admin/…   Authorization: Bearer ${billingConfig.adminTokens[0]}
+  enricher    ${enricher.url}/metrics
+  ClickHouse  ${describeClickHouse(enricherConfig.clickhouse)}, database ${db}
+  Kafka       ${tapConfig.kafka.brokers.join(',')}, topic ${tapConfig.topic}`);
+}
+
+async function printSummary(client: Parameters<typeof queryRows>[0], db: string, totals: { customers: number; amount_minor: Record<string, number>; lost_revenue_minor: Record<string, number> }, period: string): Promise<void> {
+  const [{ events = 0, consumers = 0, errors = 0 } = {}] = await queryRows<{ events: number; consumers: number; errors: number }>(
+    client,
+    `SELECT count() AS events, uniqExact(consumer_id) AS consumers, countIf(status >= 500) AS errors FROM ${db}.api_requests`,
+  );
+  const apis = await queryRows<{ api: string; calls: number }>(client, `SELECT api, sum(calls) AS calls FROM ${db}.usage_day GROUP BY api ORDER BY calls DESC LIMIT 5`);
+  const countries = await queryRows<{ country: string; calls: number }>(
+    client,
+    `SELECT if(country = '', '(unknown)', country) AS country, sum(calls) AS calls FROM ${db}.usage_day GROUP BY country ORDER BY calls DESC LIMIT 5`,
+  );
+  const money = (m: Record<string, number>) => Object.entries(m).map(([c, v]) => formatMoney(BigInt(v), c)).join(' + ') || '0';
+  console.log(`
+Summary
+  events ingested   ${events} from ${consumers} consumers (${errors} server errors)
+  top APIs          ${apis.map((a) => `${a.api} ${a.calls}`).join(', ')}
+  top countries     ${countries.map((c) => `${c.country} ${c.calls}`).join(', ')}
+  draft invoices    ${period}: ${totals.customers} customers, ${money(totals.amount_minor)}; lost to failed calls ${money(totals.lost_revenue_minor)} (dry run: nothing sent to Stripe)`);
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  if (error instanceof ConfigError || error instanceof EmbeddedClickHouseBusyError) console.error(error.message);
+  else console.error(error);
   process.exit(1);
 });

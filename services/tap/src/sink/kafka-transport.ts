@@ -1,3 +1,4 @@
+/// <reference path="../types/kafkajs-snappy.d.ts" />
 // The kafkajs side of the sink: an idempotent producer with acks from all in-sync replicas,
 // writing to a topic it creates when missing.
 import { CompressionCodecs, CompressionTypes, type Kafka, type Producer } from 'kafkajs';
