@@ -1,0 +1,138 @@
+// Enricher throughput and freshness on the embedded ClickHouse.
+//  1. throughput: N events pre-loaded in Kafka; one enricher instance (in this process) consumes,
+//     enriches and writes them, offsets committed; events/s until the group has caught up.
+//  2. beside it: ClickHouse's own Kafka table engine (inside chDB) ingesting the same topic into
+//     the same table through a materialized view, without enrichment.
+//  3. freshness: 10 000 events/s posted to a tap process; time from the tap's acknowledgement to
+//     the rows being queryable, p50/p99.
+//   npx tsx bench/enricher-throughput.ts [events]
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CompressionTypes } from 'kafkajs';
+import { pino } from 'pino';
+import { enricherConfigFromEnv, startEnricher } from '@tollgate/enricher';
+import { createClickHouseClient, createKafka, queryRows } from '@tollgate/platform';
+import { migrate } from '@tollgate/schemas';
+import { BROKER, ensureKafka, ndjsonBody, peakRssMb, startService, stopService, table } from './lib.ts';
+
+const total = Number(process.argv[2] ?? 500_000);
+ensureKafka();
+const kafka = createKafka({ brokers: [BROKER], clientId: 'bench-enricher' });
+const stamp = Date.now();
+const topic = `bench-enrich-${stamp}`;
+const database = `bench_${stamp}`;
+const dataDir = mkdtempSync(join(tmpdir(), 'bench-chdb-'));
+
+// Pre-load the topic.
+const admin = kafka.admin();
+await admin.connect();
+await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+await producer.connect();
+for (let i = 0; i < total; i += 5_000) {
+  const lines = ndjsonBody(i, 5_000).trim().split('\n');
+  await producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: lines.map((value, j) => ({ key: `c-${(i + j) % 997}`, value })) });
+}
+await producer.disconnect();
+
+const env = { ...process.env, CLICKHOUSE_DATA_DIR: dataDir, CLICKHOUSE_DATABASE: database, ENRICHER_TOPIC: topic, ENRICHER_GROUP_ID: `bench-${stamp}`, ENRICHER_PORT: '0', ENRICHER_DLQ_TOPIC: `${topic}-dlq` };
+const config = enricherConfigFromEnv(env);
+const client = await createClickHouseClient(config.clickhouse);
+await migrate(client, config.migrations);
+const count = async (table: string): Promise<number> => Number((await queryRows<{ n: number }>(client, `SELECT count() AS n FROM ${database}.${table}`))[0]?.n ?? 0);
+
+// 1. The enricher.
+const t0 = performance.now();
+const enricher = await startEnricher(config, client, pino({ level: 'warn' }));
+while ((await count('api_requests')) < total) await new Promise((r) => setTimeout(r, 100));
+const enricherSeconds = (performance.now() - t0) / 1000;
+await enricher.close();
+const enricherRss = peakRssMb(process.pid);
+
+// 2. ClickHouse's Kafka engine into a copy of the same table, no enrichment.
+await client.command({ query: `CREATE TABLE ${database}.api_requests_kafka AS ${database}.api_requests` });
+await client.command({
+  query: `CREATE TABLE ${database}.kafka_source (raw String) ENGINE = Kafka
+          SETTINGS kafka_broker_list = '${BROKER}', kafka_topic_list = '${topic}', kafka_group_name = 'bench-chkafka-${stamp}',
+                   kafka_format = 'JSONAsString', kafka_num_consumers = 1, kafka_max_block_size = 65536`,
+});
+const t1 = performance.now();
+await client.command({
+  query: `CREATE MATERIALIZED VIEW ${database}.kafka_mv TO ${database}.api_requests_kafka AS
+          SELECT JSONExtractString(raw, 'event_id') AS event_id,
+                 parseDateTime64BestEffort(JSONExtractString(raw, 'timestamp'), 3, 'UTC') AS ts,
+                 JSONExtractString(raw, 'gateway', 'kind') AS gateway_kind,
+                 JSONExtractString(raw, 'api') AS api, JSONExtractString(raw, 'method') AS method,
+                 JSONExtractString(raw, 'path') AS path, toUInt16(JSONExtractUInt(raw, 'status')) AS status,
+                 JSONExtractUInt(raw, 'request_bytes') AS request_bytes, JSONExtractUInt(raw, 'response_bytes') AS response_bytes,
+                 JSONExtractString(raw, 'consumer', 'id') AS consumer_id
+          FROM ${database}.kafka_source`,
+});
+let kafkaEngineSeconds = Number.NaN;
+for (const deadline = Date.now() + 300_000; Date.now() < deadline; ) {
+  if ((await count('api_requests_kafka')) >= total) {
+    kafkaEngineSeconds = (performance.now() - t1) / 1000;
+    break;
+  }
+  await new Promise((r) => setTimeout(r, 100));
+}
+await client.command({ query: `DROP TABLE ${database}.kafka_mv` });
+await client.command({ query: `DROP TABLE ${database}.kafka_source` });
+
+// 3. Freshness at 10 000 events/s through a tap process.
+const freshTopic = `${topic}-fresh`;
+const freshConfig = enricherConfigFromEnv({ ...env, ENRICHER_TOPIC: freshTopic, ENRICHER_GROUP_ID: `bench-fresh-${stamp}` });
+const port = 18_720;
+const tap = await startService(
+  'services/tap/src/main.ts',
+  { TAP_PORT: String(port), TAP_TOKENS: 'bench', TAP_TOPIC: freshTopic, TAP_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'bench-spool-')), KAFKA_BROKERS: BROKER },
+  `http://127.0.0.1:${port}/readyz`,
+);
+const freshEnricher = await startEnricher(freshConfig, client, pino({ level: 'warn' }));
+const acked = new Map<number, number>();
+const seconds = 20;
+const base = 10_000_000;
+const poster = (async () => {
+  for (let batch = 0; batch < seconds * 10; batch += 1) {
+    const due = performance.now() + 100;
+    const body = ndjsonBody(base + batch * 1_000, 1_000).replaceAll('"bench-', `"fresh${batch}-`);
+    const answer = await fetch(`http://127.0.0.1:${port}/v1/ingest/ndjson`, { method: 'POST', headers: { authorization: 'Bearer bench', 'content-type': 'application/x-ndjson' }, body });
+    if (answer.status === 202) acked.set(batch, performance.now());
+    await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+  }
+})();
+const visibleAfter: number[] = [];
+const seen = new Set<number>();
+while (seen.size < seconds * 10) {
+  const rows = await queryRows<{ batch: number; n: number }>(
+    client,
+    `SELECT toUInt32(extract(event_id, '^fresh(\\\\d+)-')) AS batch, count() AS n FROM ${database}.api_requests WHERE event_id LIKE 'fresh%' GROUP BY batch HAVING n >= 1000`,
+  );
+  const now = performance.now();
+  for (const { batch } of rows) {
+    const ack = acked.get(Number(batch));
+    if (!seen.has(Number(batch)) && ack !== undefined) {
+      seen.add(Number(batch));
+      visibleAfter.push(now - ack);
+    }
+  }
+  await new Promise((r) => setTimeout(r, 20));
+}
+await poster;
+await freshEnricher.close();
+const tapRss = peakRssMb(tap.pid as number);
+await stopService(tap);
+await client.close();
+await admin.deleteTopics({ topics: [topic, freshTopic] }).catch(() => undefined);
+await admin.disconnect();
+
+visibleAfter.sort((a, b) => a - b);
+const pct = (p: number) => Math.round(visibleAfter[Math.min(visibleAfter.length - 1, Math.floor((p / 100) * visibleAfter.length))] ?? Number.NaN);
+console.log(table([
+  { pipeline: 'Tollgate enricher (validate + geo + registry + catalog, exactly-once)', events: total, seconds: enricherSeconds.toFixed(1), 'events/s': Math.round(total / enricherSeconds) },
+  { pipeline: 'ClickHouse Kafka engine → MV (no enrichment)', events: total, seconds: kafkaEngineSeconds.toFixed(1), 'events/s': Math.round(total / kafkaEngineSeconds) },
+]));
+console.log(`enricher / Kafka engine = ${(kafkaEngineSeconds / enricherSeconds).toFixed(2)}`);
+console.log(`freshness at 10 000 events/s (tap ack → queryable, ${visibleAfter.length} batches): p50 ${pct(50)} ms, p99 ${pct(99)} ms`);
+console.log(`peak RSS: enricher process (embedded ClickHouse included) ${enricherRss} MB; tap ${tapRss} MB`);
