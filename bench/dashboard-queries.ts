@@ -6,8 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadPlansFile } from '@tollgate/billing';
 import { clickHouseSettingsFromEnv, createClickHouseClient } from '@tollgate/platform';
 import { migrate } from '@tollgate/schemas';
-import { DEFAULT_PLANS_FILE } from '../dashboards/src/config.ts';
-import { NAMED_QUERIES, consumerUsage, parseParams, type QueryContext } from '../dashboards/src/queries/index.ts';
+import { DEFAULT_PLANS_FILE, NAMED_QUERIES, consumerUsage, parseParams, type QueryContext } from '@tollgate/dashboards';
 
 const EVENTS = Number(process.argv[2] ?? 10_000_000);
 const DATA_DIR = fileURLToPath(new URL('../.local/bench-chdb', import.meta.url));
@@ -68,6 +67,7 @@ for (const query of [...NAMED_QUERIES, consumerUsage]) {
     }
     cells.push(`${median(times).toFixed(0)} ms (${rows} rows)`);
   }
+  console.error(`  ${cells.join('  ')}`);
   table.push(cells);
 }
 const widths = [0, 1, 2].map((i) => Math.max(...[['query', 'last 7 days', 'last 30 days'], ...table].map((r) => r[i]!.length)));

@@ -22,11 +22,15 @@ export function kafkaSettingsFromEnv(env: Env, clientId: string, reader = new En
  * kafkajs logs into the service's own structured log. Its connection errors are expected while a
  * broker is away (the services spool or pause and retry), so they arrive as warnings, not errors.
  */
+/** kafkajs notices that describe a choice made on purpose here, not a problem. */
+const EXPECTED_NOTICES = [/switched default partitioner/, /Limiting retries for the idempotent producer/];
+
 function kafkaLogs(log: Logger): logCreator {
   return () => ({ level, log: entry }) => {
     const { message, ...fields } = entry;
     const line = { component: 'kafkajs', ...fields };
-    if (level === logLevel.ERROR || level === logLevel.WARN) log.warn(line, message);
+    if (EXPECTED_NOTICES.some((notice) => notice.test(message))) log.debug(line, message);
+    else if (level === logLevel.ERROR || level === logLevel.WARN) log.warn(line, message);
     else if (level === logLevel.INFO) log.info(line, message);
     else log.debug(line, message);
   };

@@ -18,6 +18,16 @@ import { feedDemo } from './demo.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const KAFKA_SCRIPT = `${REPO_ROOT}deploy/local/kafka.sh`;
+const DEMO_CATALOG = fileURLToPath(new URL('../demo-catalog.json', import.meta.url));
+
+function kafkaRunning(): boolean {
+  try {
+    execFileSync('bash', [KAFKA_SCRIPT, 'status'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Tokens the operator did not set are generated for this run and printed with the URLs. */
 function withGeneratedTokens(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; generated: string[] } {
@@ -37,6 +47,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const { values } = parseArgs({ options: { 'no-demo': { type: 'boolean', default: false } } });
   const { env } = withGeneratedTokens(process.env);
+  // The demo's gateways name the same product three ways (Kong by service, Istio by cluster,
+  // NGINX by server name); its API catalog maps them onto one product each.
+  if (!values['no-demo']) env.API_CATALOG_FILE ??= DEMO_CATALOG;
   const log = pino({ level: env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
 
   const tapConfig = tapConfigFromEnv(env);
@@ -44,7 +57,8 @@ async function main(): Promise<void> {
   const billingConfig = billingConfigFromEnv(env);
   const dashboardConfig = dashboardConfigFromEnv(env);
 
-  const ownKafka = !env.KAFKA_BROKERS;
+  // Stop at the end only a broker this run started: one already running belongs to someone else.
+  const ownKafka = !env.KAFKA_BROKERS && !kafkaRunning();
   if (ownKafka) execFileSync('bash', [KAFKA_SCRIPT, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
 
   const client = await createClickHouseClient(enricherConfig.clickhouse);
@@ -98,7 +112,7 @@ Tollgate is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s). 
 async function printSummary(client: Parameters<typeof queryRows>[0], db: string, totals: { customers: number; amount_minor: Record<string, number>; lost_revenue_minor: Record<string, number> }, period: string): Promise<void> {
   const [{ events = 0, consumers = 0, errors = 0 } = {}] = await queryRows<{ events: number; consumers: number; errors: number }>(
     client,
-    `SELECT count() AS events, uniqExact(consumer_id) AS consumers, countIf(status >= 500) AS errors FROM ${db}.api_requests`,
+    `SELECT count() AS events, uniqExactIf(consumer_id, consumer_id != '') AS consumers, countIf(status >= 500) AS errors FROM ${db}.api_requests`,
   );
   const apis = await queryRows<{ api: string; calls: number }>(client, `SELECT api, sum(calls) AS calls FROM ${db}.usage_day GROUP BY api ORDER BY calls DESC LIMIT 5`);
   const countries = await queryRows<{ country: string; calls: number }>(
