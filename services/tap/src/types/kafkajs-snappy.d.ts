@@ -1,4 +1,0 @@
-declare module 'kafkajs-snappy' {
-  const SnappyCodec: () => unknown;
-  export default SnappyCodec;
-}
