@@ -94,7 +94,14 @@ const MAX_MS = Date.UTC(2100, 0, 1);
  * nginx/Apache time_local ("10/Oct/2000:13:55:36 -0700"). Numbers below 1e11 are read as seconds.
  * Years outside 2000..2099 are rejected, which also catches seconds/ms mix-ups.
  */
+const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 export function timestamp(value: unknown): string | undefined {
+  // Fast path: already UTC ISO with milliseconds (what the tap itself emits), and a real date.
+  if (typeof value === 'string' && CANONICAL_TIME.test(value)) {
+    const ms = Date.parse(value);
+    if (ms >= MIN_MS && ms < MAX_MS && new Date(ms).toISOString() === value) return value;
+  }
   let ms: number | undefined;
   const n = num(value);
   if (n !== undefined) {
@@ -310,16 +317,19 @@ function nonBlankLines(body: string): string[] {
  */
 export function splitNdjson(body: string): SplitResult {
   if (typeof body !== 'string') return { ok: false, reason: 'body must be text' };
-  const whole = tryParse(body.trim());
-  if (whole.ok && (Array.isArray(whole.value) || isObj(whole.value))) {
-    return { ok: true, records: Array.isArray(whole.value) ? whole.value : [whole.value] };
+  // A JSON array is one document; anything else is read line by line first (the common case,
+  // and parsing a large NDJSON body as one document only to see it fail costs a copy of it).
+  const first = /\S/.exec(body)?.[0];
+  if (first === '[') {
+    const whole = tryParse(body);
+    if (whole.ok && Array.isArray(whole.value)) return { ok: true, records: whole.value };
   }
   const lines = nonBlankLines(body);
   if (lines.length === 0) return { ok: true, records: [] };
   let parsed = 0;
   let firstError = '';
   const records = lines.map((line, index) => {
-    const result = tryParse(line.trim());
+    const result = tryParse(line);
     if (result.ok) {
       parsed += 1;
       return result.value;
@@ -327,7 +337,14 @@ export function splitNdjson(body: string): SplitResult {
     firstError ||= result.error;
     return new MalformedRecord(`line ${index + 1} is not valid JSON: ${result.error}`);
   });
-  if (parsed === 0) return { ok: false, reason: `body is not JSON or NDJSON: ${firstError}` };
+  if (parsed === 0) {
+    // One JSON document spread over several lines (a pretty-printed object or array).
+    const whole = tryParse(body);
+    if (whole.ok && (Array.isArray(whole.value) || isObj(whole.value))) {
+      return { ok: true, records: Array.isArray(whole.value) ? whole.value : [whole.value] };
+    }
+    return { ok: false, reason: `body is not JSON or NDJSON: ${firstError}` };
+  }
   return { ok: true, records };
 }
 
@@ -445,29 +462,33 @@ export interface Draft {
 
 /** Drops undefined fields and empty objects, then validates; the validator's reason is the rejection reason. */
 export function finish(draft: Draft): MapResult {
-  const candidate = prune({ schema: API_REQUEST_SCHEMA, ...draft });
+  const candidate: Obj = { schema: API_REQUEST_SCHEMA, ...draft };
+  prune(candidate);
   const result = validateApiRequest(candidate);
   return result.ok ? { ok: true, event: result.event as ApiRequestEvent } : { ok: false, reason: result.reason };
 }
 
 /** Validates an already-canonical candidate (ndjson, CloudEvents data) after pruning undefineds. */
 export function finishCanonical(candidate: Obj): MapResult {
-  const result = validateApiRequest(prune(candidate));
+  prune(candidate);
+  const result = validateApiRequest(candidate);
   return result.ok ? { ok: true, event: result.event } : { ok: false, reason: result.reason };
 }
 
-function prune(value: Obj): Obj {
-  const out: Obj = {};
-  for (const [key, field] of Object.entries(value)) {
-    if (field === undefined) continue;
-    if (isObj(field)) {
-      const inner = prune(field);
-      if (Object.keys(inner).length > 0) out[key] = inner;
-      continue;
+/**
+ * Drops undefined fields and empty objects, in place: candidates are built by the mappers from
+ * freshly parsed input, so nothing else holds them, and the hot path allocates no copies.
+ */
+function prune(value: Obj): void {
+  for (const key in value) {
+    const field = value[key];
+    if (field === undefined) {
+      delete value[key];
+    } else if (isObj(field)) {
+      prune(field);
+      if (Object.keys(field).length === 0) delete value[key];
     }
-    out[key] = field;
   }
-  return out;
 }
 
 /** Required fields first, so a record that is plainly not a request log is rejected with a clear reason. */
