@@ -1,7 +1,11 @@
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readWholeTopic } from '../../../test/harness/kafka.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { tollgateTap } from '../src/plugin.ts';
+import { WorkerSink } from '../src/sink/worker-sink.ts';
 import { startTestTap, testKafka } from './helpers.ts';
 
 const kafka = testKafka();
@@ -9,10 +13,20 @@ const { tap, config } = await startTestTap();
 afterAll(() => tap.close());
 
 describe('in-process fastify plugin', () => {
-  it('emits one event per request served by the app, with the route template and consumer', async () => {
+  it.each([['the tap\'s event sink', 'event'], ['a worker-thread sink', 'worker']] as const)('through %s: one event per request served by the app, with the route template and consumer', async (_name, kind) => {
+    const topic = kind === 'event' ? config.topic : `${config.topic}_worker`;
+    const worker =
+      kind === 'worker'
+        ? await WorkerSink.start({
+            kafka: config.kafka,
+            transport: { topic, partitions: 3, compression: 'snappy' },
+            spool: { ...config.spool, dir: mkdtempSync(join(tmpdir(), 'plugin-worker-')) },
+            sink: { maxBatchMessages: 1_000, lingerMs: 2, retryMs: 100, maxRetryMs: 1_000 },
+          })
+        : undefined;
     const app = Fastify();
     await app.register(tollgateTap, {
-      sink: tap.sink,
+      sink: worker ?? tap.sink,
       api: 'shop',
       gatewayInstance: 'node-gw-1',
       consumer: (request) => {
@@ -33,11 +47,12 @@ describe('in-process fastify plugin', () => {
       await app.inject({ method: r.method, url: r.url, headers, ...(r.method === 'POST' ? { payload: { a: 1 } } : {}) });
     }
     await app.close();
+    await worker?.close();
 
-    let messages = await readWholeTopic(kafka, config.topic);
+    let messages = await readWholeTopic(kafka, topic);
     for (let i = 0; i < 50 && messages.length < sent.length; i += 1) {
       await new Promise((r) => setTimeout(r, 100));
-      messages = await readWholeTopic(kafka, config.topic);
+      messages = await readWholeTopic(kafka, topic);
     }
     expect(messages).toHaveLength(sent.length);
     const events = messages.map((m) => JSON.parse(m.value));

@@ -9,6 +9,8 @@
 //
 // Requests arriving while a send is in flight accumulate into the next batch (the linger).
 import type { Logger } from 'pino';
+import { toMessage } from '../events.ts';
+import { eventFromExchange, type Exchange } from '../exchange.ts';
 import { SpoolFullError, type Spool, type SpoolMessage } from './spool.ts';
 
 export interface MessageTransport {
@@ -46,6 +48,8 @@ export class EventSink {
   private retryDelay: number;
   private wake: (() => void) | undefined;
   private closing = false;
+  /** Events the plugin path could not hand over (spool full). */
+  dropped = 0;
   /** The last append found the spool full; cleared once anything is appended or replayed. */
   private spoolRefused = false;
   private readonly loop: Promise<void>;
@@ -70,6 +74,14 @@ export class EventSink {
       this.queue.push({ messages, resolve, reject });
       this.queuedMessages += messages.length;
       this.wake?.();
+    });
+  }
+
+  /** For the in-process plugin: fire and forget; a refusal (spool full) is counted and logged. */
+  record(exchange: Exchange): void {
+    this.accept([toMessage(eventFromExchange(exchange))]).catch((error: unknown) => {
+      this.dropped += 1;
+      this.log.warn({ err: error }, 'event dropped: Kafka unreachable and the spool full');
     });
   }
 

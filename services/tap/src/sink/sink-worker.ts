@@ -1,0 +1,39 @@
+// The worker side of WorkerSink: owns the Kafka producer, the spool and the sink, off the main
+// thread of the process that serves requests. Receives batches of events, answers with counts.
+import { parentPort, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
+import { createKafka } from '@tollgate/platform';
+import { toMessage } from '../events.ts';
+import { eventFromExchange, type Exchange } from '../exchange.ts';
+import { EventSink } from './event-sink.ts';
+import { KafkaTransport } from './kafka-transport.ts';
+import { Spool } from './spool.ts';
+import type { WorkerSinkOptions } from './worker-sink.ts';
+
+const options = workerData as WorkerSinkOptions;
+const log = pino({ level: options.logLevel ?? 'warn' });
+const port = parentPort;
+if (!port) throw new Error('sink-worker.ts runs as a worker thread');
+
+const transport = new KafkaTransport(createKafka(options.kafka, {}, log), options.transport);
+await transport.connect().catch((error: unknown) => log.warn({ err: error }, 'Kafka unreachable at start-up; spooling'));
+const spool = await Spool.open(options.spool);
+const sink = new EventSink(transport, spool, options.sink, { produced: () => undefined, spooled: () => undefined, replayed: () => undefined, state: () => undefined }, log);
+
+port.on('message', (message: { exchanges?: Exchange[]; close?: true }) => {
+  if (message.exchanges) {
+    const count = message.exchanges.length;
+    sink.accept(message.exchanges.map((x) => toMessage(eventFromExchange(x)))).then(
+      () => port.postMessage({ delivered: count }),
+      (error: Error) => port.postMessage({ dropped: count, reason: error.message }),
+    );
+  }
+  if (message.close) {
+    void sink
+      .close()
+      .then(() => transport.close().catch(() => undefined))
+      .then(() => spool.close())
+      .then(() => port.postMessage({ closed: true }));
+  }
+});
+port.postMessage({ ready: true });
