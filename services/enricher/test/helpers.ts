@@ -43,7 +43,7 @@ export function event(i: number, over: Partial<ApiRequestEvent> = {}): ApiReques
   };
 }
 
-export async function produce(topic: string, values: Array<ApiRequestEvent | string>, partitions = 3): Promise<void> {
+export async function produce(topic: string, values: Array<ApiRequestEvent | string>, partitions = 3, compression = CompressionTypes.GZIP): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   if (!(await admin.listTopics()).includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
@@ -54,7 +54,7 @@ export async function produce(topic: string, values: Array<ApiRequestEvent | str
     await producer.send({
       topic,
       acks: -1,
-      compression: CompressionTypes.GZIP,
+      compression,
       messages: values.slice(i, i + 5_000).map((v, j) => ({ key: `k${(i + j) % 31}`, value: typeof v === 'string' ? v : JSON.stringify(v) })),
     });
   }

@@ -1,5 +1,6 @@
 // Events through the real broker into the embedded ClickHouse: geography, registry data, dead
 // letters, and replayed batches that must not count twice.
+import { CompressionTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '@tollgate/platform';
 import { writeConsumers } from '@tollgate/schemas';
@@ -98,6 +99,13 @@ describe('enricher, end to end', () => {
     for (const m of dead) expect(m.headers?.['x-tollgate-source']?.toString()).toMatch(new RegExp(`^${config.topic}/\\d+/\\d+$`));
   });
 
+  it('reads snappy-compressed batches, as the tap produces them by default', async () => {
+    await produce(config.topic, [event(300, { event_id: 'snappy-1' }), event(301, { event_id: 'snappy-2' })], 3, CompressionTypes.Snappy);
+    expect(await waitForRows(ch.client, ch.database, 14)).toBe(14);
+    const stored = await queryRows<{ event_id: string }>(ch.client, `SELECT event_id FROM ${ch.database}.api_requests WHERE event_id LIKE 'snappy-%' ORDER BY event_id`);
+    expect(stored.map((r) => r.event_id)).toEqual(['snappy-1', 'snappy-2']);
+  });
+
   it('keeps the usage table and every rollup exact: the health endpoints answer', async () => {
     const [totals] = await queryRows<{ rows: number; ids: number; minute: number; hour: number; day: number }>(
       ch.client,
@@ -107,7 +115,7 @@ describe('enricher, end to end', () => {
               (SELECT sum(calls) FROM ${ch.database}.usage_hour) AS hour,
               (SELECT sum(calls) FROM ${ch.database}.usage_day) AS day`,
     );
-    expect(totals).toEqual({ rows: 12, ids: 12, minute: 12, hour: 12, day: 12 });
+    expect(totals).toEqual({ rows: 14, ids: 14, minute: 14, hour: 14, day: 14 });
     expect((await enricher.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
   });
 });

@@ -1,15 +1,9 @@
 // The kafkajs side of the sink: an idempotent producer with acks from all in-sync replicas,
 // writing to a topic it creates when missing.
-import { createRequire } from 'node:module';
-import kafkajs, { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import type { Compression } from '../config.ts';
 import type { MessageTransport } from './event-sink.ts';
 import type { SpoolMessage } from './spool.ts';
-
-// Both are CommonJS: Node's ESM loader does not see CompressionCodecs as a named export, and the
-// codec package ships no types (it is a function returning kafkajs's codec shape).
-const SnappyCodec = createRequire(import.meta.url)('kafkajs-snappy') as () => unknown;
-kafkajs.CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;
 
 const codecs: Record<Compression, CompressionTypes> = {
   gzip: CompressionTypes.GZIP,
