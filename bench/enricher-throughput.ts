@@ -49,6 +49,7 @@ while ((await count('api_requests')) < total) await new Promise((r) => setTimeou
 const enricherSeconds = (performance.now() - t0) / 1000;
 await enricher.close();
 const enricherRss = peakRssMb(process.pid);
+console.log(`enricher: ${total} events in ${enricherSeconds.toFixed(1)} s = ${Math.round(total / enricherSeconds)} events/s (peak RSS so far ${enricherRss} MB)`);
 
 // 2. ClickHouse's Kafka engine into a copy of the same table, no enrichment.
 await client.command({ query: `CREATE TABLE ${database}.api_requests_kafka AS ${database}.api_requests` });
@@ -70,13 +71,16 @@ await client.command({
           FROM ${database}.kafka_source`,
 });
 let kafkaEngineSeconds = Number.NaN;
-for (const deadline = Date.now() + 300_000; Date.now() < deadline; ) {
-  if ((await count('api_requests_kafka')) >= total) {
+let kafkaEngineRows = 0;
+for (const deadline = Date.now() + 180_000; Date.now() < deadline; ) {
+  kafkaEngineRows = await count('api_requests_kafka');
+  if (kafkaEngineRows >= total) {
     kafkaEngineSeconds = (performance.now() - t1) / 1000;
     break;
   }
   await new Promise((r) => setTimeout(r, 100));
 }
+console.log(`Kafka engine: ${kafkaEngineRows} of ${total} events${Number.isNaN(kafkaEngineSeconds) ? ' in 180 s (did not finish)' : ` in ${kafkaEngineSeconds.toFixed(1)} s`}`);
 await client.command({ query: `DROP TABLE ${database}.kafka_mv` });
 await client.command({ query: `DROP TABLE ${database}.kafka_source` });
 
@@ -104,7 +108,8 @@ const poster = (async () => {
 })();
 const visibleAfter: number[] = [];
 const seen = new Set<number>();
-while (seen.size < seconds * 10) {
+const freshDeadline = Date.now() + 120_000;
+while (seen.size < seconds * 10 && Date.now() < freshDeadline) {
   const rows = await queryRows<{ batch: number; n: number }>(
     client,
     `SELECT toUInt32(extract(event_id, '^fresh(\\\\d+)-')) AS batch, count() AS n FROM ${database}.api_requests WHERE event_id LIKE 'fresh%' GROUP BY batch HAVING n >= 1000`,

@@ -4,3 +4,4 @@ export * from './kafka.ts';
 export * from './stripe.ts';
 export * from './ops.ts';
 export * from './auth.ts';
+export * from './service-main.ts';

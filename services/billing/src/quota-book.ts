@@ -2,6 +2,7 @@
 // refreshed from the hourly rollup on a short interval, and each consumer's plan from the registry.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
+import { every } from '@tollgate/platform';
 import { readConsumers, type ConsumerRecord } from '@tollgate/schemas';
 import { clickHouseTime, periodOf, type Period } from './period.ts';
 import { quotaState, type Plan, type PlanCatalog, type QuotaState, type StatusClass } from './pricing/index.ts';
@@ -21,7 +22,6 @@ export class QuotaBook {
   private used = new Map<string, Map<StatusClass, bigint>>();
   private consumers = new Map<string, ConsumerRecord>();
   private period: Period = periodOf(new Date());
-  private timer: NodeJS.Timeout | undefined;
   loadedAt = 0;
 
   constructor(
@@ -60,15 +60,10 @@ export class QuotaBook {
   }
 
   startRefreshing(intervalMs: number): void {
-    this.timer = setInterval(() => {
-      this.refresh().catch((error: unknown) => this.log.warn({ err: error }, 'quota refresh failed; answering from the previous copy'));
-    }, intervalMs);
-    this.timer.unref();
+    this.stop = every(intervalMs, () => this.refresh(), (error) => this.log.warn({ err: error }, 'quota refresh failed; answering from the previous copy'));
   }
 
-  stop(): void {
-    clearInterval(this.timer);
-  }
+  stop: () => void = () => undefined;
 
   /** Billable requests (by the plan's billable statuses) this period. */
   private usedBy(consumer: string, plan: Plan): bigint {

@@ -1,11 +1,11 @@
 // The consumer registry held in memory: loaded at start, refreshed on an interval and on demand.
 import type { ClickHouseClient } from '@clickhouse/client';
+import { every } from '@tollgate/platform';
 import { readConsumers, type ConsumerRecord } from '@tollgate/schemas';
 import type { Logger } from 'pino';
 
 export class RegistryCache {
   private consumers = new Map<string, ConsumerRecord>();
-  private timer: NodeJS.Timeout | undefined;
   loadedAt = 0;
 
   constructor(
@@ -32,13 +32,8 @@ export class RegistryCache {
   }
 
   startRefreshing(intervalMs: number): void {
-    this.timer = setInterval(() => {
-      this.refresh().catch((error: unknown) => this.log.warn({ err: error }, 'registry refresh failed; keeping the previous copy'));
-    }, intervalMs);
-    this.timer.unref();
+    this.stop = every(intervalMs, () => this.refresh(), (error) => this.log.warn({ err: error }, 'registry refresh failed; keeping the previous copy'));
   }
 
-  stop(): void {
-    clearInterval(this.timer);
-  }
+  stop: () => void = () => undefined;
 }
