@@ -2,7 +2,7 @@
 // runs), and Stripe's webhook.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
 import Stripe from 'stripe';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { bearerTokenCheck, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
@@ -101,6 +101,17 @@ export function buildBillingApp(o: BillingAppOptions): FastifyInstance {
   };
   app.all('/v1/authorize', authorize);
   app.all('/v1/authorize/*', authorize);
+  // Time inside the server per decision, from the request's arrival to the response being sent.
+  const decisions = new Histogram({
+    name: 'tollgate_billing_authorize_seconds',
+    help: 'Quota decisions (ext_authz): time in the server',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    registers: [o.registry],
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.url.startsWith('/v1/authorize')) decisions.observe(reply.elapsedTime / 1000);
+    done();
+  });
 
   void app.register(async (admin) => {
     admin.addHook('onRequest', async (request, reply) => {
