@@ -4,7 +4,7 @@ import type { BlockList } from 'node:net';
 import type { ApiRequestEvent, ConsumerRecord } from '@tollgate/schemas';
 import type { CatalogMatcher } from './enrich/catalog.ts';
 import { resolveClientIp } from './enrich/client-ip.ts';
-import { lookupGeo } from './enrich/geo.ts';
+import { lookupGeo, type Geo } from './enrich/geo.ts';
 import { maskIp, type IpPrivacyPolicy } from './enrich/ip-privacy.ts';
 import { statusClass } from './enrich/status.ts';
 
@@ -13,6 +13,8 @@ export interface EnrichDeps {
   ipPrivacy: IpPrivacyPolicy;
   catalog: CatalogMatcher;
   consumer: (id: string) => ConsumerRecord | undefined;
+  /** Per-address memo of client IP, geography and mask (optional: pure lookups without it). */
+  where?: WhereCache;
 }
 
 export interface KafkaPosition {
@@ -39,16 +41,52 @@ export interface EnrichedEvent {
   unknownConsumer: boolean;
 }
 
+const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** '2026-11-26T06:20:27.123Z' → '2026-11-26 06:20:27.123', the form DateTime64 parses fastest. */
 export function clickHouseTime(iso: string): string {
-  const ms = Date.parse(iso);
-  return new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+  // The tap emits exactly this form; anything else (hand-made events) goes through Date.
+  if (CANONICAL_TIME.test(iso)) return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+  return new Date(Date.parse(iso)).toISOString().slice(0, 23).replace('T', ' ');
+}
+
+interface Where {
+  /** Masked (truncated or hashed): the raw address is never stored. */
+  clientIp: string;
+  geo: Geo;
+}
+
+function locate(event: Pick<ApiRequestEvent, 'client_ip' | 'forwarded_for'>, deps: Pick<EnrichDeps, 'trustedProxies' | 'ipPrivacy'>): Where {
+  const ip = resolveClientIp(event, deps.trustedProxies);
+  return { clientIp: maskIp(ip, deps.ipPrivacy), geo: lookupGeo(ip) };
+}
+
+/**
+ * Client address, its geography and its stored (masked) form depend only on the addresses the
+ * event carries: remembered per address, because traffic repeats its clients and the lookups
+ * (range checks, the geo tables, the mask) cost more than the rest of an event's enrichment.
+ */
+export class WhereCache {
+  private readonly entries = new Map<string, Where>();
+
+  constructor(private readonly capacity = 100_000) {}
+
+  lookup(event: Pick<ApiRequestEvent, 'client_ip' | 'forwarded_for'>, deps: Pick<EnrichDeps, 'trustedProxies' | 'ipPrivacy'>): Where {
+    const key = event.forwarded_for ? `${event.client_ip ?? ''}|${event.forwarded_for.join(',')}` : (event.client_ip ?? '');
+    let where = this.entries.get(key);
+    if (where === undefined) {
+      where = locate(event, deps);
+      // Bounded: start over rather than keep an eviction order on the hot path.
+      if (this.entries.size >= this.capacity) this.entries.clear();
+      this.entries.set(key, where);
+    }
+    return where;
+  }
 }
 
 export function enrichEvent(event: ApiRequestEvent, deps: EnrichDeps, position: KafkaPosition): EnrichedEvent {
   const ts = clickHouseTime(event.timestamp);
-  const clientIp = resolveClientIp(event, deps.trustedProxies);
-  const geo = lookupGeo(clientIp);
+  const { clientIp, geo } = deps.where ? deps.where.lookup(event, deps) : locate(event, deps);
   const catalog = deps.catalog(event);
   const consumerId = event.consumer?.id ?? '';
   const known = consumerId === '' ? undefined : deps.consumer(consumerId);
@@ -73,7 +111,7 @@ export function enrichEvent(event: ApiRequestEvent, deps: EnrichDeps, position: 
     status,
     event.request_bytes ?? 0,
     event.response_bytes ?? 0,
-    maskIp(clientIp, deps.ipPrivacy),
+    clientIp,
     geo.country,
     geo.region,
     geo.city,

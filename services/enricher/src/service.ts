@@ -10,7 +10,7 @@ import { warmGeo } from './enrich/geo.ts';
 import { EnricherLoop } from './kafka-loop.ts';
 import { createEnricherMetrics } from './metrics.ts';
 import { RegistryCache } from './registry-cache.ts';
-import type { EnrichDeps } from './rows.ts';
+import { WhereCache, type EnrichDeps } from './rows.ts';
 import { UsageWriter } from './writer.ts';
 
 export interface EnricherService {
@@ -34,6 +34,7 @@ export async function startEnricher(config: EnricherConfig, client: ClickHouseCl
     ipPrivacy: config.ipPrivacy,
     catalog,
     consumer: (id) => registry.get(id),
+    where: new WhereCache(),
   };
   const loop = new EnricherLoop(
     createKafka(config.kafka, {}, log),
