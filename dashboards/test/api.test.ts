@@ -56,6 +56,50 @@ describe('named queries', () => {
     expect(lateOnly).toEqual([expect.objectContaining({ api: 'search', calls: 8 })]);
   });
 
+  it('answers ragged ranges (days, hours, minutes and sub-minute edges in one range) exactly as the raw table', async () => {
+    const raw = async (from: number, to: number): Promise<[string, number][]> => {
+      const result = await t.ch.client.query({
+        query: `SELECT api, count() AS calls FROM ${t.ch.database}.api_requests
+          WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} GROUP BY api ORDER BY calls DESC, api`,
+        query_params: { from: iso(from).replace('T', ' ').replace('Z', ''), to: iso(to).replace('T', ' ').replace('Z', '') },
+        format: 'JSONEachRow',
+      });
+      return (await result.json<{ api: string; calls: string }>()).map((r) => [r.api, Number(r.calls)]);
+    };
+    const MINUTE = 60_000;
+    const ranges: [number, number][] = [
+      [early.getTime() + 17 * MINUTE + 300, late.getTime() + 10 * MINUTE + 700], // sub-minute, minute and hour edges
+      [early.getTime() + 17 * MINUTE, late.getTime() + 10 * MINUTE], // minute and hour edges
+      [day.getTime() - 23 * HOUR - 5 * MINUTE, late.getTime() + 20 * MINUTE + 1], // a whole day, hours, minutes, raw
+      [early.getTime() + 59 * MINUTE + 59_000, early.getTime() + 60 * MINUTE + 30_000], // across an hour, within a minute
+      [late.getTime() + 5 * MINUTE, late.getTime() + 6 * MINUTE], // one minute
+    ];
+    for (const [from, to] of ranges) {
+      const expected = await raw(from, to);
+      const range = `from=${iso(from)}&to=${iso(to)}`;
+      expect((await rows('top_apis', range)).map((r) => [r.api, r.calls]), range).toEqual(expected);
+      const total = expected.reduce((sum, [, calls]) => sum + calls, 0);
+      for (const interval of ['minute', 'hour', 'day']) {
+        const series = await rows('calls_over_time', `${range}&interval=${interval}`);
+        expect(series.reduce((sum, r) => sum + Number(r.calls), 0), `${range} ${interval}`).toBe(total);
+      }
+      const usage = await t.get(`/v1/usage?${range}&interval=hour`);
+      expect((usage.body.rows as Rows).reduce((sum, r) => sum + Number(r.calls), 0)).toBe(total);
+    }
+    // Hourly buckets of a ragged range equal the raw table's per-hour counts.
+    const [from, to] = ranges[0]!;
+    const hourly = await rows('calls_over_time', `from=${iso(from)}&to=${iso(to)}&interval=hour`);
+    const result = await t.ch.client.query({
+      query: `SELECT toStartOfHour(ts) AS bucket, count() AS calls FROM ${t.ch.database}.api_requests
+        WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} GROUP BY bucket ORDER BY bucket`,
+      query_params: { from: iso(from).replace('T', ' ').replace('Z', ''), to: iso(to).replace('T', ' ').replace('Z', '') },
+      format: 'JSONEachRow',
+    });
+    const rawHourly = (await result.json<{ bucket: string; calls: string }>()).map((r) => Number(r.calls));
+    expect(hourly.map((r) => r.calls)).toEqual(rawHourly);
+    expect(rawHourly.length).toBeGreaterThan(1);
+  });
+
   it('counts calls and statuses over time', async () => {
     const hourly = await rows('calls_over_time', `${DAY_RANGE}&interval=hour`);
     expect(hourly.map((r) => [r.bucket, r.calls])).toEqual([

@@ -4,7 +4,7 @@ import { ConfigError } from '@tollgate/platform';
 import { dashboardConfigFromEnv } from '../src/config.ts';
 import { allocate } from '../src/queries/revenue.ts';
 import { P, ParamError, parseParams } from '../src/queries/params.ts';
-import { latencySource, usageSource } from '../src/queries/sources.ts';
+import { latencySource, splitUsage, splitUsageRange, usageSource } from '../src/queries/sources.ts';
 
 const NOW = new Date('2025-06-15T12:34:56.789Z');
 const specs = [P.from, P.to, P.interval, P.limit(10)];
@@ -41,6 +41,85 @@ describe('sources', () => {
     expect(usageSource(at('2025-01-01T03:01:00Z'), at('2025-06-10T00:00:00Z'), 'day', retention, NOW).table).toBe('api_requests');
     expect(latencySource(at('2025-06-01T03:01:00Z'), at('2025-06-02T00:00:00Z')).table).toBe('latency_minute');
     expect(latencySource(at('2025-06-01T03:01:01Z'), at('2025-06-02T00:00:00Z')).table).toBe('request_latency');
+  });
+});
+
+describe('range splitting', () => {
+  const retention = { minuteRollupDays: 35 };
+  const at = (iso: string): Date => new Date(iso);
+  const split = (from: string, to: string, finest: 'minute' | 'hour' | 'day' = 'day', now = NOW): string[] =>
+    splitUsageRange(at(from), at(to), finest, retention, now).map((p) => `${p.table} ${p.from.toISOString()} ${p.to.toISOString()}`);
+
+  it('reads whole days, whole hours and whole minutes from their rollups, sub-minute edges raw', () => {
+    expect(split('2025-06-01T22:10:30.500Z', '2025-06-04T02:03:00Z')).toEqual([
+      'api_requests 2025-06-01T22:10:30.500Z 2025-06-01T22:11:00.000Z',
+      'usage_minute 2025-06-01T22:11:00.000Z 2025-06-01T23:00:00.000Z',
+      'usage_hour 2025-06-01T23:00:00.000Z 2025-06-02T00:00:00.000Z',
+      'usage_day 2025-06-02T00:00:00.000Z 2025-06-04T00:00:00.000Z',
+      'usage_hour 2025-06-04T00:00:00.000Z 2025-06-04T02:00:00.000Z',
+      'usage_minute 2025-06-04T02:00:00.000Z 2025-06-04T02:03:00.000Z',
+    ]);
+  });
+  it('keeps aligned ranges in one part and never reads a rollup coarser than the interval', () => {
+    expect(split('2025-06-01T00:00:00Z', '2025-06-10T00:00:00Z')).toEqual(['usage_day 2025-06-01T00:00:00.000Z 2025-06-10T00:00:00.000Z']);
+    expect(split('2025-06-01T00:00:00Z', '2025-06-10T00:00:00Z', 'hour')).toEqual(['usage_hour 2025-06-01T00:00:00.000Z 2025-06-10T00:00:00.000Z']);
+    expect(split('2025-06-01T10:00:00Z', '2025-06-01T12:30:00Z', 'minute')).toEqual(['usage_minute 2025-06-01T10:00:00.000Z 2025-06-01T12:30:00.000Z']);
+    expect(split('2025-06-01T10:59:00Z', '2025-06-02T00:01:00Z', 'hour')).toEqual([
+      'usage_minute 2025-06-01T10:59:00.000Z 2025-06-01T11:00:00.000Z',
+      'usage_hour 2025-06-01T11:00:00.000Z 2025-06-02T00:00:00.000Z',
+      'usage_minute 2025-06-02T00:00:00.000Z 2025-06-02T00:01:00.000Z',
+    ]);
+  });
+  it('handles ranges shorter than a minute, within one minute, and across a minute boundary', () => {
+    expect(split('2025-06-01T10:00:10Z', '2025-06-01T10:00:20Z')).toEqual(['api_requests 2025-06-01T10:00:10.000Z 2025-06-01T10:00:20.000Z']);
+    // Across a boundary with no whole minute in between: one raw part, not two.
+    expect(split('2025-06-01T10:00:50Z', '2025-06-01T10:01:20Z')).toEqual(['api_requests 2025-06-01T10:00:50.000Z 2025-06-01T10:01:20.000Z']);
+    expect(split('2025-06-01T23:59:59.999Z', '2025-06-02T00:00:00.001Z')).toEqual(['api_requests 2025-06-01T23:59:59.999Z 2025-06-02T00:00:00.001Z']);
+  });
+  it('reads minutes older than the minute rollup retention raw, while hours and days still come from rollups', () => {
+    // Retention cutoff 2025-05-11T12:34:56.789Z (35 days before NOW): the first minute part is split at the next whole minute.
+    expect(split('2025-05-11T12:10:00Z', '2025-05-13T00:00:00Z')).toEqual([
+      'api_requests 2025-05-11T12:10:00.000Z 2025-05-11T12:35:00.000Z',
+      'usage_minute 2025-05-11T12:35:00.000Z 2025-05-11T13:00:00.000Z',
+      'usage_hour 2025-05-11T13:00:00.000Z 2025-05-12T00:00:00.000Z',
+      'usage_day 2025-05-12T00:00:00.000Z 2025-05-13T00:00:00.000Z',
+    ]);
+    expect(split('2025-01-01T03:01:00Z', '2025-01-01T04:01:00Z')).toEqual(['api_requests 2025-01-01T03:01:00.000Z 2025-01-01T04:01:00.000Z']);
+    expect(split('2025-01-01T03:00:00Z', '2025-01-01T05:00:00Z')).toEqual(['usage_hour 2025-01-01T03:00:00.000Z 2025-01-01T05:00:00.000Z']);
+  });
+  it('covers the range exactly once, in order, for many random ranges', () => {
+    let seed = 7;
+    const rnd = (n: number): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n);
+    const base = at('2025-05-01T00:00:00Z').getTime();
+    for (let i = 0; i < 500; i++) {
+      const grains = [1, 1000, 60_000, 3_600_000, 86_400_000];
+      const from = base + rnd(40) * grains[rnd(5)]! + rnd(3) * 1000;
+      const to = from + 1 + rnd(50) * grains[rnd(5)]! + rnd(2) * 60_000;
+      const finest = (['minute', 'hour', 'day'] as const)[rnd(3)]!;
+      const parts = splitUsageRange(new Date(from), new Date(to), finest, retention, NOW);
+      expect(parts[0]!.from.getTime()).toBe(from);
+      expect(parts.at(-1)!.to.getTime()).toBe(to);
+      for (const [j, part] of parts.entries()) {
+        expect(part.from.getTime()).toBeLessThan(part.to.getTime());
+        if (j > 0) expect(part.from.getTime()).toBe(parts[j - 1]!.to.getTime());
+        const grain = { usage_day: 86_400_000, usage_hour: 3_600_000, usage_minute: 60_000, api_requests: 1 }[part.table];
+        expect(part.from.getTime() % grain).toBe(0);
+        expect(part.to.getTime() % grain).toBe(0);
+        if (finest !== 'day') expect(part.table).not.toBe('usage_day');
+        if (finest === 'minute') expect(part.table).not.toBe('usage_hour');
+      }
+    }
+  });
+  it('builds one UNION ALL with the bounds as query parameters', () => {
+    const u = splitUsage('tg', at('2025-06-01T23:30:00Z'), at('2025-06-03T00:00:00Z'), 'day', retention, NOW, "api = 'x'");
+    expect(u.parts.map((p) => p.table)).toEqual(['usage_minute', 'usage_day']);
+    expect(u.params).toEqual({
+      part_0_from: '2025-06-01 23:30:00.000',
+      part_0_to: '2025-06-02 00:00:00.000',
+      part_1_from: '2025-06-02 00:00:00.000',
+      part_1_to: '2025-06-03 00:00:00.000',
+    });
+    expect(u.from).toMatch(/^\(SELECT .* FROM tg\.usage_minute WHERE bucket >= \{part_0_from:DateTime64\(3, 'UTC'\)\} .* AND api = 'x'\s+UNION ALL SELECT .* FROM tg\.usage_day .*\) AS src$/s);
   });
 });
 

@@ -21,7 +21,7 @@ import {
 } from '@tollgate/billing';
 import { queryRows } from '@tollgate/platform';
 import { P, type QueryParams } from './params.ts';
-import { timeRange, usageSource } from './sources.ts';
+import { splitUsage, timeRange } from './sources.ts';
 import { CONSUMER_FILTER, col, sqlParams, type NamedQuery, type QueryContext, type Row } from './types.ts';
 
 interface UsageGroupRow {
@@ -81,28 +81,39 @@ const add = (map: Map<string, bigint>, key: string, value: bigint): void => {
   if (value !== 0n) map.set(key, (map.get(key) ?? 0n) + value);
 };
 
-function usageSql(ctx: QueryContext, params: QueryParams, withMethod: boolean): string {
-  const s = usageSource(params.from, params.to, 'day', ctx.retention, ctx.now());
+function usageSql(ctx: QueryContext, params: QueryParams, withMethod: boolean): { sql: string; params: Record<string, unknown> } {
+  const groupBy = 'GROUP BY month, consumer_id, plan_id, api, status_class, method';
+  if (!withMethod) {
+    // Whole days, hours and minutes from the rollups (splitUsage); months never cut a day.
+    const u = splitUsage(ctx.database, params.from, params.to, 'day', ctx.retention, ctx.now(), `${CONSUMER_FILTER} AND plan_id NOT IN {method_plans:Array(String)}`);
+    return {
+      params: u.params,
+      sql: `SELECT toStartOfMonth(src.bucket) AS month, consumer_id, plan_id, api, status_class, '' AS method,
+          sum(src.calls) AS calls, sum(src.request_bytes) AS request_bytes, sum(src.response_bytes) AS response_bytes
+        FROM ${u.from}
+        ${groupBy}`,
+    };
+  }
   // The rollups carry no HTTP method: plans whose meters filter by method are read from raw usage.
-  const table = withMethod ? 'api_requests' : s.table;
-  const time = withMethod ? 'ts' : s.time;
-  const calls = withMethod ? 'count()' : s.calls;
-  const method = withMethod ? 'upper(method)' : "''";
-  return `SELECT toStartOfMonth(${time}) AS month, consumer_id, plan_id, api, status_class, ${method} AS method,
-      ${calls} AS calls, sum(request_bytes) AS request_bytes, sum(response_bytes) AS response_bytes
-    FROM ${ctx.database}.${table} AS src
-    WHERE ${timeRange(time)} AND ${CONSUMER_FILTER} AND plan_id ${withMethod ? 'IN' : 'NOT IN'} {method_plans:Array(String)}
-    GROUP BY month, consumer_id, plan_id, api, status_class, method`;
+  return {
+    params: {},
+    sql: `SELECT toStartOfMonth(ts) AS month, consumer_id, plan_id, api, status_class, upper(method) AS method,
+        count() AS calls, sum(request_bytes) AS request_bytes, sum(response_bytes) AS response_bytes
+      FROM ${ctx.database}.api_requests AS src
+      WHERE ${timeRange('ts')} AND ${CONSUMER_FILTER} AND plan_id IN {method_plans:Array(String)}
+      ${groupBy}`,
+  };
 }
 
 /** Prices the range's usage per (month, consumer, plan). */
 export async function priceRange(ctx: QueryContext, params: QueryParams): Promise<RevenueResult> {
   const methodPlans = [...ctx.plans.plans.values()].filter((plan) => plan.meters.some((m) => m.filter.methods !== undefined)).map((plan) => plan.id);
   const query = { ...sqlParams(params), method_plans: methodPlans };
-  const rows = [
-    ...(await queryRows<UsageGroupRow>(ctx.client, usageSql(ctx, params, false), query)),
-    ...(methodPlans.length > 0 ? await queryRows<UsageGroupRow>(ctx.client, usageSql(ctx, params, true), query) : []),
-  ];
+  const read = async (withMethod: boolean): Promise<UsageGroupRow[]> => {
+    const built = usageSql(ctx, params, withMethod);
+    return queryRows<UsageGroupRow>(ctx.client, built.sql, { ...query, ...built.params });
+  };
+  const rows = [...(await read(false)), ...(methodPlans.length > 0 ? await read(true) : [])];
 
   const groups = new Map<string, { month: string; consumerId: string; planId: string; rows: UsageRow[] }>();
   const unpriced = { calls: 0n, planIds: new Set<string>() };

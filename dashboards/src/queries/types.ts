@@ -67,15 +67,20 @@ export interface SqlQueryDefinition {
   description: string;
   params: readonly ParamSpec[];
   columns: readonly ColumnSpec[];
-  /** Builds the SQL from constants, the database name and the chosen source; never from values. */
-  sql(database: string, params: QueryParams, ctx: QueryContext): string;
+  /**
+   * Builds the SQL from constants, the database name and the chosen source; never from values.
+   * Extra query parameters (e.g. the bounds of a split range) may come with it.
+   */
+  sql(database: string, params: QueryParams, ctx: QueryContext): string | { sql: string; params: Record<string, unknown> };
 }
 
 export function sqlQuery(definition: SqlQueryDefinition): NamedQuery {
   return {
     ...definition,
     async run(ctx, params) {
-      const rows = await queryRows<Record<string, unknown>>(ctx.client, definition.sql(ctx.database, params, ctx), sqlParams(params));
+      const built = definition.sql(ctx.database, params, ctx);
+      const { sql, params: extra } = typeof built === 'string' ? { sql: built, params: {} } : built;
+      const rows = await queryRows<Record<string, unknown>>(ctx.client, sql, { ...sqlParams(params), ...extra });
       return coerce(rows, definition.columns);
     },
   };

@@ -1,6 +1,6 @@
 // Usage questions, answered from the rollups when the range allows (see sources.ts).
 import { P } from './params.ts';
-import { BUCKET_FUNCTION, timeRange, usageSource } from './sources.ts';
+import { BUCKET_FUNCTION, SUMS as s, splitUsage, timeRange } from './sources.ts';
 import { API_FILTER, CONSUMER_FILTER, col, sqlQuery, type NamedQuery } from './types.ts';
 
 const ERRORS = [col('client_errors'), col('server_errors')];
@@ -11,13 +11,15 @@ export const topApis: NamedQuery = sqlQuery({
   params: [P.from, P.to, P.consumer, P.limit(10)],
   columns: [col('api', 'string'), col('calls'), col('billable_calls'), ...ERRORS, col('request_bytes'), col('response_bytes')],
   sql(db, p, ctx) {
-    const s = usageSource(p.from, p.to, 'day', ctx.retention, ctx.now());
-    return `SELECT api, ${s.calls} AS calls, ${s.billable} AS billable_calls,
+    const u = splitUsage(db, p.from, p.to, 'day', ctx.retention, ctx.now(), CONSUMER_FILTER);
+    return {
+      params: u.params,
+      sql: `SELECT api, ${s.calls} AS calls, ${s.billable} AS billable_calls,
         ${s.callsIf("status_class = '4xx'")} AS client_errors, ${s.callsIf("status_class = '5xx'")} AS server_errors,
         ${s.requestBytes} AS request_bytes, ${s.responseBytes} AS response_bytes
-      FROM ${db}.${s.table} AS src
-      WHERE ${timeRange(s.time)} AND ${CONSUMER_FILTER}
-      GROUP BY api ORDER BY calls DESC, api LIMIT {limit:UInt32}`;
+      FROM ${u.from}
+      GROUP BY api ORDER BY calls DESC, api LIMIT {limit:UInt32}`,
+    };
   },
 });
 
@@ -27,12 +29,14 @@ export const callsOverTime: NamedQuery = sqlQuery({
   params: [P.from, P.to, P.interval, P.api, P.consumer],
   columns: [col('bucket', 'datetime'), col('calls'), col('billable_calls'), ...ERRORS],
   sql(db, p, ctx) {
-    const s = usageSource(p.from, p.to, p.interval, ctx.retention, ctx.now());
-    return `SELECT ${BUCKET_FUNCTION[p.interval]}(${s.time}) AS bucket, ${s.calls} AS calls, ${s.billable} AS billable_calls,
+    const u = splitUsage(db, p.from, p.to, p.interval, ctx.retention, ctx.now(), `${API_FILTER} AND ${CONSUMER_FILTER}`);
+    return {
+      params: u.params,
+      sql: `SELECT ${BUCKET_FUNCTION[p.interval]}(src.bucket) AS bucket, ${s.calls} AS calls, ${s.billable} AS billable_calls,
         ${s.callsIf("status_class = '4xx'")} AS client_errors, ${s.callsIf("status_class = '5xx'")} AS server_errors
-      FROM ${db}.${s.table} AS src
-      WHERE ${timeRange(s.time)} AND ${API_FILTER} AND ${CONSUMER_FILTER}
-      GROUP BY bucket ORDER BY bucket`;
+      FROM ${u.from}
+      GROUP BY bucket ORDER BY bucket`,
+    };
   },
 });
 
@@ -42,13 +46,15 @@ export const statusOverTime: NamedQuery = sqlQuery({
   params: [P.from, P.to, P.interval, P.api, P.consumer],
   columns: [col('bucket', 'datetime'), col('api', 'string'), col('success'), col('client_error'), col('server_error'), col('other')],
   sql(db, p, ctx) {
-    const s = usageSource(p.from, p.to, p.interval, ctx.retention, ctx.now());
-    return `SELECT ${BUCKET_FUNCTION[p.interval]}(${s.time}) AS bucket, api,
+    const u = splitUsage(db, p.from, p.to, p.interval, ctx.retention, ctx.now(), `${API_FILTER} AND ${CONSUMER_FILTER}`);
+    return {
+      params: u.params,
+      sql: `SELECT ${BUCKET_FUNCTION[p.interval]}(src.bucket) AS bucket, api,
         ${s.callsIf("status_class = '2xx'")} AS success, ${s.callsIf("status_class = '4xx'")} AS client_error,
         ${s.callsIf("status_class = '5xx'")} AS server_error, ${s.callsIf("status_class NOT IN ('2xx', '4xx', '5xx')")} AS other
-      FROM ${db}.${s.table} AS src
-      WHERE ${timeRange(s.time)} AND ${API_FILTER} AND ${CONSUMER_FILTER}
-      GROUP BY bucket, api ORDER BY bucket, api`;
+      FROM ${u.from}
+      GROUP BY bucket, api ORDER BY bucket, api`,
+    };
   },
 });
 
@@ -58,12 +64,14 @@ export const callsByCountry: NamedQuery = sqlQuery({
   params: [P.from, P.to, P.api, P.consumer, P.limit(250)],
   columns: [col('country', 'string'), col('calls'), col('billable_calls'), ...ERRORS],
   sql(db, p, ctx) {
-    const s = usageSource(p.from, p.to, 'day', ctx.retention, ctx.now());
-    return `SELECT country, ${s.calls} AS calls, ${s.billable} AS billable_calls,
+    const u = splitUsage(db, p.from, p.to, 'day', ctx.retention, ctx.now(), `${API_FILTER} AND ${CONSUMER_FILTER}`);
+    return {
+      params: u.params,
+      sql: `SELECT country, ${s.calls} AS calls, ${s.billable} AS billable_calls,
         ${s.callsIf("status_class = '4xx'")} AS client_errors, ${s.callsIf("status_class = '5xx'")} AS server_errors
-      FROM ${db}.${s.table} AS src
-      WHERE ${timeRange(s.time)} AND ${API_FILTER} AND ${CONSUMER_FILTER}
-      GROUP BY country ORDER BY calls DESC, country LIMIT {limit:UInt32}`;
+      FROM ${u.from}
+      GROUP BY country ORDER BY calls DESC, country LIMIT {limit:UInt32}`,
+    };
   },
 });
 
@@ -87,19 +95,21 @@ export const topConsumers: NamedQuery = sqlQuery({
   params: [P.from, P.to, P.api, P.limit(10)],
   columns: [col('consumer_id', 'string'), col('name', 'string'), col('org_id', 'string'), col('plan_id', 'string'), col('calls'), col('billable_calls'), ...ERRORS],
   sql(db, p, ctx) {
-    const s = usageSource(p.from, p.to, 'day', ctx.retention, ctx.now());
-    return `SELECT u.consumer_id AS consumer_id, c.name AS name, u.org_id AS org_id, u.plan_id AS plan_id,
+    const u = splitUsage(db, p.from, p.to, 'day', ctx.retention, ctx.now(), API_FILTER);
+    return {
+      params: u.params,
+      sql: `SELECT u.consumer_id AS consumer_id, c.name AS name, u.org_id AS org_id, u.plan_id AS plan_id,
         u.calls AS calls, u.billable_calls AS billable_calls, u.client_errors AS client_errors, u.server_errors AS server_errors
       FROM (
-        SELECT consumer_id, argMax(org_id, ${s.time}) AS org_id, argMax(plan_id, ${s.time}) AS plan_id,
+        SELECT consumer_id, argMax(org_id, src.bucket) AS org_id, argMax(plan_id, src.bucket) AS plan_id,
           ${s.calls} AS calls, ${s.billable} AS billable_calls,
           ${s.callsIf("status_class = '4xx'")} AS client_errors, ${s.callsIf("status_class = '5xx'")} AS server_errors
-        FROM ${db}.${s.table} AS src
-        WHERE ${timeRange(s.time)} AND ${API_FILTER}
+        FROM ${u.from}
         GROUP BY consumer_id ORDER BY calls DESC, consumer_id LIMIT {limit:UInt32}
       ) AS u
       LEFT JOIN (SELECT consumer_id, name FROM ${db}.consumers FINAL WHERE NOT deleted) AS c ON c.consumer_id = u.consumer_id
-      ORDER BY calls DESC, consumer_id`;
+      ORDER BY calls DESC, consumer_id`,
+    };
   },
 });
 
@@ -109,12 +119,14 @@ export const topOrganisations: NamedQuery = sqlQuery({
   params: [P.from, P.to, P.api, P.limit(10)],
   columns: [col('org_id', 'string'), col('consumers'), col('calls'), col('billable_calls'), ...ERRORS],
   sql(db, p, ctx) {
-    const s = usageSource(p.from, p.to, 'day', ctx.retention, ctx.now());
-    return `SELECT org_id, uniqExact(consumer_id) AS consumers, ${s.calls} AS calls, ${s.billable} AS billable_calls,
+    const u = splitUsage(db, p.from, p.to, 'day', ctx.retention, ctx.now(), API_FILTER);
+    return {
+      params: u.params,
+      sql: `SELECT org_id, uniqExact(consumer_id) AS consumers, ${s.calls} AS calls, ${s.billable} AS billable_calls,
         ${s.callsIf("status_class = '4xx'")} AS client_errors, ${s.callsIf("status_class = '5xx'")} AS server_errors
-      FROM ${db}.${s.table} AS src
-      WHERE ${timeRange(s.time)} AND ${API_FILTER}
-      GROUP BY org_id ORDER BY calls DESC, org_id LIMIT {limit:UInt32}`;
+      FROM ${u.from}
+      GROUP BY org_id ORDER BY calls DESC, org_id LIMIT {limit:UInt32}`,
+    };
   },
 });
 
@@ -125,11 +137,13 @@ export const consumerUsage: NamedQuery = sqlQuery({
   params: [P.from, P.to, { ...P.interval, default: 'day' }, P.api, P.consumer],
   columns: [col('bucket', 'datetime'), col('api', 'string'), col('status_class', 'string'), col('calls'), col('billable_calls'), col('request_bytes'), col('response_bytes')],
   sql(db, p, ctx) {
-    const s = usageSource(p.from, p.to, p.interval, ctx.retention, ctx.now());
-    return `SELECT ${BUCKET_FUNCTION[p.interval]}(${s.time}) AS bucket, api, status_class, ${s.calls} AS calls, ${s.billable} AS billable_calls,
+    const u = splitUsage(db, p.from, p.to, p.interval, ctx.retention, ctx.now(), `${API_FILTER} AND ${CONSUMER_FILTER}`);
+    return {
+      params: u.params,
+      sql: `SELECT ${BUCKET_FUNCTION[p.interval]}(src.bucket) AS bucket, api, status_class, ${s.calls} AS calls, ${s.billable} AS billable_calls,
         ${s.requestBytes} AS request_bytes, ${s.responseBytes} AS response_bytes
-      FROM ${db}.${s.table} AS src
-      WHERE ${timeRange(s.time)} AND ${API_FILTER} AND ${CONSUMER_FILTER}
-      GROUP BY bucket, api, status_class ORDER BY bucket, api, status_class`;
+      FROM ${u.from}
+      GROUP BY bucket, api, status_class ORDER BY bucket, api, status_class`,
+    };
   },
 });
