@@ -68,8 +68,8 @@ export function enricherConfigFromEnv(env: Env): EnricherConfig {
     groupId: r.string('ENRICHER_GROUP_ID', 'tollgate-enricher'),
     batch: {
       maxBytesPerPartition: r.int('ENRICHER_BATCH_MAX_BYTES', 8 * MiB, { min: 64 * 1024, max: 256 * MiB }),
-      minBytes: r.int('ENRICHER_BATCH_MIN_BYTES', MiB, { min: 1, max: 256 * MiB }),
-      maxWaitMs: r.int('ENRICHER_BATCH_MAX_WAIT_MS', 500, { min: 10, max: 60_000 }),
+      minBytes: r.int('ENRICHER_BATCH_MIN_BYTES', 256 * 1024, { min: 1, max: 256 * MiB }),
+      maxWaitMs: r.int('ENRICHER_BATCH_MAX_WAIT_MS', 250, { min: 10, max: 60_000 }),
     },
     sessionTimeoutMs: r.int('ENRICHER_SESSION_TIMEOUT_MS', 30_000, { min: 6_000, max: 300_000 }),
     adminTokens: r.list('ENRICHER_ADMIN_TOKENS'),
