@@ -15,6 +15,7 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from '@tollgate/platform';
 
 export interface RecordedStripeRequest {
   method: string;
@@ -138,17 +139,6 @@ export function decodeStripeForm(
 
 // ---------------------------------------------------------------------------------------------
 
-/** mulberry32: small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 function freshId(prefix: string): string {
@@ -520,7 +510,7 @@ export async function startStripeProxy(opts: {
               rate: f.rate,
               statuses,
               ...(f.paths ? { paths: f.paths } : {}),
-              next: prng(f.seed ?? 1),
+              next: seededRandom(f.seed ?? 1),
             };
     },
     latency(ms: number): void {

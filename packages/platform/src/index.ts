@@ -5,3 +5,4 @@ export * from './stripe.ts';
 export * from './ops.ts';
 export * from './auth.ts';
 export * from './service-main.ts';
+export * from './seeded-random.ts';

@@ -23,6 +23,7 @@
 // `service_id`, the canonical events and CloudEvents use the product id ('orders'); Istio names
 // it by the upstream cluster ('orders.shop.svc.cluster.local'); NGINX by its server_name
 // ('orders.api.example.com').
+import { seededRandom } from '@tollgate/platform';
 
 export interface DemoConsumer {
   id: string;
@@ -77,16 +78,6 @@ const FORMAT_ORDER: readonly DemoFormat[] = ['kong', 'envoy', 'apisix', 'nginx',
 
 type Rng = () => number;
 
-function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** MurmurHash3's finaliser: a bijection on 32-bit integers, so distinct inputs give distinct outputs. */
 function fmix32(input: number): number {
@@ -620,7 +611,7 @@ function consumerAddresses(rng: Rng): Map<Profile, (rng: Rng) => ClientAddress> 
 }
 
 function generateRequests(opts: ReturnType<typeof validate>): Request[] {
-  const rng = mulberry32(opts.seed ^ 0x5eed1e55);
+  const rng = seededRandom(opts.seed ^ 0x5eed1e55);
   const salt = fmix32(opts.seed + 0x2545f491);
   const start = opts.nowMs - opts.days * DAY_MS;
   const span = opts.days * DAY_MS;
