@@ -33,10 +33,13 @@ export async function deleteConsumer(client: ClickHouseClient, database: string,
   });
 }
 
-export async function readConsumers(client: ClickHouseClient, database: string): Promise<ConsumerRecord[]> {
+/** Every live consumer, or just the one asked for. */
+export async function readConsumers(client: ClickHouseClient, database: string, consumerId?: string): Promise<ConsumerRecord[]> {
   const result = await client.query({
     query: `SELECT consumer_id, org_id, name, email, plan_id, stripe_customer_id, tags, metadata
-            FROM ${database}.consumers FINAL WHERE NOT deleted`,
+            FROM ${database}.consumers FINAL
+            WHERE NOT deleted ${consumerId === undefined ? '' : 'AND consumer_id = {id:String}'}`,
+    query_params: { id: consumerId ?? '' },
     format: 'JSONEachRow',
   });
   return result.json<ConsumerRecord>();

@@ -119,13 +119,13 @@ export function buildBillingApp(o: BillingAppOptions): FastifyInstance {
     });
     admin.get('/v1/admin/consumers', async () => ({ consumers: await readConsumers(o.client, o.database) }));
     admin.get<{ Params: { id: string } }>('/v1/admin/consumers/:id', async (request, reply) => {
-      const found = (await readConsumers(o.client, o.database)).find((c) => c.consumer_id === request.params.id);
+      const [found] = await readConsumers(o.client, o.database, request.params.id);
       return found ?? reply.code(404).send({ error: 'not_found', message: `no consumer "${request.params.id}"` });
     });
     admin.put<{ Params: { id: string } }>('/v1/admin/consumers/:id', async (request, reply) => {
       const parsed = consumerUpdate(request.body, o.plans);
       if ('problem' in parsed) return reply.code(400).send({ error: 'invalid_consumer', message: parsed.problem });
-      const existing = (await readConsumers(o.client, o.database)).find((c) => c.consumer_id === request.params.id);
+      const [existing] = await readConsumers(o.client, o.database, request.params.id);
       const record: ConsumerRecord = {
         consumer_id: request.params.id,
         org_id: '',

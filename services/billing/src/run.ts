@@ -126,7 +126,7 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
 
   const [usage, registry, ledgerState] = await Promise.all([
     usageForPeriod(deps.client, deps.database, period, options.customer),
-    readConsumers(deps.client, deps.database),
+    readConsumers(deps.client, deps.database, options.customer),
     deps.ledger.invoices(period.name, options.customer),
   ]);
   const consumers = new Map(registry.map((c) => [c.consumer_id, c]));
