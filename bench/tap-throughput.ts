@@ -21,7 +21,7 @@ ensureKafka();
 
 const tap = await startService(
   'services/tap/src/main.ts',
-  { ...pick(process.env, 'TAP_'), TAP_PORT: String(port), TAP_TOKENS: token, TAP_TOPIC: topic, TAP_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'bench-spool-')), KAFKA_BROKERS: BROKER },
+  { ...pick(process.env, 'TAP_'), NODE_OPTIONS: process.env.BENCH_TAP_NODE_OPTIONS ?? '', TAP_PORT: String(port), TAP_TOKENS: token, TAP_TOPIC: topic, TAP_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'bench-spool-')), KAFKA_BROKERS: BROKER },
   `http://127.0.0.1:${port}/readyz`,
 );
 const cpuBefore = cpuSeconds(tap.pid as number);

@@ -13,6 +13,7 @@ import { SpoolFullError, type SpoolMessage } from './sink/spool.ts';
 export interface TapAppOptions {
   tokens: readonly string[];
   bodyLimitBytes: number;
+  maxInflightBytes: number;
   retryAfterSeconds: number;
   sink: EventSink;
   mapContext: Omit<MapContext, 'receivedAt'>;
@@ -48,11 +49,35 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
     ingest.removeAllContentTypeParsers();
     ingest.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
+    // Memory stays bounded under bursts: bodies being worked on are counted by their declared
+    // length (chunked bodies by the body limit) and a request beyond the budget waits for a retry.
+    let inflightBytes = 0;
+    const admitted = new WeakMap<object, number>();
     ingest.addHook('onRequest', async (request, reply) => {
       if (!isAuthorized(request.headers.authorization)) {
         options.metrics.rejected('-', 'unauthorized');
         return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
       }
+      const declared = Number(request.headers['content-length']);
+      const bytes = Number.isFinite(declared) && declared >= 0 ? Math.min(declared, options.bodyLimitBytes) : options.bodyLimitBytes;
+      if (inflightBytes > 0 && inflightBytes + bytes > options.maxInflightBytes) {
+        options.metrics.rejected('-', 'busy');
+        return reply.code(503).header('retry-after', '1').send({ error: 'busy', message: 'too much data in flight; retry shortly' });
+      }
+      inflightBytes += bytes;
+      admitted.set(request, bytes);
+    });
+    const release = (request: object): void => {
+      inflightBytes -= admitted.get(request) ?? 0;
+      admitted.delete(request);
+    };
+    ingest.addHook('onResponse', (request, _reply, done) => {
+      release(request);
+      done();
+    });
+    ingest.addHook('onRequestAbort', (request, done) => {
+      release(request);
+      done();
     });
 
     ingest.post<{ Params: { format: string } }>('/v1/ingest/:format', async (request, reply) => {

@@ -14,6 +14,8 @@ export interface TapConfig {
   topicPartitions: number;
   compression: Compression;
   bodyLimitBytes: number;
+  /** Bodies being processed at once, in bytes; beyond it new requests get 503 + Retry-After. */
+  maxInflightBytes: number;
   maxBatchMessages: number;
   lingerMs: number;
   spool: { dir: string; maxBytes: number; segmentBytes: number; fsync: FsyncPolicy };
@@ -42,6 +44,7 @@ export function tapConfigFromEnv(env: Env, defaults: Partial<Pick<TapConfig, 'to
     topicPartitions: r.int('TAP_TOPIC_PARTITIONS', 6, { min: 1, max: 10_000 }),
     compression: r.oneOf('TAP_COMPRESSION', ['gzip', 'snappy', 'none'] as const, 'snappy'),
     bodyLimitBytes: r.int('TAP_BODY_LIMIT_BYTES', 10 * MiB, { min: 1024, max: 1024 * MiB }),
+    maxInflightBytes: r.int('TAP_MAX_INFLIGHT_BYTES', 128 * MiB, { min: 1024, max: 64 * 1024 * MiB }),
     maxBatchMessages: r.int('TAP_MAX_BATCH_MESSAGES', 5_000, { min: 1, max: 100_000 }),
     lingerMs: r.int('TAP_LINGER_MS', 2, { min: 0, max: 1_000 }),
     spool: {
@@ -55,6 +58,7 @@ export function tapConfigFromEnv(env: Env, defaults: Partial<Pick<TapConfig, 'to
     secretQueryParams: r.list('TAP_SECRET_QUERY_PARAMS', DEFAULT_SECRET_QUERY_PARAMS).map((p) => p.toLowerCase()),
     gatewayInstance: r.string('TAP_GATEWAY_INSTANCE'),
   };
+  if (config.maxInflightBytes < config.bodyLimitBytes) r.problem('TAP_MAX_INFLIGHT_BYTES must be at least TAP_BODY_LIMIT_BYTES');
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(config.topic)) r.problem(`TAP_TOPIC=${config.topic} is not a valid Kafka topic name`);
   r.done();
   return config;

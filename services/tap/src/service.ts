@@ -60,6 +60,7 @@ export async function startTap(config: TapConfig, log: Logger = pino({ name: 'ta
   const app = buildTapApp({
     tokens: config.tokens,
     bodyLimitBytes: config.bodyLimitBytes,
+    maxInflightBytes: config.maxInflightBytes,
     retryAfterSeconds: config.retryAfterSeconds,
     sink,
     mapContext: mapContext({
