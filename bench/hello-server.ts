@@ -18,6 +18,10 @@ if (process.env.HELLO_PLUGIN === '1') {
   await app.register(tollgateTap, { sink, api: 'hello', consumer: () => ({ id: 'bench-consumer' }) });
   close = () => sink.close();
 }
+if (process.env.HELLO_PLUGIN === 'noop') {
+  // The cost of having any onResponse hook at all, for comparison.
+  app.addHook('onResponse', (_request, _reply, done) => done());
+}
 app.get('/health', async () => ({ ok: true }));
 app.get('/hello/:id', async () => ({ hello: 'world' }));
 await app.listen({ port, host: '127.0.0.1' });

@@ -26,9 +26,9 @@ function pinServer(pid: number): void {
   for (const tid of readdirSync(`/proc/${pid}/task`)) taskset(['-p', '-c', tid === String(pid) ? '0' : '1', tid]);
 }
 
-async function measure(withPlugin: boolean): Promise<{ rps: number; p99: number; rss: number; cpu: number; loopUs: number }> {
-  const port = withPlugin ? 18_711 : 18_710;
-  const server = await startService('bench/hello-server.ts', { HELLO_PORT: String(port), HELLO_PLUGIN: withPlugin ? '1' : '0' }, `http://127.0.0.1:${port}/health`);
+async function measure(withPlugin: boolean | 'noop'): Promise<{ rps: number; p99: number; rss: number; cpu: number; loopUs: number }> {
+  const port = withPlugin === 'noop' ? 18_712 : withPlugin ? 18_711 : 18_710;
+  const server = await startService('bench/hello-server.ts', { HELLO_PORT: String(port), HELLO_PLUGIN: withPlugin === 'noop' ? 'noop' : withPlugin ? '1' : '0' }, `http://127.0.0.1:${port}/health`);
   await autocannon({ url: `http://127.0.0.1:${port}/hello/1`, connections: 32, duration: 3 }); // warm-up
   if (pin) pinServer(server.pid as number);
   const pid = server.pid as number;
@@ -44,9 +44,11 @@ async function measure(withPlugin: boolean): Promise<{ rps: number; p99: number;
 }
 
 const without = await measure(false);
+const noopHook = await measure('noop');
 const withPlugin = await measure(true);
 console.log(table([
   { server: 'fastify hello-world', 'req/s': without.rps, 'p99 ms': without.p99, 'peak RSS MB': without.rss, 'server CPU (cores)': without.cpu.toFixed(2), 'event-loop µs/request': without.loopUs.toFixed(1) },
+  { server: 'same + an empty onResponse hook', 'req/s': noopHook.rps, 'p99 ms': noopHook.p99, 'peak RSS MB': noopHook.rss, 'server CPU (cores)': noopHook.cpu.toFixed(2), 'event-loop µs/request': noopHook.loopUs.toFixed(1) },
   { server: 'same + tollgate tap plugin → Kafka', 'req/s': withPlugin.rps, 'p99 ms': withPlugin.p99, 'peak RSS MB': withPlugin.rss, 'server CPU (cores)': withPlugin.cpu.toFixed(2), 'event-loop µs/request': withPlugin.loopUs.toFixed(1) },
 ]));
 console.log(`event-loop capacity with / without = ${((without.loopUs / withPlugin.loopUs) * 100).toFixed(1)} % (requests/s a loop-bound server keeps with the plugin)`);
