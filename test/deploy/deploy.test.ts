@@ -309,8 +309,12 @@ describe('Dockerfiles (deploy/docker/<service>.Dockerfile)', () => {
     expect(health?.args).toContain(String(service.port));
 
     const cmd = JSON.parse(instructions.filter((i) => i.op === 'CMD').at(-1)?.args ?? '[]') as string[];
-    expect(cmd.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
-    expect(cmd[3]).toBe(service.entry);
+    // node, then V8 flags if any (e.g. a heap cap), then the TypeScript loader and the entry point.
+    const loader = cmd.indexOf('--import');
+    expect(cmd[0]).toBe('node');
+    expect(cmd.slice(1, loader).every((flag) => /^--[a-z-]+=\d+$/.test(flag))).toBe(true);
+    expect(cmd.slice(loader, loader + 2)).toEqual(['--import', 'tsx']);
+    expect(cmd[loader + 2]).toBe(service.entry);
     if (!existsSync(join(ROOT, service.entry))) note(`${rel(file)}: CMD runs ${service.entry}, which does not exist yet`);
     // The entry point's folder is copied into the image.
     expect(instructions.some((i) => i.op === 'COPY' && (copySources(i.args) ?? []).some((src) => service.entry.startsWith(src.replace(/\/?$/, '/'))))).toBe(true);
