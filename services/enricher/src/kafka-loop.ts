@@ -55,6 +55,11 @@ export class EnricherLoop {
   private stopping = false;
   private inFlight: Promise<void> = Promise.resolve();
   private connected = false;
+  /**
+   * The group's committed offsets as this generation began, read once for all partitions: until
+   * this instance commits a partition, nobody else does, so the answer stays true for it.
+   */
+  private committedAtJoin: Promise<Array<{ partition: number; offset: string; metadata: string | null }>> | undefined;
 
   constructor(
     kafka: Kafka,
@@ -77,7 +82,10 @@ export class EnricherLoop {
     this.dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.admin = kafka.admin();
     // A new generation may have moved partitions: forget everything and re-read the intents.
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.states.clear());
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.states.clear();
+      this.committedAtJoin = undefined;
+    });
     this.consumer.on(this.consumer.events.CONNECT, () => (this.connected = true));
     this.consumer.on(this.consumer.events.DISCONNECT, () => (this.connected = false));
     this.consumer.on(this.consumer.events.CRASH, (event) => {
@@ -209,8 +217,13 @@ export class EnricherLoop {
   }
 
   private async loadState(partition: number): Promise<PartitionState> {
-    const [topicOffsets] = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [this.options.topic] });
-    const committed = topicOffsets?.partitions.find((p) => p.partition === partition);
+    this.committedAtJoin ??= this.admin
+      .fetchOffsets({ groupId: this.options.groupId, topics: [this.options.topic] })
+      .then(([topicOffsets]) => topicOffsets?.partitions ?? []);
+    const committed = (await this.committedAtJoin.catch((error: unknown) => {
+      this.committedAtJoin = undefined;
+      throw error;
+    })).find((p) => p.partition === partition);
     const intent = decodeIntent(committed?.metadata);
     const state: PartitionState = {
       // An intent is only meaningful at the offset it was committed with.
