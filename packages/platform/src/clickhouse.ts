@@ -86,10 +86,6 @@ export class EmbeddedClickHouseBusyError extends Error {
   }
 }
 
-export async function ensureDatabase(client: ClickHouseClient, database: string): Promise<void> {
-  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
-}
-
 /** Runs a query and returns its rows as objects. */
 export async function queryRows<T>(
   client: ClickHouseClient,
