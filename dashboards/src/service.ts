@@ -10,7 +10,7 @@ import { loadPlansFile } from '@tollgate/billing';
 import { createMetricsRegistry, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
 import { createAuthenticator, type Caller } from './auth.ts';
 import type { DashboardConfig } from './config.ts';
-import { consumerUsage, NAMED_QUERIES, ParamError, parseParams, QUERIES_BY_NAME, type NamedQuery, type QueryContext, type QueryParams } from './queries/index.ts';
+import { consumerUsage, loadRollupCoverage, NAMED_QUERIES, ParamError, parseParams, QUERIES_BY_NAME, type NamedQuery, type QueryContext, type QueryParams } from './queries/index.ts';
 
 export interface DashboardService {
   app: FastifyInstance;
@@ -37,7 +37,10 @@ export async function startDashboard(config: DashboardConfig, client: ClickHouse
     client,
     database: config.clickhouse.database,
     plans,
-    retention: { minuteRollupDays: config.migrations.minuteRollupRetentionDays ?? 35 },
+    retention: {
+      minuteRollupDays: config.migrations.minuteRollupRetentionDays ?? 35,
+      rollupsSince: await loadRollupCoverage(client, config.clickhouse.database),
+    },
     now: () => new Date(),
   };
   const staticFiles = new Map<string, { body: string; type: string }>();

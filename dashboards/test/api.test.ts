@@ -162,6 +162,11 @@ describe('named queries', () => {
     ]);
     // The raw path (unaligned range) prices the same.
     expect(await rows('revenue_by_consumer', `from=${iso(day.getTime() + 1)}&to=${iso(day.getTime() + 24 * HOUR - 1)}`)).toEqual(byConsumer);
+    // So does a range from the start of the month to now, read as the month's total minus the rest.
+    const monthStart = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), 1);
+    const toDate = `from=${iso(monthStart)}&to=now`;
+    expect(await rows('revenue_by_consumer', toDate)).toEqual(byConsumer);
+    expect(pick(await rows('revenue_by_api', toDate))).toEqual(pick(byApi));
   });
 
   it('reports latency percentiles per API and upstream service from the latency tables', async () => {

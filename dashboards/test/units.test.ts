@@ -1,10 +1,16 @@
 // Pure parts: parameter parsing, table choice, revenue allocation, token configuration.
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@tollgate/platform';
-import { dashboardConfigFromEnv } from '../src/config.ts';
+import { DEFAULT_PLANS_FILE, dashboardConfigFromEnv } from '../src/config.ts';
+import { pricingKeySql, pricingKeys, type KeyMap, type PricingKeys } from '../src/queries/pricing-keys.ts';
+import { writeTestPlans } from './seed.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { allocate } from '../src/queries/revenue.ts';
+import { STATUS_CLASSES, loadPlansFile, priceInvoice, type StatusClass, type UsageRow } from '@tollgate/billing';
 import { P, ParamError, parseParams } from '../src/queries/params.ts';
-import { latencySource, splitUsage, splitUsageRange, usageSource } from '../src/queries/sources.ts';
+import { BILLING, GEO, LATENCY, USAGE, splitMonths, splitRange, splitUsage, type RollupFamily } from '../src/queries/sources.ts';
 
 const NOW = new Date('2025-06-15T12:34:56.789Z');
 const specs = [P.from, P.to, P.interval, P.limit(10)];
@@ -28,19 +34,81 @@ describe('parameters', () => {
   });
 });
 
-describe('sources', () => {
-  const retention = { minuteRollupDays: 35 };
+describe('rollup coverage', () => {
   const at = (iso: string): Date => new Date(iso);
-  it('picks the coarsest rollup both ends align with, never coarser than the interval', () => {
-    expect(usageSource(at('2025-06-01T00:00:00Z'), at('2025-06-10T00:00:00Z'), 'day', retention, NOW).table).toBe('usage_day');
-    expect(usageSource(at('2025-06-01T00:00:00Z'), at('2025-06-10T00:00:00Z'), 'hour', retention, NOW).table).toBe('usage_hour');
-    expect(usageSource(at('2025-06-01T03:00:00Z'), at('2025-06-10T00:00:00Z'), 'day', retention, NOW).table).toBe('usage_hour');
-    expect(usageSource(at('2025-06-01T03:01:00Z'), at('2025-06-10T00:00:00Z'), 'day', retention, NOW).table).toBe('usage_minute');
-    expect(usageSource(at('2025-06-01T03:01:30Z'), at('2025-06-10T00:00:00Z'), 'day', retention, NOW).table).toBe('api_requests');
-    // Older than the minute rollup's retention: raw.
-    expect(usageSource(at('2025-01-01T03:01:00Z'), at('2025-06-10T00:00:00Z'), 'day', retention, NOW).table).toBe('api_requests');
-    expect(latencySource(at('2025-06-01T03:01:00Z'), at('2025-06-02T00:00:00Z')).table).toBe('latency_minute');
-    expect(latencySource(at('2025-06-01T03:01:01Z'), at('2025-06-02T00:00:00Z')).table).toBe('request_latency');
+  const split = (family: RollupFamily, from: string, to: string, rollupsSince?: Map<string, Date>): string[] =>
+    splitRange(family, at(from), at(to), 'day', { minuteRollupDays: 35, rollupsSince }, NOW).map((p) => `${p.table} ${p.from.toISOString()} ${p.to.toISOString()}`);
+
+  it('reads a rollup added later only from the instant it holds every row', () => {
+    const since = new Map([['geo_day', at('2025-06-03T10:00:00Z')]]);
+    expect(split(GEO, '2025-06-01T00:00:00Z', '2025-06-06T00:00:00Z', since)).toEqual([
+      'api_requests 2025-06-01T00:00:00.000Z 2025-06-04T00:00:00.000Z',
+      'geo_day 2025-06-04T00:00:00.000Z 2025-06-06T00:00:00.000Z',
+    ]);
+  });
+  it('never reads a rollup missing from rollup_coverage, and always reads those created with their source', () => {
+    expect(split(GEO, '2025-06-01T00:00:00Z', '2025-06-06T00:00:00Z')).toEqual(['api_requests 2025-06-01T00:00:00.000Z 2025-06-06T00:00:00.000Z']);
+    expect(split(LATENCY, '2025-06-01T00:00:00Z', '2025-06-02T00:00:00Z')).toEqual(['latency_minute 2025-06-01T00:00:00.000Z 2025-06-02T00:00:00.000Z']);
+  });
+  it('splits the billing family into days, hours and raw edges', () => {
+    const since = new Map([['billing_day', at('1970-01-01T00:00:00Z')], ['billing_hour', at('1970-01-01T00:00:00Z')]]);
+    expect(split(BILLING, '2025-06-01T22:10:30Z', '2025-06-03T01:00:00Z', since)).toEqual([
+      'api_requests 2025-06-01T22:10:30.000Z 2025-06-01T23:00:00.000Z',
+      'billing_hour 2025-06-01T23:00:00.000Z 2025-06-02T00:00:00.000Z',
+      'billing_day 2025-06-02T00:00:00.000Z 2025-06-03T00:00:00.000Z',
+      'billing_hour 2025-06-03T00:00:00.000Z 2025-06-03T01:00:00.000Z',
+    ]);
+    // Once the minute rollup carries the method, whole minutes come from it.
+    since.set('usage_minute_method', at('2025-06-01T22:30:00Z'));
+    expect(split(BILLING, '2025-06-01T22:10:30Z', '2025-06-02T00:00:00Z', since)).toEqual([
+      'api_requests 2025-06-01T22:10:30.000Z 2025-06-01T22:30:00.000Z',
+      'usage_minute 2025-06-01T22:30:00.000Z 2025-06-01T23:00:00.000Z',
+      'billing_hour 2025-06-01T23:00:00.000Z 2025-06-02T00:00:00.000Z',
+    ]);
+  });
+});
+
+describe('month splitting', () => {
+  const at = (iso: string): Date => new Date(iso);
+  const everything = new Map(['billing_month', 'billing_day', 'billing_hour', 'usage_minute_method'].map((t) => [t, at('1970-01-01T00:00:00Z')]));
+  const retention = { minuteRollupDays: 35, rollupsSince: everything };
+
+  it('reads most of a month as its total minus the rest, and a small share of a month directly', () => {
+    const now = at('2025-06-20T08:45:00Z');
+    const parts = splitMonths(BILLING, 'billing_month', at('2025-05-28T08:45:00Z'), now, retention, now);
+    expect(parts.map((p) => `${p.sign > 0 ? '+' : '-'}${p.table} ${p.from.toISOString()} ${p.to.toISOString()}`)).toEqual([
+      '+usage_minute 2025-05-28T08:45:00.000Z 2025-05-28T09:00:00.000Z',
+      '+billing_hour 2025-05-28T09:00:00.000Z 2025-05-29T00:00:00.000Z',
+      '+billing_day 2025-05-29T00:00:00.000Z 2025-06-01T00:00:00.000Z',
+      '+billing_month 2025-06-01T00:00:00.000Z 2025-07-01T00:00:00.000Z',
+      '-usage_minute 2025-06-20T08:45:00.000Z 2025-06-20T09:00:00.000Z',
+      '-billing_hour 2025-06-20T09:00:00.000Z 2025-06-21T00:00:00.000Z',
+      '-billing_day 2025-06-21T00:00:00.000Z 2025-07-01T00:00:00.000Z',
+    ]);
+  });
+
+  it('never reads a month total the rollup does not hold', () => {
+    const since = new Map(everything).set('billing_month', at('2025-06-10T00:00:00Z'));
+    const now = at('2025-06-20T00:00:00Z');
+    const parts = splitMonths(BILLING, 'billing_month', at('2025-06-02T00:00:00Z'), now, { ...retention, rollupsSince: since }, now);
+    expect(parts.map((p) => p.table)).toEqual(['billing_day']);
+  });
+
+  it('counts every instant of the range once and every other instant zero times', () => {
+    let seed = 3;
+    const rnd = (n: number): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n);
+    const base = at('2025-01-01T00:00:00Z').getTime();
+    for (let i = 0; i < 300; i++) {
+      const from = base + rnd(200) * 86_400_000 + rnd(1440) * 60_000 + rnd(2) * 1000;
+      const to = from + 1 + rnd(90) * 86_400_000 + rnd(1440) * 60_000;
+      const now = new Date(to + (rnd(3) - 1) * rnd(20) * 86_400_000);
+      const parts = splitMonths(BILLING, 'billing_month', new Date(from), new Date(to), retention, now);
+      for (let k = 0; k < 50; k++) {
+        const t = from - 40 * 86_400_000 + rnd(200) * 86_400_000 + rnd(86_400) * 1000;
+        const weight = parts.reduce((sum, p) => (p.from.getTime() <= t && t < p.to.getTime() ? sum + p.sign : sum), 0);
+        expect(weight, `${new Date(from).toISOString()} ${new Date(to).toISOString()} at ${new Date(t).toISOString()}`).toBe(t >= from && t < to ? 1 : 0);
+      }
+    }
   });
 });
 
@@ -48,7 +116,7 @@ describe('range splitting', () => {
   const retention = { minuteRollupDays: 35 };
   const at = (iso: string): Date => new Date(iso);
   const split = (from: string, to: string, finest: 'minute' | 'hour' | 'day' = 'day', now = NOW): string[] =>
-    splitUsageRange(at(from), at(to), finest, retention, now).map((p) => `${p.table} ${p.from.toISOString()} ${p.to.toISOString()}`);
+    splitRange(USAGE, at(from), at(to), finest, retention, now).map((p) => `${p.table} ${p.from.toISOString()} ${p.to.toISOString()}`);
 
   it('reads whole days, whole hours and whole minutes from their rollups, sub-minute edges raw', () => {
     expect(split('2025-06-01T22:10:30.500Z', '2025-06-04T02:03:00Z')).toEqual([
@@ -96,13 +164,13 @@ describe('range splitting', () => {
       const from = base + rnd(40) * grains[rnd(5)]! + rnd(3) * 1000;
       const to = from + 1 + rnd(50) * grains[rnd(5)]! + rnd(2) * 60_000;
       const finest = (['minute', 'hour', 'day'] as const)[rnd(3)]!;
-      const parts = splitUsageRange(new Date(from), new Date(to), finest, retention, NOW);
+      const parts = splitRange(USAGE, new Date(from), new Date(to), finest, retention, NOW);
       expect(parts[0]!.from.getTime()).toBe(from);
       expect(parts.at(-1)!.to.getTime()).toBe(to);
       for (const [j, part] of parts.entries()) {
         expect(part.from.getTime()).toBeLessThan(part.to.getTime());
         if (j > 0) expect(part.from.getTime()).toBe(parts[j - 1]!.to.getTime());
-        const grain = { usage_day: 86_400_000, usage_hour: 3_600_000, usage_minute: 60_000, api_requests: 1 }[part.table];
+        const grain = ({ usage_day: 86_400_000, usage_hour: 3_600_000, usage_minute: 60_000, api_requests: 1 } as Record<string, number>)[part.table]!;
         expect(part.from.getTime() % grain).toBe(0);
         expect(part.to.getTime() % grain).toBe(0);
         if (finest !== 'day') expect(part.table).not.toBe('usage_day');
@@ -147,5 +215,63 @@ describe('config', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).problems).toHaveLength(5);
     }
+  });
+});
+
+describe('pricing keys', () => {
+  const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'];
+  const APIS = ['search', 'geo', 'orders', 'api-1', 'api-2'];
+  // What the SQL of pricingKeySql does to one row, in TypeScript.
+  const collapse = (keys: PricingKeys, row: UsageRow): UsageRow => {
+    const map = (m: KeyMap, value: string, fallback: string): string => {
+      const i = m.from.indexOf(value);
+      return i < 0 ? fallback : m.to[i]!;
+    };
+    return {
+      ...row,
+      method: map(keys.methods, row.method, ''),
+      statusClass: map(keys.statuses, row.statusClass, row.statusClass) as StatusClass,
+      api: keys.apis === undefined || keys.apis.includes(row.api) ? row.api : '',
+    };
+  };
+
+  it('prices collapsed usage exactly as the full usage, for every plan of the example file and the test file', async () => {
+    let seed = 11;
+    const rnd = (n: number): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n);
+    for (const file of [DEFAULT_PLANS_FILE, writeTestPlans(mkdtempSync(join(tmpdir(), 'plans-')))]) {
+      const plans = [...(await loadPlansFile(file)).plans.values()];
+      const keys = pricingKeys(plans, false);
+      for (const plan of plans) {
+        for (let trial = 0; trial < 40; trial++) {
+          const rows: UsageRow[] = Array.from({ length: 1 + rnd(30) }, () => ({
+            api: APIS[rnd(APIS.length)]!,
+            method: METHODS[rnd(METHODS.length)]!,
+            statusClass: STATUS_CLASSES[rnd(5)]!,
+            requests: BigInt(rnd(3_000_000)),
+            requestBytes: BigInt(rnd(10 ** 9)) * 40n,
+            responseBytes: BigInt(rnd(10 ** 9)) * 90n,
+          }));
+          const full = priceInvoice(plan, rows);
+          const collapsed = priceInvoice(plan, rows.map((row) => collapse(keys, row)));
+          expect([collapsed.totalMinor, collapsed.lostRevenueMinor], `${plan.id} ${trial}`).toEqual([full.totalMinor, full.lostRevenueMinor]);
+        }
+      }
+    }
+  });
+
+  it('keeps only the distinctions some plan makes, and maps through query parameters', async () => {
+    const plans = [...(await loadPlansFile(DEFAULT_PLANS_FILE)).plans.values()];
+    const keys = pricingKeys(plans, false);
+    expect(keys.apis).toEqual(['search']);
+    // jp-standard names five methods and treats them alike.
+    expect(keys.methods.from).toEqual(['DELETE', 'GET', 'PATCH', 'POST', 'PUT']);
+    expect(new Set(keys.methods.to)).toEqual(new Set(['DELETE']));
+    // Every example plan bills 1xx–4xx alike and 5xx apart.
+    expect(keys.statuses.to).toEqual(['1xx', '1xx', '1xx', '1xx', '5xx']);
+    expect(pricingKeys(plans, true).apis).toBeUndefined();
+    const sql = pricingKeySql(keys);
+    expect(sql.api).toBe("transform(api, {key_api_from:Array(String)}, {key_api_to:Array(String)}, '')");
+    expect(sql.params).toMatchObject({ key_api_from: ['search'], key_method_from: keys.methods.from });
+    expect(pricingKeySql(pricingKeys(plans, true)).api).toBe('api');
   });
 });

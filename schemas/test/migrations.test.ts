@@ -42,6 +42,50 @@ describe('ClickHouse migrations on the embedded engine', () => {
   });
 });
 
+describe('rollup coverage (0004)', () => {
+  const coverage = async (database: string): Promise<Map<string, string>> =>
+    new Map(
+      (await queryRows<{ rollup_table: string; since: string }>(ch.client, `SELECT rollup_table, toString(min(since)) AS since FROM ${database}.rollup_coverage GROUP BY rollup_table`)).map(
+        (r) => [r.rollup_table, r.since],
+      ),
+    );
+  const ROLLUPS = ['billing_day', 'billing_hour', 'billing_month', 'geo_day', 'latency_day', 'latency_hour', 'usage_minute_method'];
+
+  it('on an empty database, the new rollups hold everything from the epoch', async () => {
+    const since = await coverage(ch.database);
+    expect([...since.keys()].sort()).toEqual(ROLLUPS);
+    for (const value of since.values()) expect(value).toBe('1970-01-01 00:00:00.000');
+  });
+
+  it('on a database that already holds usage, they hold it from the migration on, and a rerun keeps the first answer', async () => {
+    const database = `${ch.database}_upgrade`;
+    const target = { database, usageRetentionDays: 30 };
+    try {
+      await migrate(ch.client, target, loadMigrations().filter((m) => m.version < 4));
+      // Yesterday: inside every retention, so the rows stay.
+      const ts = new Date(Date.now() - 86_400_000).toISOString().replace('T', ' ').replace('Z', '');
+      await ch.client.insert({ table: `${database}.api_requests`, values: [{ event_id: 'old', ts, consumer_id: 'c' }], format: 'JSONEachRow' });
+      await ch.client.insert({ table: `${database}.request_latency`, values: [{ event_id: 'old', ts, total_ms: 5 }], format: 'JSONEachRow' });
+      const before = Date.now();
+      await migrate(ch.client, target);
+      const since = await coverage(database);
+      expect([...since.keys()].sort()).toEqual(ROLLUPS);
+      for (const value of since.values()) expect(new Date(`${value.replace(' ', 'T')}Z`).getTime()).toBeGreaterThanOrEqual(before - 1000);
+      // The old row is in none of the new rollups: readers take it from the raw table.
+      const counts = await queryRows<{ raw: string; rollup: string }>(
+        ch.client,
+        `SELECT (SELECT count() FROM ${database}.api_requests) AS raw, (SELECT count() FROM ${database}.billing_hour) AS rollup`,
+      );
+      expect(counts.map((r) => [Number(r.raw), Number(r.rollup)])).toEqual([[1, 0]]);
+      await ch.client.command({ query: `DELETE FROM ${database}.schema_migrations WHERE version = 4` });
+      await migrate(ch.client, target);
+      expect(await coverage(database)).toEqual(since);
+    } finally {
+      await ch.client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+    }
+  });
+});
+
 describe('migration templates', () => {
   const sql = 'CREATE TABLE IF NOT EXISTS {{db}}.t {{on_cluster}} (a UInt8) ENGINE = {{engine ReplacingMergeTree(v)}} ORDER BY a';
 
@@ -79,7 +123,7 @@ describe('generated DDL for a single node and for a cluster', () => {
     expect(usage).toContain('ENGINE = MergeTree\nPARTITION BY toYYYYMM(ts)');
     expect(usage).toContain('TTL toDateTime(ts) + INTERVAL 400 DAY');
     expect(ddl.join('\n')).not.toMatch(/ON CLUSTER|Replicated|Distributed|_local/);
-    expect(ddl.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'))).toHaveLength(4);
+    expect(ddl.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'))).toHaveLength(10);
   });
 
   it('cluster: Replicated engines on *_local tables, ON CLUSTER, Distributed tables over them', () => {
@@ -96,6 +140,8 @@ describe('generated DDL for a single node and for a cluster', () => {
     const minuteView = ddl.find((s) => s.startsWith('CREATE MATERIALIZED VIEW IF NOT EXISTS tg.usage_minute_mv_local'));
     expect(minuteView).toContain('TO tg.usage_minute_local');
     expect(minuteView).toContain('FROM tg.api_requests_local');
-    for (const statement of ddl.filter((s) => s.startsWith('CREATE'))) expect(statement).toContain("ON CLUSTER 'analytics'");
+    for (const statement of ddl.filter((s) => s.startsWith('CREATE') || s.startsWith('ALTER'))) expect(statement).toContain("ON CLUSTER 'analytics'");
+    // The Distributed usage_minute gains the column its local tables gain.
+    expect(ddl).toContain("ALTER TABLE tg.usage_minute ON CLUSTER 'analytics' ADD COLUMN IF NOT EXISTS method LowCardinality(String) AFTER plan_id");
   });
 });

@@ -1,6 +1,7 @@
 // Revenue, priced exactly by the billing plans (services/billing/plans*.yaml) in TypeScript.
 //
-// Usage is fetched aggregated per (calendar month, consumer, plan, api, status class[, method]) and
+// Usage is read from the billing rollups (0004) aggregated per (calendar month, consumer, plan, API,
+// method, status class), with what the plan cannot tell apart summed in SQL (pricing-keys.ts), and
 // each (month, consumer, plan) group is priced as one invoice with priceInvoice: included units,
 // tiers, packages and base fees behave as on the real invoice for that month. A range that cuts a
 // month prices the usage inside the range as if it were the whole month (revenue "to date").
@@ -21,16 +22,17 @@ import {
 } from '@tollgate/billing';
 import { queryRows } from '@tollgate/platform';
 import { P, type QueryParams } from './params.ts';
-import { splitUsage, timeRange } from './sources.ts';
+import { pricingKeySql, pricingKeys } from './pricing-keys.ts';
+import { BILLING, splitMonths, splitSource, type SignedPart } from './sources.ts';
 import { CONSUMER_FILTER, col, sqlParams, type NamedQuery, type QueryContext, type Row } from './types.ts';
 
 interface UsageGroupRow {
   month: string;
   consumer_id: string;
   plan_id: string;
-  api: string;
-  status_class: string;
-  method: string;
+  api_key: string;
+  status_key: string;
+  method_key: string;
   calls: string;
   request_bytes: string;
   response_bytes: string;
@@ -43,8 +45,9 @@ export interface PricedInvoice {
   totalMinor: bigint;
   baseFeeMinor: bigint;
   lostRevenueMinor: bigint;
-  /** Usage revenue (no base fee) per API. */
+  /** Usage revenue (no base fee) per API; empty unless priced per API. */
   revenueByApi: Map<string, bigint>;
+  /** Empty unless priced per API. */
   lostByApi: Map<string, bigint>;
   calls: bigint;
 }
@@ -81,44 +84,45 @@ const add = (map: Map<string, bigint>, key: string, value: bigint): void => {
   if (value !== 0n) map.set(key, (map.get(key) ?? 0n) + value);
 };
 
-function usageSql(ctx: QueryContext, params: QueryParams, withMethod: boolean): { sql: string; params: Record<string, unknown> } {
-  const groupBy = 'GROUP BY month, consumer_id, plan_id, api, status_class, method';
-  if (!withMethod) {
-    // Whole days, hours and minutes from the rollups (splitUsage); months never cut a day.
-    const u = splitUsage(ctx.database, params.from, params.to, 'day', ctx.retention, ctx.now(), `${CONSUMER_FILTER} AND plan_id NOT IN {method_plans:Array(String)}`);
-    return {
-      params: u.params,
-      sql: `SELECT toStartOfMonth(src.bucket) AS month, consumer_id, plan_id, api, status_class, '' AS method,
-          sum(src.calls) AS calls, sum(src.request_bytes) AS request_bytes, sum(src.response_bytes) AS response_bytes
-        FROM ${u.from}
-        ${groupBy}`,
-    };
-  }
-  // The rollups carry no HTTP method: plans whose meters filter by method are read from raw usage.
-  return {
-    params: {},
-    sql: `SELECT toStartOfMonth(ts) AS month, consumer_id, plan_id, api, status_class, upper(method) AS method,
-        count() AS calls, sum(request_bytes) AS request_bytes, sum(response_bytes) AS response_bytes
-      FROM ${ctx.database}.api_requests AS src
-      WHERE ${timeRange('ts')} AND ${CONSUMER_FILTER} AND plan_id IN {method_plans:Array(String)}
-      ${groupBy}`,
-  };
+function billingColumns(part: SignedPart): string {
+  const signed = (column: string): string => `toInt64(${column}) * ${part.sign} AS ${column}`;
+  const counters = `${signed('calls')}, ${signed('request_bytes')}, ${signed('response_bytes')}`;
+  return part.raw
+    ? `toDateTime(ts) AS bucket, consumer_id, plan_id, api, upper(method) AS method, status_class, toInt64(${part.sign}) AS calls, ` +
+        `toInt64(request_bytes) * ${part.sign} AS request_bytes, toInt64(response_bytes) * ${part.sign} AS response_bytes`
+    : `bucket, consumer_id, plan_id, api, method, status_class, ${counters}`;
 }
 
-/** Prices the range's usage per (month, consumer, plan). */
-export async function priceRange(ctx: QueryContext, params: QueryParams): Promise<RevenueResult> {
-  const methodPlans = [...ctx.plans.plans.values()].filter((plan) => plan.meters.some((m) => m.filter.methods !== undefined)).map((plan) => plan.id);
-  const query = { ...sqlParams(params), method_plans: methodPlans };
-  const read = async (withMethod: boolean): Promise<UsageGroupRow[]> => {
-    const built = usageSql(ctx, params, withMethod);
-    return queryRows<UsageGroupRow>(ctx.client, built.sql, { ...query, ...built.params });
-  };
-  const rows = [...(await read(false)), ...(methodPlans.length > 0 ? await read(true) : [])];
+interface UsageGroup {
+  month: string;
+  consumerId: string;
+  planId: string;
+  rows: UsageRow[];
+}
 
-  const groups = new Map<string, { month: string; consumerId: string; planId: string; rows: UsageRow[] }>();
+/**
+ * Usage per (month, consumer, plan, API, method, status class) from the billing rollups, with the
+ * keys no meter distinguishes collapsed in SQL (pricing-keys.ts), grouped per invoice. `keepApis`
+ * keeps every API (for the per-API split); `consumers` narrows the read to those consumers.
+ */
+async function readUsage(ctx: QueryContext, params: QueryParams, keepApis: boolean, consumers?: string[]) {
+  const keys = pricingKeySql(pricingKeys([...ctx.plans.plans.values()], keepApis));
+  const parts = splitMonths(BILLING, 'billing_month', params.from, params.to, ctx.retention, ctx.now());
+  const where = consumers === undefined ? CONSUMER_FILTER : `consumer_id IN {split_consumers:Array(String)}`;
+  const u = splitSource(ctx.database, parts, billingColumns, where);
+  const rows = await queryRows<UsageGroupRow>(
+    ctx.client,
+    `SELECT toStartOfMonth(src.bucket) AS month, consumer_id, plan_id, ${keys.api} AS api_key, ${keys.method} AS method_key,
+        ${keys.status} AS status_key, sum(src.calls) AS calls, sum(src.request_bytes) AS request_bytes, sum(src.response_bytes) AS response_bytes
+      FROM ${u.from}
+      GROUP BY month, consumer_id, plan_id, api_key, method_key, status_key
+      HAVING calls != 0 OR request_bytes != 0 OR response_bytes != 0`,
+    { ...sqlParams(params), ...u.params, ...keys.params, split_consumers: consumers ?? [] },
+  );
+  const groups = new Map<string, UsageGroup>();
   const unpriced = { calls: 0n, planIds: new Set<string>() };
   for (const row of rows) {
-    if (!ctx.plans.plans.has(row.plan_id) || !STATUS_CLASSES.includes(row.status_class as StatusClass)) {
+    if (!ctx.plans.plans.has(row.plan_id) || !STATUS_CLASSES.includes(row.status_key as StatusClass)) {
       unpriced.calls += BigInt(row.calls);
       unpriced.planIds.add(row.plan_id);
       continue;
@@ -127,53 +131,75 @@ export async function priceRange(ctx: QueryContext, params: QueryParams): Promis
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { month: row.month, consumerId: row.consumer_id, planId: row.plan_id, rows: [] }));
     group.rows.push({
-      api: row.api,
-      method: row.method,
-      statusClass: row.status_class as StatusClass,
+      api: row.api_key,
+      method: row.method_key,
+      statusClass: row.status_key as StatusClass,
       requests: BigInt(row.calls),
       requestBytes: BigInt(row.request_bytes),
       responseBytes: BigInt(row.response_bytes),
     });
   }
+  return { groups, unpriced };
+}
 
-  const invoices: PricedInvoice[] = [];
-  for (const group of groups.values()) {
+/** An invoice's usage revenue and lost revenue per API, from its usage with every API kept. */
+function splitInvoiceByApi(plan: Plan, rows: readonly UsageRow[]): { revenueByApi: Map<string, bigint>; lostByApi: Map<string, bigint> } {
+  const invoice = priceInvoice(plan, rows);
+  const revenueByApi = new Map<string, bigint>();
+  for (const meter of plan.meters) {
+    const { billable } = meterUsage(plan, meter, rows);
+    const overrides = meter.apiOverrides ?? {};
+    for (const line of invoice.lines) {
+      if (line.kind !== 'usage' || line.meterId !== meter.id || line.amountMinor === 0n) continue;
+      if (line.api !== undefined) {
+        add(revenueByApi, line.api, line.amountMinor);
+        continue;
+      }
+      const weights = new Map([...billable].filter(([api]) => !Object.hasOwn(overrides, api)));
+      for (const [api, part] of allocate(line.amountMinor, weights)) add(revenueByApi, api, part);
+    }
+  }
+  const nonBillableCalls = new Map<string, bigint>();
+  for (const row of rows) {
+    if (!plan.billableStatuses.has(row.statusClass)) add(nonBillableCalls, row.api, BigInt(row.requests));
+  }
+  return { revenueByApi, lostByApi: allocate(invoice.lostRevenueMinor, nonBillableCalls) };
+}
+
+/**
+ * Prices the range's usage per (month, consumer, plan). `perApi` also splits revenue by API: only
+ * invoices with usage revenue or lost revenue need it, so only their consumers' usage is read again
+ * with every API kept.
+ */
+export async function priceRange(ctx: QueryContext, params: QueryParams, perApi = true): Promise<RevenueResult> {
+  const { groups, unpriced } = await readUsage(ctx, params, false);
+  const invoices = new Map<string, PricedInvoice>();
+  for (const [key, group] of groups) {
     const plan = ctx.plans.plans.get(group.planId)!;
     const invoice = priceInvoice(plan, group.rows);
-    const revenueByApi = new Map<string, bigint>();
-    for (const meter of plan.meters) {
-      const { billable } = meterUsage(plan, meter, group.rows);
-      const overrides = meter.apiOverrides ?? {};
-      for (const line of invoice.lines) {
-        if (line.kind !== 'usage' || line.meterId !== meter.id || line.amountMinor === 0n) continue;
-        if (line.api !== undefined) {
-          add(revenueByApi, line.api, line.amountMinor);
-          continue;
-        }
-        const weights = new Map([...billable].filter(([api]) => !Object.hasOwn(overrides, api)));
-        for (const [api, part] of allocate(line.amountMinor, weights)) add(revenueByApi, api, part);
-      }
-    }
-    const nonBillableCalls = new Map<string, bigint>();
-    let calls = 0n;
-    for (const row of group.rows) {
-      calls += BigInt(row.requests);
-      if (!plan.billableStatuses.has(row.statusClass)) add(nonBillableCalls, row.api, BigInt(row.requests));
-    }
     const baseFeeMinor = invoice.lines.reduce((sum, line) => (line.kind === 'base_fee' ? sum + line.amountMinor : sum), 0n);
-    invoices.push({
+    invoices.set(key, {
       month: group.month,
       consumerId: group.consumerId,
       plan,
       totalMinor: invoice.totalMinor,
       baseFeeMinor,
       lostRevenueMinor: invoice.lostRevenueMinor,
-      revenueByApi,
-      lostByApi: allocate(invoice.lostRevenueMinor, nonBillableCalls),
-      calls,
+      revenueByApi: new Map(),
+      lostByApi: new Map(),
+      calls: group.rows.reduce((sum, row) => sum + BigInt(row.requests), 0n),
     });
   }
-  return { invoices, unpriced: { calls: unpriced.calls, planIds: [...unpriced.planIds].sort() } };
+  if (perApi) {
+    const toSplit = [...invoices].filter(([, i]) => i.totalMinor !== i.baseFeeMinor || i.lostRevenueMinor !== 0n);
+    if (toSplit.length > 0) {
+      const full = await readUsage(ctx, params, true, [...new Set(toSplit.map(([, i]) => i.consumerId))]);
+      for (const [key, invoice] of toSplit) {
+        Object.assign(invoice, splitInvoiceByApi(invoice.plan, full.groups.get(key)?.rows ?? []));
+      }
+    }
+  }
+  return { invoices: [...invoices.values()], unpriced: { calls: unpriced.calls, planIds: [...unpriced.planIds].sort() } };
 }
 
 const money = (name: string) => [col(`${name}_minor`, 'money_minor'), col(name, 'string')];
@@ -227,7 +253,7 @@ export const revenueByConsumer: NamedQuery = {
     ...money('lost_revenue'),
   ],
   async run(ctx, params) {
-    const { invoices } = await priceRange(ctx, params);
+    const { invoices } = await priceRange(ctx, params, false);
     const totals = new Map<string, { consumer: string; plans: Set<string>; currency: string; calls: bigint; total: bigint; base: bigint; lost: bigint }>();
     for (const invoice of invoices) {
       const key = `${invoice.consumerId}\u0000${invoice.plan.currency}`;
@@ -275,7 +301,7 @@ export const revenueSummary: NamedQuery = {
     col('unpriced_calls'),
   ],
   async run(ctx, params) {
-    const { invoices, unpriced } = await priceRange(ctx, params);
+    const { invoices, unpriced } = await priceRange(ctx, params, false);
     const totals = new Map<string, { consumers: Set<string>; calls: bigint; total: bigint; base: bigint; lost: bigint }>();
     for (const invoice of invoices) {
       const t = totals.get(invoice.plan.currency) ?? { consumers: new Set<string>(), calls: 0n, total: 0n, base: 0n, lost: 0n };

@@ -1,6 +1,6 @@
 // Usage questions, answered from the rollups when the range allows (see sources.ts).
 import { P } from './params.ts';
-import { BUCKET_FUNCTION, SUMS as s, splitUsage, timeRange } from './sources.ts';
+import { BUCKET_FUNCTION, GEO, SUMS as s, splitRange, splitSource, splitUsage, type RangePart, type RollupFamily } from './sources.ts';
 import { API_FILTER, CONSUMER_FILTER, col, sqlQuery, type NamedQuery } from './types.ts';
 
 const ERRORS = [col('client_errors'), col('server_errors')];
@@ -75,17 +75,32 @@ export const callsByCountry: NamedQuery = sqlQuery({
   },
 });
 
-// Cities are not in the rollups: this one reads the raw usage table.
+// Cities come from geo_day, which has no consumer: a consumer's cities are read raw (the raw table
+// is ordered by consumer first, so that read is narrow).
+const RAW_ONLY: RollupFamily = { raw: GEO.raw, rollups: {} };
+
+function cityColumns(part: RangePart): string {
+  return part.raw
+    ? 'api, country, region, city, toUInt64(1) AS calls, toFloat64(latitude) AS latitude_sum, toFloat64(longitude) AS longitude_sum'
+    : 'api, country, region, city, calls, latitude_sum, longitude_sum';
+}
+
 export const callsByCity: NamedQuery = sqlQuery({
   name: 'calls_by_city',
-  description: 'Calls per city with coordinates, for maps (raw usage table)',
+  description: 'Calls per city with coordinates, for maps',
   params: [P.from, P.to, P.api, P.consumer, P.limit(200)],
   columns: [col('country', 'string'), col('region', 'string'), col('city', 'string'), col('latitude', 'number'), col('longitude', 'number'), col('calls')],
-  sql(db) {
-    return `SELECT country, region, city, round(avg(latitude), 4) AS latitude, round(avg(longitude), 4) AS longitude, count() AS calls
-      FROM ${db}.api_requests
-      WHERE ${timeRange('ts')} AND ${API_FILTER} AND ${CONSUMER_FILTER} AND city != ''
-      GROUP BY country, region, city ORDER BY calls DESC, country, city LIMIT {limit:UInt32}`;
+  sql(db, p, ctx) {
+    const family = p.consumer === undefined ? GEO : RAW_ONLY;
+    const where = `${API_FILTER} AND city != ''${p.consumer === undefined ? '' : ` AND ${CONSUMER_FILTER}`}`;
+    const u = splitSource(db, splitRange(family, p.from, p.to, 'day', ctx.retention, ctx.now()), cityColumns, where);
+    return {
+      params: u.params,
+      sql: `SELECT country, region, city, round(sum(src.latitude_sum) / sum(src.calls), 4) AS latitude,
+        round(sum(src.longitude_sum) / sum(src.calls), 4) AS longitude, sum(src.calls) AS calls
+      FROM ${u.from}
+      GROUP BY country, region, city ORDER BY calls DESC, country, city LIMIT {limit:UInt32}`,
+    };
   },
 });
 

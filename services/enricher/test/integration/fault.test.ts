@@ -98,16 +98,30 @@ describe('exactly-once under SIGKILL', () => {
     expect(child.exitCode).toBe(0);
 
     const client = await createClickHouseClient(clickHouseSettingsFromEnv({ CLICKHOUSE_DATA_DIR: dataDir }));
-    const [totals] = await queryRows<{ rows: number; ids: number; day: number; hour: number; minute: number }>(
+    const [totals] = await queryRows<Record<string, number>>(
       client,
       `SELECT (SELECT count() FROM ${database}.api_requests) AS rows,
               (SELECT uniqExact(event_id) FROM ${database}.api_requests) AS ids,
               (SELECT sum(calls) FROM ${database}.usage_day) AS day,
               (SELECT sum(calls) FROM ${database}.usage_hour) AS hour,
-              (SELECT sum(calls) FROM ${database}.usage_minute) AS minute`,
+              (SELECT sum(calls) FROM ${database}.usage_minute) AS minute,
+              (SELECT sum(calls) FROM ${database}.billing_hour) AS billing_hour,
+              (SELECT sum(calls) FROM ${database}.billing_day) AS billing_day,
+              (SELECT count() FROM ${database}.request_latency) AS latency_rows,
+              (SELECT uniqExact(event_id) FROM ${database}.request_latency) AS latency_ids,
+              (SELECT sum(requests) FROM ${database}.latency_minute) AS latency_minute,
+              (SELECT sum(requests) FROM ${database}.latency_day) AS latency_day,
+              (SELECT count() FROM ${database}.api_requests WHERE city != '') AS located,
+              (SELECT sum(calls) FROM ${database}.geo_day) AS geo_day`,
     );
     await client.close();
     expect(kills).toBeGreaterThanOrEqual(10);
-    expect(totals).toEqual({ rows: TOTAL, ids: TOTAL, day: TOTAL, hour: TOTAL, minute: TOTAL });
+    // Every rollup, the cascaded ones (billing_day, latency_day) included, counts each event once.
+    const { latency_rows: latencyRows, located, ...counts } = totals!;
+    expect(counts).toEqual({
+      rows: TOTAL, ids: TOTAL, day: TOTAL, hour: TOTAL, minute: TOTAL, billing_hour: TOTAL, billing_day: TOTAL,
+      latency_ids: latencyRows, latency_minute: latencyRows, latency_day: latencyRows, geo_day: located,
+    });
+    expect(latencyRows).toBeGreaterThan(0);
   });
 });
