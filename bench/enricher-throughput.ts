@@ -5,6 +5,7 @@
 //     the same table through a materialized view, without enrichment.
 //  3. freshness: 10 000 events/s posted to a tap process; time from the tap's acknowledgement to
 //     the rows being queryable, p50/p99.
+//  4. the same load into an enricher process of its own: its peak RSS.
 //   npx tsx bench/enricher-throughput.ts [events]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,18 +106,22 @@ const tap = await startService(
   `http://127.0.0.1:${port}/readyz`,
 );
 const freshEnricher = await startEnricher(freshConfig, client, pino({ level: 'warn' }));
-const acked = new Map<number, number>();
 const seconds = 20;
-const base = 10_000_000;
-const poster = (async () => {
-  for (let batch = 0; batch < seconds * 10; batch += 1) {
-    const due = performance.now() + 100;
-    const body = ndjsonBody(base + batch * 1_000, 1_000).replaceAll('"bench-', `"fresh${batch}-`);
-    const answer = await fetch(`http://127.0.0.1:${port}/v1/ingest/ndjson`, { method: 'POST', headers: { authorization: 'Bearer bench', 'content-type': 'application/x-ndjson' }, body });
-    if (answer.status === 202) acked.set(batch, performance.now());
-    await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
-  }
-})();
+
+/** Posts 1 000-event NDJSON batches to a tap, ten a second; batch number → time of the 202. */
+function postTenThousandPerSecond(tapPort: number, tag: string, base: number, acked: Map<number, number>): Promise<void> {
+  return (async () => {
+    for (let batch = 0; batch < seconds * 10; batch += 1) {
+      const due = performance.now() + 100;
+      const body = ndjsonBody(base + batch * 1_000, 1_000).replaceAll('"bench-', `"${tag}${batch}-`);
+      const answer = await fetch(`http://127.0.0.1:${tapPort}/v1/ingest/ndjson`, { method: 'POST', headers: { authorization: 'Bearer bench', 'content-type': 'application/x-ndjson' }, body });
+      if (answer.status === 202) acked.set(batch, performance.now());
+      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+    }
+  })();
+}
+const acked = new Map<number, number>();
+const poster = postTenThousandPerSecond(port, 'fresh', 10_000_000, acked);
 const visibleAfter: number[] = [];
 const seen = new Set<number>();
 const freshDeadline = Date.now() + 120_000;
@@ -139,8 +144,35 @@ await poster;
 await freshEnricher.close();
 const tapRss = peakRssMb(tap.pid as number);
 await stopService(tap);
+
+// 4. The same load into an enricher running as its own process, for its memory alone (its
+//    embedded ClickHouse and geo tables included): peak RSS once it has caught up.
+const loadTopic = `${topic}-load`;
+const loadTap = await startService(
+  'services/tap/src/main.ts',
+  { TAP_PORT: String(port + 1), TAP_TOKENS: 'bench', TAP_TOPIC: loadTopic, TAP_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'bench-spool-')), KAFKA_BROKERS: BROKER },
+  `http://127.0.0.1:${port + 1}/readyz`,
+);
+const loadEnricher = await startService(
+  'services/enricher/src/main.ts',
+  { CLICKHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-enricher-')), CLICKHOUSE_DATABASE: database, ENRICHER_TOPIC: loadTopic, ENRICHER_GROUP_ID: `bench-load-${stamp}`, ENRICHER_PORT: '18741', ENRICHER_DLQ_TOPIC: `${loadTopic}-dlq`, KAFKA_BROKERS: BROKER },
+  'http://127.0.0.1:18741/healthz',
+);
+const loadAcked = new Map<number, number>();
+await postTenThousandPerSecond(port + 1, 'load', 20_000_000, loadAcked);
+const caughtUpTopic = async (t: string, groupId: string): Promise<boolean> => {
+  const ends = await admin.fetchTopicOffsets(t);
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [t] });
+  return ends.every((end) => committed?.partitions.some((p) => p.partition === end.partition && p.offset === end.high && !p.metadata));
+};
+for (const deadline = Date.now() + 120_000; Date.now() < deadline && !(await caughtUpTopic(loadTopic, `bench-load-${stamp}`)); ) {
+  await new Promise((r) => setTimeout(r, 200));
+}
+const loadEnricherRss = peakRssMb(loadEnricher.pid as number);
+await stopService(loadEnricher);
+await stopService(loadTap);
 await client.close();
-await admin.deleteTopics({ topics: [topic, freshTopic] }).catch(() => undefined);
+await admin.deleteTopics({ topics: [topic, freshTopic, loadTopic] }).catch(() => undefined);
 await admin.disconnect();
 
 visibleAfter.sort((a, b) => a - b);
@@ -151,4 +183,4 @@ console.log(table([
 ]));
 console.log(`enricher / Kafka engine = ${(kafkaEngineSeconds / enricherSeconds).toFixed(2)}`);
 console.log(`freshness at 10 000 events/s (tap ack → queryable, ${visibleAfter.length} batches): p50 ${pct(50)} ms, p99 ${pct(99)} ms`);
-console.log(`peak RSS: enricher process (its embedded ClickHouse and geo tables included) ${enricherRss} MB; tap ${tapRss} MB`);
+console.log(`peak RSS of the enricher process (its embedded ClickHouse and geo tables included): ${loadEnricherRss} MB at 10 000 events/s (${loadAcked.size * 1_000} events), ${enricherRss} MB draining the backlog at full speed; tap ${tapRss} MB`);

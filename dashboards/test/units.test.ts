@@ -7,7 +7,7 @@ import { writeTestPlans } from './seed.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allocate } from '../src/queries/revenue.ts';
+import { allocate, withinIncludedUnits } from '../src/queries/revenue.ts';
 import { STATUS_CLASSES, loadPlansFile, priceInvoice, type StatusClass, type UsageRow } from '@tollgate/billing';
 import { P, ParamError, parseParams } from '../src/queries/params.ts';
 import { BILLING, GEO, LATENCY, USAGE, splitMonths, splitRange, splitUsage, type RollupFamily } from '../src/queries/sources.ts';
@@ -257,6 +257,32 @@ describe('pricing keys', () => {
         }
       }
     }
+  });
+
+  it('skips pricing only invoices that pricing would charge nothing but the base fee', async () => {
+    let seed = 5;
+    const rnd = (n: number): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n);
+    let skipped = 0;
+    for (const plan of (await loadPlansFile(DEFAULT_PLANS_FILE)).plans.values()) {
+      for (let trial = 0; trial < 200; trial++) {
+        const scale = [10, 1_000, 100_000, 3_000_000][rnd(4)]!;
+        const rows: UsageRow[] = Array.from({ length: 1 + rnd(6) }, () => ({
+          api: APIS[rnd(APIS.length)]!,
+          method: METHODS[rnd(METHODS.length)]!,
+          statusClass: STATUS_CLASSES[rnd(5)]!,
+          requests: BigInt(rnd(scale)),
+          requestBytes: BigInt(rnd(scale)) * 1000n,
+          responseBytes: BigInt(rnd(scale)) * 5000n,
+        }));
+        const invoice = priceInvoice(plan, rows);
+        const charged = invoice.totalMinor !== (plan.baseFee ?? 0n) || invoice.lostRevenueMinor !== 0n;
+        if (withinIncludedUnits(plan, rows)) {
+          skipped += 1;
+          expect(charged, `${plan.id} ${trial}`).toBe(false);
+        }
+      }
+    }
+    expect(skipped).toBeGreaterThan(100);
   });
 
   it('keeps only the distinctions some plan makes, and maps through query parameters', async () => {

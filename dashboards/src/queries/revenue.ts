@@ -13,30 +13,22 @@
 // Money stays bigint minor units and is serialised as decimal strings next to its currency.
 import {
   formatMoney,
+  meterCounts,
   meterUsage,
   priceInvoice,
   STATUS_CLASSES,
   type Plan,
   type StatusClass,
   type UsageRow,
+  unitsOfRow,
 } from '@tollgate/billing';
-import { queryRows } from '@tollgate/platform';
 import { P, type QueryParams } from './params.ts';
 import { pricingKeySql, pricingKeys } from './pricing-keys.ts';
 import { BILLING, splitMonths, splitSource, type SignedPart } from './sources.ts';
 import { CONSUMER_FILTER, col, sqlParams, type NamedQuery, type QueryContext, type Row } from './types.ts';
 
-interface UsageGroupRow {
-  month: string;
-  consumer_id: string;
-  plan_id: string;
-  api_key: string;
-  status_key: string;
-  method_key: string;
-  calls: string;
-  request_bytes: string;
-  response_bytes: string;
-}
+/** month, consumer_id, plan_id, api_key, method_key, status_key, calls, request_bytes, response_bytes */
+type UsageGroupRow = [string, string, string, string, string, string, string, string, string];
 
 export interface PricedInvoice {
   month: string;
@@ -100,6 +92,8 @@ interface UsageGroup {
   rows: UsageRow[];
 }
 
+const invoiceKey = (group: UsageGroup): string => `${group.month}\u0000${group.consumerId}\u0000${group.planId}`;
+
 /**
  * Usage per (month, consumer, plan, API, method, status class) from the billing rollups, with the
  * keys no meter distinguishes collapsed in SQL (pricing-keys.ts), grouped per invoice. `keepApis`
@@ -110,36 +104,54 @@ async function readUsage(ctx: QueryContext, params: QueryParams, keepApis: boole
   const parts = splitMonths(BILLING, 'billing_month', params.from, params.to, ctx.retention, ctx.now());
   const where = consumers === undefined ? CONSUMER_FILTER : `consumer_id IN {split_consumers:Array(String)}`;
   const u = splitSource(ctx.database, parts, billingColumns, where);
-  const rows = await queryRows<UsageGroupRow>(
-    ctx.client,
-    `SELECT toStartOfMonth(src.bucket) AS month, consumer_id, plan_id, ${keys.api} AS api_key, ${keys.method} AS method_key,
+  // JSONCompact and sorted: half the parsing of JSONEachRow, and each invoice's rows arrive together.
+  const result = await ctx.client.query({
+    query: `SELECT toStartOfMonth(src.bucket) AS month, consumer_id, plan_id, ${keys.api} AS api_key, ${keys.method} AS method_key,
         ${keys.status} AS status_key, sum(src.calls) AS calls, sum(src.request_bytes) AS request_bytes, sum(src.response_bytes) AS response_bytes
       FROM ${u.from}
       GROUP BY month, consumer_id, plan_id, api_key, method_key, status_key
-      HAVING calls != 0 OR request_bytes != 0 OR response_bytes != 0`,
-    { ...sqlParams(params), ...u.params, ...keys.params, split_consumers: consumers ?? [] },
-  );
+      HAVING calls != 0 OR request_bytes != 0 OR response_bytes != 0
+      ORDER BY month, consumer_id, plan_id`,
+    query_params: { ...sqlParams(params), ...u.params, ...keys.params, split_consumers: consumers ?? [] },
+    format: 'JSONCompact',
+  });
+  const { data } = await result.json<UsageGroupRow>();
   const groups = new Map<string, UsageGroup>();
   const unpriced = { calls: 0n, planIds: new Set<string>() };
-  for (const row of rows) {
-    if (!ctx.plans.plans.has(row.plan_id) || !STATUS_CLASSES.includes(row.status_key as StatusClass)) {
-      unpriced.calls += BigInt(row.calls);
-      unpriced.planIds.add(row.plan_id);
+  let group: UsageGroup | undefined;
+  for (const [month, consumerId, planId, api, method, status, calls, requestBytes, responseBytes] of data) {
+    if (!ctx.plans.plans.has(planId) || !STATUS_CLASSES.includes(status as StatusClass)) {
+      unpriced.calls += BigInt(calls);
+      unpriced.planIds.add(planId);
       continue;
     }
-    const key = `${row.month}\u0000${row.consumer_id}\u0000${row.plan_id}`;
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = { month: row.month, consumerId: row.consumer_id, planId: row.plan_id, rows: [] }));
+    if (group?.month !== month || group.consumerId !== consumerId || group.planId !== planId) {
+      group = { month, consumerId, planId, rows: [] };
+      groups.set(invoiceKey(group), group);
+    }
     group.rows.push({
-      api: row.api_key,
-      method: row.method_key,
-      statusClass: row.status_key as StatusClass,
-      requests: BigInt(row.calls),
-      requestBytes: BigInt(row.request_bytes),
-      responseBytes: BigInt(row.response_bytes),
+      api,
+      method,
+      statusClass: status as StatusClass,
+      requests: BigInt(calls),
+      requestBytes: BigInt(requestBytes),
+      responseBytes: BigInt(responseBytes),
     });
   }
   return { groups, unpriced };
+}
+
+/**
+ * True when no meter counts more units than it includes: every usage line is then zero whatever
+ * the price model (no model charges for zero billable units), and so is the lost revenue. Most
+ * invoices of a month are like this, and this is much cheaper than pricing them.
+ */
+export function withinIncludedUnits(plan: Plan, rows: readonly UsageRow[]): boolean {
+  return plan.meters.every((meter) => {
+    let units = 0n;
+    for (const row of rows) if (meterCounts(meter, row)) units += unitsOfRow(row, meter.unit);
+    return units <= BigInt(meter.includedUnits);
+  });
 }
 
 /** An invoice's usage revenue and lost revenue per API, from its usage with every API kept. */
@@ -176,8 +188,8 @@ export async function priceRange(ctx: QueryContext, params: QueryParams, perApi 
   const invoices = new Map<string, PricedInvoice>();
   for (const [key, group] of groups) {
     const plan = ctx.plans.plans.get(group.planId)!;
-    const invoice = priceInvoice(plan, group.rows);
-    const baseFeeMinor = invoice.lines.reduce((sum, line) => (line.kind === 'base_fee' ? sum + line.amountMinor : sum), 0n);
+    const baseFeeMinor = plan.baseFee ?? 0n;
+    const invoice = withinIncludedUnits(plan, group.rows) ? { totalMinor: baseFeeMinor, lostRevenueMinor: 0n } : priceInvoice(plan, group.rows);
     invoices.set(key, {
       month: group.month,
       consumerId: group.consumerId,
