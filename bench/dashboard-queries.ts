@@ -62,7 +62,7 @@ await client.command({
 console.log(`seeded ${EVENTS.toLocaleString('en-US')} ${SEED} events (+ rollups, latency) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 await client.command({ query: `OPTIMIZE TABLE ${DB}.usage_day FINAL` });
 await client.command({ query: `OPTIMIZE TABLE ${DB}.usage_hour FINAL` });
-for (const table of ['latency_hour', 'latency_day', 'geo_day', 'billing_hour', 'billing_day', 'billing_month']) await client.command({ query: `OPTIMIZE TABLE ${DB}.${table} FINAL` });
+for (const table of ['latency_hour', 'latency_day', 'geo_day', 'billing_hour', 'billing_day', 'billing_month', 'consumer_day']) await client.command({ query: `OPTIMIZE TABLE ${DB}.${table} FINAL` });
 const sizes = await queryRows<{ name: string; rows: string }>(client, `SELECT name, toString(total_rows) AS rows FROM system.tables WHERE database = '${DB}' AND total_rows > 0 ORDER BY name`, {});
 console.log(`rows: ${sizes.map((t) => `${t.name} ${Number(t.rows).toLocaleString('en-US')}`).join(', ')}`);
 

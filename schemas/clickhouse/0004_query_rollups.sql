@@ -54,6 +54,33 @@ SELECT toStartOfDay(bucket) AS bucket, api, upstream_service,
 FROM {{db}}.{{local latency_hour}}
 GROUP BY bucket, api, upstream_service;
 
+-- Calls per consumer and day, for the rankings of consumers and organisations: usage_day also
+-- splits by API, country and status, which over a month can leave it nearly as long as the raw
+-- table. Fed from usage_day.
+CREATE TABLE IF NOT EXISTS {{db}}.{{local consumer_day}} {{on_cluster}}
+(
+    bucket          DateTime('UTC'),
+    consumer_id     String,
+    org_id          LowCardinality(String),
+    plan_id         LowCardinality(String),
+    calls           UInt64,
+    billable_calls  UInt64,
+    client_errors   UInt64,
+    server_errors   UInt64
+)
+ENGINE = {{engine SummingMergeTree}}
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (bucket, consumer_id, org_id, plan_id)
+TTL bucket + INTERVAL {{usage_retention_days}} DAY
+SETTINGS non_replicated_deduplication_window = 10000, replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{{local consumer_day_mv}} {{on_cluster}} TO {{db}}.{{local consumer_day}} AS
+SELECT d.bucket AS bucket, d.consumer_id AS consumer_id, d.org_id AS org_id, d.plan_id AS plan_id,
+       sum(d.calls) AS calls, sum(d.billable_calls) AS billable_calls,
+       sumIf(d.calls, d.status_class = '4xx') AS client_errors, sumIf(d.calls, d.status_class = '5xx') AS server_errors
+FROM {{db}}.{{local usage_day}} AS d
+GROUP BY bucket, consumer_id, org_id, plan_id;
+
 -- Calls per city and day; coordinates as sums so that any range averages them exactly as the raw
 -- table would.
 CREATE TABLE IF NOT EXISTS {{db}}.{{local geo_day}} {{on_cluster}}
@@ -150,6 +177,7 @@ GROUP BY bucket, consumer_id, plan_id, api, method, status_class;
 
 {{distributed latency_hour sharded by rand()}};
 {{distributed latency_day sharded by rand()}};
+{{distributed consumer_day sharded by rand()}};
 {{distributed geo_day sharded by rand()}};
 {{distributed billing_hour sharded by rand()}};
 {{distributed billing_day sharded by rand()}};
@@ -163,4 +191,4 @@ FROM (SELECT arrayJoin(['latency_hour', 'latency_day']) AS rollup_table);
 
 INSERT INTO {{db}}.rollup_coverage (rollup_table, since)
 SELECT rollup_table, if((SELECT count() FROM {{db}}.api_requests) = 0, toDateTime64(0, 3, 'UTC'), now64(3, 'UTC'))
-FROM (SELECT arrayJoin(['geo_day', 'usage_minute_method', 'billing_hour', 'billing_day', 'billing_month']) AS rollup_table);
+FROM (SELECT arrayJoin(['consumer_day', 'geo_day', 'usage_minute_method', 'billing_hour', 'billing_day', 'billing_month']) AS rollup_table);

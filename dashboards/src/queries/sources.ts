@@ -21,6 +21,8 @@ export interface RollupFamily {
 
 export const USAGE: RollupFamily = { raw: 'api_requests', rollups: { minute: 'usage_minute', hour: 'usage_hour', day: 'usage_day' } };
 export const LATENCY: RollupFamily = { raw: 'request_latency', rollups: { minute: 'latency_minute', hour: 'latency_hour', day: 'latency_day' } };
+/** Per-consumer totals: whole days from consumer_day, the edges from the usage rollups. */
+export const CONSUMERS: RollupFamily = { raw: 'api_requests', rollups: { minute: 'usage_minute', hour: 'usage_hour', day: 'consumer_day' } };
 export const GEO: RollupFamily = { raw: 'api_requests', rollups: { day: 'geo_day' } };
 export const BILLING: RollupFamily = {
   raw: 'api_requests',

@@ -1,7 +1,8 @@
 // Usage questions, answered from the rollups when the range allows (see sources.ts).
 import { P } from './params.ts';
-import { BUCKET_FUNCTION, GEO, SUMS as s, splitRange, splitSource, splitUsage, type RangePart, type RollupFamily } from './sources.ts';
-import { API_FILTER, CONSUMER_FILTER, col, sqlQuery, type NamedQuery } from './types.ts';
+import type { QueryParams } from './params.ts';
+import { BUCKET_FUNCTION, CONSUMERS, GEO, SUMS as s, USAGE, splitRange, splitSource, splitUsage, type RangePart, type RollupFamily, type SplitSource } from './sources.ts';
+import { API_FILTER, CONSUMER_FILTER, col, sqlQuery, type NamedQuery, type QueryContext } from './types.ts';
 
 const ERRORS = [col('client_errors'), col('server_errors')];
 
@@ -104,21 +105,39 @@ export const callsByCity: NamedQuery = sqlQuery({
   },
 });
 
+/** Counters per consumer from any part of a CONSUMERS or USAGE split. */
+function consumerColumns(part: RangePart): string {
+  if (part.raw) {
+    return "toDateTime(ts) AS bucket, consumer_id, org_id, plan_id, toUInt64(1) AS calls, toUInt64(billable) AS billable_calls, " +
+      "toUInt64(status_class = '4xx') AS client_errors, toUInt64(status_class = '5xx') AS server_errors";
+  }
+  if (part.table === CONSUMERS.rollups.day) return 'bucket, consumer_id, org_id, plan_id, calls, billable_calls, client_errors, server_errors';
+  return "bucket, consumer_id, org_id, plan_id, calls, billable_calls, if(status_class = '4xx', calls, 0) AS client_errors, " +
+    "if(status_class = '5xx', calls, 0) AS server_errors";
+}
+
+/** Per-consumer counters of the range: consumer_day when no API is asked for (it has no API column). */
+function splitConsumers(db: string, p: QueryParams, ctx: QueryContext): SplitSource {
+  const family = p.api === undefined ? CONSUMERS : USAGE;
+  return splitSource(db, splitRange(family, p.from, p.to, 'day', ctx.retention, ctx.now()), consumerColumns, p.api === undefined ? 'true' : API_FILTER);
+}
+
+const CONSUMER_SUMS = `sum(src.calls) AS calls, sum(src.billable_calls) AS billable_calls,
+          sum(src.client_errors) AS client_errors, sum(src.server_errors) AS server_errors`;
+
 export const topConsumers: NamedQuery = sqlQuery({
   name: 'top_consumers',
   description: 'Most active consumers, with their organisation, plan and registry name',
   params: [P.from, P.to, P.api, P.limit(10)],
   columns: [col('consumer_id', 'string'), col('name', 'string'), col('org_id', 'string'), col('plan_id', 'string'), col('calls'), col('billable_calls'), ...ERRORS],
   sql(db, p, ctx) {
-    const u = splitUsage(db, p.from, p.to, 'day', ctx.retention, ctx.now(), API_FILTER);
+    const u = splitConsumers(db, p, ctx);
     return {
       params: u.params,
       sql: `SELECT u.consumer_id AS consumer_id, c.name AS name, u.org_id AS org_id, u.plan_id AS plan_id,
         u.calls AS calls, u.billable_calls AS billable_calls, u.client_errors AS client_errors, u.server_errors AS server_errors
       FROM (
-        SELECT consumer_id, argMax(org_id, src.bucket) AS org_id, argMax(plan_id, src.bucket) AS plan_id,
-          ${s.calls} AS calls, ${s.billable} AS billable_calls,
-          ${s.callsIf("status_class = '4xx'")} AS client_errors, ${s.callsIf("status_class = '5xx'")} AS server_errors
+        SELECT consumer_id, argMax(org_id, src.bucket) AS org_id, argMax(plan_id, src.bucket) AS plan_id, ${CONSUMER_SUMS}
         FROM ${u.from}
         GROUP BY consumer_id ORDER BY calls DESC, consumer_id LIMIT {limit:UInt32}
       ) AS u
@@ -134,11 +153,10 @@ export const topOrganisations: NamedQuery = sqlQuery({
   params: [P.from, P.to, P.api, P.limit(10)],
   columns: [col('org_id', 'string'), col('consumers'), col('calls'), col('billable_calls'), ...ERRORS],
   sql(db, p, ctx) {
-    const u = splitUsage(db, p.from, p.to, 'day', ctx.retention, ctx.now(), API_FILTER);
+    const u = splitConsumers(db, p, ctx);
     return {
       params: u.params,
-      sql: `SELECT org_id, uniqExact(consumer_id) AS consumers, ${s.calls} AS calls, ${s.billable} AS billable_calls,
-        ${s.callsIf("status_class = '4xx'")} AS client_errors, ${s.callsIf("status_class = '5xx'")} AS server_errors
+      sql: `SELECT org_id, uniqExact(consumer_id) AS consumers, ${CONSUMER_SUMS}
       FROM ${u.from}
       GROUP BY org_id ORDER BY calls DESC, org_id LIMIT {limit:UInt32}`,
     };
