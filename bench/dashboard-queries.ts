@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadPlansFile } from '@tollgate/billing';
 import { clickHouseSettingsFromEnv, createClickHouseClient, queryRows } from '@tollgate/platform';
+import { seedTrafficSql } from './lib.ts';
 import { migrate } from '@tollgate/schemas';
 import { DEFAULT_PLANS_FILE, NAMED_QUERIES, consumerUsage, loadRollupCoverage, parseParams, type QueryContext } from '@tollgate/dashboards';
 
@@ -20,45 +21,8 @@ await migrate(client, { database: DB, usageRetentionDays: 400 });
 const now = Math.floor(Date.now() / 60_000) * 60_000;
 const start = (now - 30 * DAY) / 1000;
 const t0 = performance.now();
-// 30 days, 20 APIs, 5 000 consumers in 500 organisations on the example plans, 40 countries with 5
-// cities each. "realistic" (the default) gives traffic the shape APIs see: consumer activity is
-// log-uniform (the busiest consumer makes ~8 % of the calls, most make a few hundred), each consumer
-// calls a handful of APIs from its home city 95 % of the time, mostly GET, 88 % 2xx / 8 % 4xx / 3 % 5xx.
-// "uniform" (BENCH_DASHBOARD_SEED=uniform) draws every dimension independently per event: nearly
-// every (day, consumer, API, country, status) is distinct, the rollups' worst case.
 const SEED = process.env.BENCH_DASHBOARD_SEED ?? 'realistic';
-const u = (k: number): string => `(cityHash64(number, ${k}) / 18446744073709551616.0)`;
-const DIMENSIONS: Record<string, string> = {
-  realistic: `toUInt32(floor(pow(5000, ${u(1)}))) - 1 AS rank,
-      concat('api-', toString((rank + toUInt32(floor(pow(6, ${u(2)}))) - 1) % 20)) AS api_name,
-      if(${u(3)} < 0.95, rank % 40, cityHash64(number, 4) % 40) AS country_no,
-      country_no * 5 + if(${u(3)} < 0.95, rank % 5, cityHash64(number, 5) % 5) AS city_no,
-      ['GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'PUT', 'DELETE', 'OPTIONS'][cityHash64(number, 6) % 12 + 1] AS method_name,
-      multiIf(${u(7)} < 0.80, 200, ${u(7)} < 0.86, 201, ${u(7)} < 0.88, 204, ${u(7)} < 0.89, 304, ${u(7)} < 0.93, 404,
-              ${u(7)} < 0.95, 400, ${u(7)} < 0.97, 429, ${u(7)} < 0.99, 503, 500) AS status_code,
-      multiIf(rank < 50, 'business', rank >= 500, 'free', rank % 3 = 0, 'jp-standard', 'starter') AS plan`,
-  uniform: `cityHash64(number, 1) % 5000 AS rank, concat('api-', toString(number % 20)) AS api_name,
-      number % 40 AS country_no, number % 200 AS city_no,
-      ['GET', 'GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'][number % 6 + 1] AS method_name,
-      [200, 200, 200, 201, 204, 301, 400, 404, 429, 500, 502, 503][cityHash64(number) % 12 + 1] AS status_code,
-      ['free', 'starter', 'business', 'jp-standard'][rank % 4 + 1] AS plan`,
-};
-const dimensions = DIMENSIONS[SEED];
-if (dimensions === undefined) throw new Error(`BENCH_DASHBOARD_SEED must be one of ${Object.keys(DIMENSIONS).join(', ')}`);
-await client.command({
-  query: `INSERT INTO ${DB}.api_requests (event_id, ts, api, service, billable, method, status, status_class, request_bytes, response_bytes,
-            country, region, city, latitude, longitude, consumer_id, consumer_known, org_id, plan_id)
-    SELECT toString(number), toDateTime64(${start} + intDiv(number * ${30 * 86400}, ${EVENTS}) + (number % 1000) / 1000, 3, 'UTC'),
-      api_name, replace(api_name, 'api-', 'svc-'), status_code < 500, method_name, status_code,
-      concat(toString(intDiv(status_code, 100)), 'xx'), 100 + number % 900, 1000 + number % 9000,
-      concat('C', toString(country_no)), 'R', concat('City', toString(city_no)), (city_no % 180) - 90, (city_no * 7 % 360) - 180,
-      concat('consumer-', toString(rank)), true, concat('org-', toString(intDiv(rank, 10))), plan
-    FROM (SELECT number, ${dimensions} FROM numbers(${EVENTS}))`,
-});
-await client.command({
-  query: `INSERT INTO ${DB}.request_latency (event_id, ts, api, upstream_service, route, status_class, total_ms, upstream_ms, gateway_ms)
-    SELECT event_id, ts, api, service, '/', status_class, 5 + cityHash64(event_id) % 500, NULL, 1 FROM ${DB}.api_requests`,
-});
+for (const query of seedTrafficSql(DB, EVENTS, start, 30 * 86_400, SEED)) await client.command({ query });
 console.log(`seeded ${EVENTS.toLocaleString('en-US')} ${SEED} events (+ rollups, latency) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 await client.command({ query: `OPTIMIZE TABLE ${DB}.usage_day FINAL` });
 await client.command({ query: `OPTIMIZE TABLE ${DB}.usage_hour FINAL` });

@@ -62,10 +62,6 @@ export async function createClickHouseClient(settings: ClickHouseSettings): Prom
   // contract is the same one (chdb's parity tests run clickhouse-js's own suite against it).
   let chdb: ReturnType<typeof createChdbConnection>;
   try {
-    if (process.env.CHDB_ARGS_EXPERIMENT) {
-      const { Session } = (await import('chdb')) as unknown as { Session: new (path: string, o: object) => unknown };
-      new Session(settings.dataDir, { connectionArgs: process.env.CHDB_ARGS_EXPERIMENT.split(' ') });
-    }
     chdb = createChdbConnection({ path: settings.dataDir });
   } catch (error) {
     throw new EmbeddedClickHouseBusyError(settings.dataDir, error);
