@@ -71,7 +71,7 @@ describe('exactly-once under SIGKILL', () => {
     await produce(topic, [], 6);
     const producing = (async () => {
       for (let i = 0; i < TOTAL; i += 10_000) {
-        await produce(topic, Array.from({ length: 10_000 }, (_, j) => event(i + j, { consumer: { id: `c-${(i + j) % 97}` }, client_ip: '128.112.128.15' })), 6);
+        await produce(topic, Array.from({ length: 10_000 }, (_, j) => event(i + j, { consumer: { id: `c-${(i + j) % 97}` }, client_ip: '128.112.128.15', latency_ms: { total: (i + j) % 50, upstream: 1, gateway: 2 } })), 6);
         await sleep(1_500);
       }
     })();
