@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { Gauge } from 'prom-client';
 import { createKafka, createMetricsRegistry } from '@tollgate/platform';
 import { buildTapApp } from './app.ts';
 import type { TapConfig } from './config.ts';
@@ -43,6 +44,14 @@ export async function startTap(config: TapConfig, log: Logger = pino({ name: 'ta
     topic: config.topic,
     partitions: config.topicPartitions,
     compression: config.compression,
+  });
+  new Gauge({
+    name: 'tollgate_tap_kafka_producer_resets',
+    help: 'Times the Kafka producer was replaced because the broker lost its idempotence state (a batch written before may be written twice)',
+    registers: [registry],
+    collect() {
+      this.set(transport.producerResets);
+    },
   });
   try {
     await transport.connect();

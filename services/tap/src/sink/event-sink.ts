@@ -169,7 +169,7 @@ export class EventSink {
   }
 
   private async replayOneChunk(): Promise<void> {
-    const chunk = await this.spool.read(this.options.maxBatchMessages);
+    const chunk = await this.spool.read();
     if (!chunk) {
       this.spooling = false;
       this.retryDelay = this.options.retryMs;

@@ -17,8 +17,24 @@ export interface KafkaTransportOptions {
   compression: Compression;
 }
 
+/**
+ * Answers meaning the broker no longer matches this producer's idempotence state (its id, epoch or
+ * sequence numbers): resending can never succeed, only a new producer id can.
+ */
+const LOST_PRODUCER_STATE = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
+
+function lostProducerState(error: unknown): boolean {
+  for (let e = error as { type?: unknown; cause?: unknown; originalError?: unknown } | undefined; e; e = (e.cause ?? e.originalError) as typeof e) {
+    if (typeof e.type === 'string' && LOST_PRODUCER_STATE.has(e.type)) return true;
+    if (e === e.cause || e === e.originalError) break;
+  }
+  return false;
+}
+
 export class KafkaTransport implements MessageTransport {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** How many times the producer was replaced after the broker lost its idempotence state. */
+  producerResets = 0;
   private connecting: Promise<void> | undefined;
   private connected = false;
   private topicReady = false;
@@ -27,16 +43,21 @@ export class KafkaTransport implements MessageTransport {
     private readonly kafka: Kafka,
     private readonly options: KafkaTransportOptions,
   ) {
+    this.producer = this.createProducer();
+  }
+
+  private createProducer(): Producer {
     // Few retries: when the broker is gone the sink spools instead of holding requests.
-    this.producer = kafka.producer({
+    const producer = this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
     });
-    this.producer.on(this.producer.events.DISCONNECT, () => {
-      this.connected = false;
+    producer.on(producer.events.DISCONNECT, () => {
+      if (producer === this.producer) this.connected = false;
     });
+    return producer;
   }
 
   get isConnected(): boolean {
@@ -45,12 +66,30 @@ export class KafkaTransport implements MessageTransport {
 
   async send(messages: SpoolMessage[]): Promise<void> {
     await this.connect();
-    await this.producer.send({
-      topic: this.options.topic,
-      acks: -1,
-      compression: codecs[this.options.compression],
-      messages,
-    });
+    try {
+      await this.producer.send({
+        topic: this.options.topic,
+        acks: -1,
+        compression: codecs[this.options.compression],
+        messages,
+      });
+    } catch (error) {
+      // Resends of the identical batch (the spool replays whole batches) are deduplicated by the
+      // broker. When it has lost this producer's state instead (a broker that came back without
+      // it, an expired producer id), no resend can succeed and the spool would never drain: a new
+      // producer id lets it drain, at the price that a batch the broker had written before
+      // failing may be written twice. Counted, and logged by the sink.
+      if (lostProducerState(error)) await this.replaceProducer();
+      throw error;
+    }
+  }
+
+  private async replaceProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.createProducer();
+    this.connected = false;
+    this.producerResets += 1;
+    await old.disconnect().catch(() => undefined);
   }
 
   /** Connects and creates the topic once; safe to call concurrently and again after a failure. */

@@ -117,28 +117,27 @@ export class Spool {
     this.segmentSizes.set(this.writeSegment, this.writeOffset);
   }
 
-  /** The oldest unsent frames, up to about maxMessages messages; undefined when empty. */
-  async read(maxMessages: number): Promise<SpoolChunk | undefined> {
+  /**
+   * The oldest unsent frame — one appended batch, exactly as it was appended; undefined when empty.
+   * Replaying a batch whole matters: a batch whose send failed may have been written by the broker
+   * all the same, and the idempotent producer's resend of the identical batch (same partitions,
+   * same sequence numbers) is what lets the broker recognise it as a duplicate.
+   */
+  async read(): Promise<SpoolChunk | undefined> {
     let { segment, offset } = this.cursor;
-    const messages: SpoolMessage[] = [];
-    while (messages.length < maxMessages) {
+    for (;;) {
       const size = this.segmentSizes.get(segment);
-      if (size === undefined) break;
-      if (offset >= size) {
-        if (segment >= this.writeSegment) break;
-        segment += 1;
-        offset = 0;
-        continue;
-      }
-      const data = await this.segmentData(segment, size);
-      while (offset < size && messages.length < maxMessages) {
-        const length = data.readUInt32LE(offset);
-        const payload = data.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
-        messages.push(...(JSON.parse(payload.toString('utf8')) as SpoolMessage[]));
-        offset += HEADER_BYTES + length;
-      }
+      if (size === undefined) return undefined;
+      if (offset < size) break;
+      if (segment >= this.writeSegment) return undefined;
+      segment += 1;
+      offset = 0;
     }
-    return messages.length === 0 ? undefined : { messages, next: { segment, offset } };
+    const data = await this.segmentData(segment, this.segmentSizes.get(segment)!);
+    const length = data.readUInt32LE(offset);
+    const payload = data.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
+    const messages = JSON.parse(payload.toString('utf8')) as SpoolMessage[];
+    return { messages, next: { segment, offset: offset + HEADER_BYTES + length } };
   }
 
   /** Marks a chunk as sent: moves the cursor and deletes segments left behind. */

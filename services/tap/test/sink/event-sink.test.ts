@@ -38,7 +38,47 @@ const until = async (check: () => boolean): Promise<void> => {
   for (let i = 0; i < 500 && !check(); i += 1) await new Promise((r) => setTimeout(r, 10));
 };
 
+/**
+ * A broker that writes a batch and then fails to acknowledge it, once, and afterwards takes a batch
+ * only if it is either that identical batch (deduplicated, as the idempotent producer's resend is)
+ * or new — the way a broker treats a producer's sequence numbers.
+ */
+class UnackedWriteTransport implements MessageTransport {
+  written: SpoolMessage[][] = [];
+  sends: SpoolMessage[][] = [];
+  private failedOnce = false;
+  async send(messages: SpoolMessage[]): Promise<void> {
+    this.sends.push(messages);
+    // The failing send is slow, so later requests queue behind it and are spooled after it.
+    await new Promise((r) => setTimeout(r, this.failedOnce ? 1 : 50));
+    const last = this.written.at(-1);
+    if (last && JSON.stringify(last) === JSON.stringify(messages)) return; // duplicate: acknowledged, not written
+    if (this.failedOnce && last && messages.some((m) => last.some((l) => l.value === m.value))) {
+      throw new Error('out of order sequence: a resend that is not the identical batch');
+    }
+    this.written.push(messages);
+    if (!this.failedOnce) {
+      this.failedOnce = true;
+      throw new Error('connection lost before the acknowledgement');
+    }
+  }
+}
+
 describe('event sink', () => {
+  it('after a send that failed, resends exactly that batch first, so the broker can deduplicate it', async () => {
+    const transport = new UnackedWriteTransport();
+    const { sink } = await sinkWith(transport);
+    const first = sink.accept(msgs(0, 30));
+    await new Promise((r) => setTimeout(r, 10));
+    // Requests arriving while that send is in flight are spooled behind the failed batch.
+    await Promise.all([first, sink.accept(msgs(30, 30)), sink.accept(msgs(60, 30))]);
+    await until(() => !sink.isSpooling);
+    expect(transport.sends[1]).toEqual(transport.sends[0]);
+    expect(transport.written.flat().map((m) => Number(m.value))).toEqual(Array.from({ length: 90 }, (_, i) => i));
+    await sink.close();
+  });
+
+
   it('batches concurrent requests into few sends, every message once, in order', async () => {
     const transport = new SwitchableTransport();
     const { sink } = await sinkWith(transport);
