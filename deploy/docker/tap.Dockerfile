@@ -54,4 +54,4 @@ EXPOSE 8700
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.TAP_PORT||8700)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node is PID 1 (no tsx wrapper process): SIGTERM reaches the service's own graceful shutdown.
-CMD ["node", "--max-old-space-size=160", "--max-semi-space-size=8", "--import", "tsx", "services/tap/src/main.ts"]
+CMD ["node", "--max-old-space-size=96", "--max-semi-space-size=4", "--import", "tsx", "services/tap/src/main.ts"]

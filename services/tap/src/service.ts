@@ -40,7 +40,7 @@ export async function startTap(config: TapConfig, log: Logger = pino({ name: 'ta
   const registry = createMetricsRegistry('tap');
   const metrics = createTapMetrics(registry);
   const spool = await Spool.open(config.spool);
-  const transport = new KafkaTransport(createKafka(config.kafka, {}, log), {
+  const transport = new KafkaTransport(createKafka(config.kafka, {}, log), config.kafka, {
     topic: config.topic,
     partitions: config.topicPartitions,
     compression: config.compression,

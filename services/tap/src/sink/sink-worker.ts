@@ -15,7 +15,7 @@ const log = pino({ level: options.logLevel ?? 'warn' });
 const port = parentPort;
 if (!port) throw new Error('sink-worker.ts runs as a worker thread');
 
-const transport = new KafkaTransport(createKafka(options.kafka, {}, log), options.transport);
+const transport = new KafkaTransport(createKafka(options.kafka, {}, log), options.kafka, options.transport);
 await transport.connect().catch((error: unknown) => log.warn({ err: error }, 'Kafka unreachable at start-up; spooling'));
 const spool = await Spool.open(options.spool);
 const sink = new EventSink(transport, spool, options.sink, { produced: () => undefined, spooled: () => undefined, replayed: () => undefined, state: () => undefined }, log);
