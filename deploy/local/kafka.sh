@@ -111,9 +111,12 @@ format_storage() {
   if [[ -f "$DATA_DIR/meta.properties" ]]; then
     return 0
   fi
-  local cluster_id
-  # 16 random bytes, URL-safe base64 without padding = a Kafka Uuid string.
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  local cluster_id=""
+  # 16 random bytes, URL-safe base64 without padding = a Kafka Uuid string. One in 64 starts with
+  # '-', which the storage tool's argument parser takes for an option: draw again.
+  while [[ -z "$cluster_id" || "$cluster_id" == -* ]]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
   log "formatting KRaft storage in $DATA_DIR (cluster id $cluster_id)"
   java_base
   if ! "${JAVA_CMD[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$CONF" \
