@@ -213,8 +213,3 @@ export const BUCKET_FUNCTION: Record<Interval, string> = {
   hour: 'toStartOfHour',
   day: 'toStartOfDay',
 };
-
-/** The time-range predicate; the bounds are query parameters. */
-export function timeRange(column: string): string {
-  return `${column} >= {from:DateTime64(3, 'UTC')} AND ${column} < {to:DateTime64(3, 'UTC')}`;
-}
