@@ -9,20 +9,13 @@ export interface Stoppable {
 
 export async function runService(name: string, start: (log: Logger) => Promise<Stoppable>): Promise<void> {
   const log = pino({ name, level: process.env.LOG_LEVEL ?? 'info' });
-  let service: Stoppable;
-  try {
-    service = await start(log);
-  } catch (error) {
-    if (error instanceof ConfigError) console.error(error.message);
-    else log.error({ err: error }, `${name} failed to start`);
-    process.exit(1);
-  }
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal}: finishing the work in flight and stopping`);
-    service.close().then(
+  // Signals are handled from the first moment: one that arrives while the service is still starting
+  // (migrations can take a while) stops it as soon as it has started, instead of killing it midway.
+  let stopRequested: string | undefined;
+  let service: Stoppable | undefined;
+  const stop = (): void => {
+    log.info(`${stopRequested}: finishing the work in flight and stopping`);
+    service!.close().then(
       () => process.exit(0),
       (error: unknown) => {
         log.error({ err: error }, 'shutdown failed');
@@ -30,8 +23,22 @@ export async function runService(name: string, start: (log: Logger) => Promise<S
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  const onSignal = (signal: string): void => {
+    if (stopRequested) return;
+    stopRequested = signal;
+    if (service) stop();
+    else log.info(`${signal} while starting: stopping once started`);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  try {
+    service = await start(log);
+  } catch (error) {
+    if (error instanceof ConfigError) console.error(error.message);
+    else log.error({ err: error }, `${name} failed to start`);
+    process.exit(1);
+  }
+  if (stopRequested) stop();
 }
 
 /**
