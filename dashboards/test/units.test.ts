@@ -58,11 +58,11 @@ describe('rollup coverage', () => {
       'billing_day 2025-06-02T00:00:00.000Z 2025-06-03T00:00:00.000Z',
       'billing_hour 2025-06-03T00:00:00.000Z 2025-06-03T01:00:00.000Z',
     ]);
-    // Once the minute rollup carries the method, whole minutes come from it.
-    since.set('usage_minute_method', at('2025-06-01T22:30:00Z'));
+    // Whole minutes come from the minute rollup once it holds every row.
+    since.set('billing_minute', at('2025-06-01T22:30:00Z'));
     expect(split(BILLING, '2025-06-01T22:10:30Z', '2025-06-02T00:00:00Z', since)).toEqual([
       'api_requests 2025-06-01T22:10:30.000Z 2025-06-01T22:30:00.000Z',
-      'usage_minute 2025-06-01T22:30:00.000Z 2025-06-01T23:00:00.000Z',
+      'billing_minute 2025-06-01T22:30:00.000Z 2025-06-01T23:00:00.000Z',
       'billing_hour 2025-06-01T23:00:00.000Z 2025-06-02T00:00:00.000Z',
     ]);
   });
@@ -70,18 +70,18 @@ describe('rollup coverage', () => {
 
 describe('month splitting', () => {
   const at = (iso: string): Date => new Date(iso);
-  const everything = new Map(['billing_month', 'billing_day', 'billing_hour', 'usage_minute_method'].map((t) => [t, at('1970-01-01T00:00:00Z')]));
+  const everything = new Map(['billing_month', 'billing_day', 'billing_hour', 'billing_minute'].map((t) => [t, at('1970-01-01T00:00:00Z')]));
   const retention = { minuteRollupDays: 35, rollupsSince: everything };
 
   it('reads most of a month as its total minus the rest, and a small share of a month directly', () => {
     const now = at('2025-06-20T08:45:00Z');
     const parts = splitMonths(BILLING, 'billing_month', at('2025-05-28T08:45:00Z'), now, retention, now);
     expect(parts.map((p) => `${p.sign > 0 ? '+' : '-'}${p.table} ${p.from.toISOString()} ${p.to.toISOString()}`)).toEqual([
-      '+usage_minute 2025-05-28T08:45:00.000Z 2025-05-28T09:00:00.000Z',
+      '+billing_minute 2025-05-28T08:45:00.000Z 2025-05-28T09:00:00.000Z',
       '+billing_hour 2025-05-28T09:00:00.000Z 2025-05-29T00:00:00.000Z',
       '+billing_day 2025-05-29T00:00:00.000Z 2025-06-01T00:00:00.000Z',
       '+billing_month 2025-06-01T00:00:00.000Z 2025-07-01T00:00:00.000Z',
-      '-usage_minute 2025-06-20T08:45:00.000Z 2025-06-20T09:00:00.000Z',
+      '-billing_minute 2025-06-20T08:45:00.000Z 2025-06-20T09:00:00.000Z',
       '-billing_hour 2025-06-20T09:00:00.000Z 2025-06-21T00:00:00.000Z',
       '-billing_day 2025-06-21T00:00:00.000Z 2025-07-01T00:00:00.000Z',
     ]);

@@ -1,7 +1,7 @@
 -- Rollups shaped by the dashboard questions that 0002's rollups answer slowly over a month:
 -- latency by hour and day (30 days of minute t-digests is ~43 000 buckets per API), cities by day
--- (0002's rollups stop at the country) and usage with the HTTP method by minute, hour and day
--- (plans that meter by method would otherwise price revenue from raw rows).
+-- (0002's rollups stop at the country) and usage with the HTTP method by minute, hour, day and
+-- month (plans that meter by method would otherwise price revenue from raw rows).
 --
 -- Coarser grains are fed from finer rollups, not from the raw table, so the enricher's insert pays
 -- for one GROUP BY per family. Deduplication follows 0002: the targets set a deduplication window,
@@ -9,8 +9,7 @@
 --
 -- A rollup created on a table that already holds rows does not hold them: rollup_coverage records,
 -- per rollup, the instant from which it holds every row (epoch when the source was still empty),
--- and readers use a rollup only for buckets from then on. usage_minute_method stands for the
--- minute rollup's new method column.
+-- and readers use a rollup only for buckets from then on.
 
 CREATE TABLE IF NOT EXISTS {{db}}.{{local rollup_coverage}} {{on_cluster}}
 (
@@ -107,23 +106,9 @@ FROM {{db}}.{{local api_requests}}
 WHERE city != ''
 GROUP BY bucket, api, country, region, city;
 
--- The minute rollup gains the HTTP method (upper case): a minute holds about one call per consumer
--- and API anyway, so this costs few rows, and revenue's ragged sub-hour edges need not read raw rows.
-ALTER TABLE {{db}}.{{local usage_minute}} {{on_cluster}}
-    ADD COLUMN IF NOT EXISTS method LowCardinality(String) AFTER plan_id,
-    MODIFY ORDER BY (bucket, api, consumer_id, org_id, plan_id, country, status_class, method);
-
-{{distributed_alter usage_minute: ADD COLUMN IF NOT EXISTS method LowCardinality(String) AFTER plan_id}};
-
-ALTER TABLE {{db}}.{{local usage_minute_mv}} {{on_cluster}} MODIFY QUERY
-SELECT toStartOfMinute(ts) AS bucket, api, consumer_id, org_id, plan_id, upper(method) AS method, country, status_class,
-       count() AS calls, countIf(billable) AS billable_calls,
-       sum(request_bytes) AS request_bytes, sum(response_bytes) AS response_bytes
-FROM {{db}}.{{local api_requests}}
-GROUP BY bucket, api, consumer_id, org_id, plan_id, method, country, status_class;
-
--- What revenue needs and nothing more: usage per consumer, plan, API, method and status class.
-CREATE TABLE IF NOT EXISTS {{db}}.{{local billing_hour}} {{on_cluster}}
+-- What revenue needs and nothing more: usage per consumer, plan, API, method and status class, by
+-- minute (fed from the raw table, kept as long as the minute usage rollup), hour, day and month.
+CREATE TABLE IF NOT EXISTS {{db}}.{{local billing_minute}} {{on_cluster}}
 (
     bucket          DateTime('UTC'),
     consumer_id     String,
@@ -138,13 +123,26 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{local billing_hour}} {{on_cluster}}
 ENGINE = {{engine SummingMergeTree}}
 PARTITION BY toYYYYMM(bucket)
 ORDER BY (bucket, plan_id, consumer_id, api, method, status_class)
+TTL bucket + INTERVAL {{rollup_minute_retention_days}} DAY
+SETTINGS non_replicated_deduplication_window = 10000, replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{{local billing_minute_mv}} {{on_cluster}} TO {{db}}.{{local billing_minute}} AS
+SELECT toStartOfMinute(ts) AS bucket, consumer_id, plan_id, api, upper(method) AS method, status_class,
+       count() AS calls, sum(request_bytes) AS request_bytes, sum(response_bytes) AS response_bytes
+FROM {{db}}.{{local api_requests}}
+GROUP BY bucket, consumer_id, plan_id, api, method, status_class;
+
+CREATE TABLE IF NOT EXISTS {{db}}.{{local billing_hour}} {{on_cluster}} AS {{db}}.{{local billing_minute}}
+ENGINE = {{engine SummingMergeTree}}
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (bucket, plan_id, consumer_id, api, method, status_class)
 TTL bucket + INTERVAL {{usage_retention_days}} DAY
 SETTINGS non_replicated_deduplication_window = 10000, replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{{local billing_hour_mv}} {{on_cluster}} TO {{db}}.{{local billing_hour}} AS
 SELECT toStartOfHour(bucket) AS bucket, consumer_id, plan_id, api, method, status_class,
        sum(calls) AS calls, sum(request_bytes) AS request_bytes, sum(response_bytes) AS response_bytes
-FROM {{db}}.{{local usage_minute}}
+FROM {{db}}.{{local billing_minute}}
 GROUP BY bucket, consumer_id, plan_id, api, method, status_class;
 
 CREATE TABLE IF NOT EXISTS {{db}}.{{local billing_day}} {{on_cluster}} AS {{db}}.{{local billing_hour}}
@@ -179,6 +177,7 @@ GROUP BY bucket, consumer_id, plan_id, api, method, status_class;
 {{distributed latency_day sharded by rand()}};
 {{distributed consumer_day sharded by rand()}};
 {{distributed geo_day sharded by rand()}};
+{{distributed billing_minute sharded by rand()}};
 {{distributed billing_hour sharded by rand()}};
 {{distributed billing_day sharded by rand()}};
 {{distributed billing_month sharded by rand()}};
@@ -191,4 +190,4 @@ FROM (SELECT arrayJoin(['latency_hour', 'latency_day']) AS rollup_table);
 
 INSERT INTO {{db}}.rollup_coverage (rollup_table, since)
 SELECT rollup_table, if((SELECT count() FROM {{db}}.api_requests) = 0, toDateTime64(0, 3, 'UTC'), now64(3, 'UTC'))
-FROM (SELECT arrayJoin(['consumer_day', 'geo_day', 'usage_minute_method', 'billing_hour', 'billing_day', 'billing_month']) AS rollup_table);
+FROM (SELECT arrayJoin(['consumer_day', 'geo_day', 'billing_minute', 'billing_hour', 'billing_day', 'billing_month']) AS rollup_table);

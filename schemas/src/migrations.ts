@@ -50,8 +50,6 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
  *   {{local T}}             T on a single node; T_local on a cluster, where T is a Distributed table
  *   {{distributed T sharded by EXPR}}
  *                           on a cluster, the Distributed table T over T_local; nothing on a single node
- *   {{distributed_alter T: CLAUSE}}
- *                           on a cluster, ALTER TABLE T (the Distributed table) CLAUSE; nothing on a single node
  */
 export function renderMigration(sql: string, target: MigrationTarget): string {
   return sql.replace(/\{\{\s*([a-z_]+)(?:\s+([^}]*))?\s*\}\}/g, (_all, token: string, arg: string | undefined) => {
@@ -70,8 +68,6 @@ export function renderMigration(sql: string, target: MigrationTarget): string {
         return target.cluster ? `${(arg ?? '').trim()}_local` : (arg ?? '').trim();
       case 'distributed':
         return renderDistributed((arg ?? '').trim(), target);
-      case 'distributed_alter':
-        return renderDistributedAlter((arg ?? '').trim(), target);
       case 'engine':
         return renderEngine((arg ?? '').trim(), target);
       default:
@@ -90,14 +86,6 @@ function renderDistributed(spec: string, target: MigrationTarget): string {
     `AS ${target.database}.${table}_local ` +
     `ENGINE = Distributed('${target.cluster}', ${target.database}, ${table}_local, ${shardingKey})`
   );
-}
-
-function renderDistributedAlter(spec: string, target: MigrationTarget): string {
-  const match = /^([a-z_]+):\s*(.+)$/s.exec(spec);
-  if (!match) throw new Error(`{{distributed_alter}} needs "table: clause", got "${spec}"`);
-  const [, table, clause] = match as unknown as [string, string, string];
-  if (!target.cluster) return '';
-  return `ALTER TABLE ${target.database}.${table} ON CLUSTER '${target.cluster}' ${clause}`;
 }
 
 function renderEngine(engine: string, target: MigrationTarget): string {

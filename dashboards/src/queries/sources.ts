@@ -15,8 +15,6 @@ const COARSEST_FIRST: readonly Interval[] = ['day', 'hour', 'minute'];
 export interface RollupFamily {
   raw: string;
   rollups: Partial<Record<Interval, string>>;
-  /** The rollup_coverage entry of a grain whose columns this family needs were added later. */
-  coverage?: Partial<Record<Interval, string>>;
 }
 
 export const USAGE: RollupFamily = { raw: 'api_requests', rollups: { minute: 'usage_minute', hour: 'usage_hour', day: 'usage_day' } };
@@ -24,11 +22,7 @@ export const LATENCY: RollupFamily = { raw: 'request_latency', rollups: { minute
 /** Per-consumer totals: whole days from consumer_day, the edges from the usage rollups. */
 export const CONSUMERS: RollupFamily = { raw: 'api_requests', rollups: { minute: 'usage_minute', hour: 'usage_hour', day: 'consumer_day' } };
 export const GEO: RollupFamily = { raw: 'api_requests', rollups: { day: 'geo_day' } };
-export const BILLING: RollupFamily = {
-  raw: 'api_requests',
-  rollups: { minute: 'usage_minute', hour: 'billing_hour', day: 'billing_day' },
-  coverage: { minute: 'usage_minute_method' },
-};
+export const BILLING: RollupFamily = { raw: 'api_requests', rollups: { minute: 'billing_minute', hour: 'billing_hour', day: 'billing_day' } };
 
 /** 0002's rollups were created with their source tables: they hold every row. */
 const ALWAYS_COMPLETE: ReadonlySet<string> = new Set(['usage_minute', 'usage_hour', 'usage_day', 'latency_minute']);
@@ -55,7 +49,7 @@ export async function loadRollupCoverage(client: ClickHouseClient, database: str
 
 /** The first instant (ms) from which the family's rollup of grain `grain` answers exactly. */
 function availableFrom(family: RollupFamily, grain: Interval, retention: Retention, now: Date): number {
-  const key = family.coverage?.[grain] ?? family.rollups[grain]!;
+  const key = family.rollups[grain]!;
   const since = ALWAYS_COMPLETE.has(key) ? -Infinity : (retention.rollupsSince?.get(key)?.getTime() ?? Infinity);
   return grain === 'minute' ? Math.max(since, now.getTime() - retention.minuteRollupDays * DAY) : since;
 }

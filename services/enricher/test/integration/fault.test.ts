@@ -118,6 +118,7 @@ describe('exactly-once under SIGKILL', () => {
               (SELECT sum(calls) FROM ${database}.usage_day) AS day,
               (SELECT sum(calls) FROM ${database}.usage_hour) AS hour,
               (SELECT sum(calls) FROM ${database}.usage_minute) AS minute,
+              (SELECT sum(calls) FROM ${database}.billing_minute) AS billing_minute,
               (SELECT sum(calls) FROM ${database}.billing_hour) AS billing_hour,
               (SELECT sum(calls) FROM ${database}.billing_day) AS billing_day,
               (SELECT count() FROM ${database}.request_latency) AS latency_rows,
@@ -132,7 +133,7 @@ describe('exactly-once under SIGKILL', () => {
     // Every rollup, the cascaded ones (billing_day, latency_day) included, counts each event once.
     const { latency_rows: latencyRows, located, ...counts } = totals!;
     expect(counts).toEqual({
-      rows: TOTAL, ids: TOTAL, day: TOTAL, hour: TOTAL, minute: TOTAL, billing_hour: TOTAL, billing_day: TOTAL,
+      rows: TOTAL, ids: TOTAL, day: TOTAL, hour: TOTAL, minute: TOTAL, billing_minute: TOTAL, billing_hour: TOTAL, billing_day: TOTAL,
       latency_ids: latencyRows, latency_minute: latencyRows, latency_day: latencyRows, geo_day: located,
     });
     expect(latencyRows).toBeGreaterThan(0);
