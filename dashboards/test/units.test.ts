@@ -1,6 +1,6 @@
 // Pure parts: parameter parsing, table choice, revenue allocation, token configuration.
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@tollgate/platform';
+import { ConfigError, seededRandom } from '@tollgate/platform';
 import { DEFAULT_PLANS_FILE, dashboardConfigFromEnv } from '../src/config.ts';
 import { pricingKeySql, pricingKeys, type KeyMap, type PricingKeys } from '../src/queries/pricing-keys.ts';
 import { writeTestPlans } from './seed.ts';
@@ -13,6 +13,11 @@ import { P, ParamError, parseParams } from '../src/queries/params.ts';
 import { BILLING, GEO, LATENCY, USAGE, splitMonths, splitRange, splitUsage, type RollupFamily } from '../src/queries/sources.ts';
 
 const NOW = new Date('2025-06-15T12:34:56.789Z');
+/** Repeatable random integers in [0, n). */
+const randomInts = (seed: number): ((n: number) => number) => {
+  const next = seededRandom(seed);
+  return (n) => Math.floor(next() * n);
+};
 const specs = [P.from, P.to, P.interval, P.limit(10)];
 
 describe('parameters', () => {
@@ -95,8 +100,7 @@ describe('month splitting', () => {
   });
 
   it('counts every instant of the range once and every other instant zero times', () => {
-    let seed = 3;
-    const rnd = (n: number): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n);
+    const rnd = randomInts(3);
     const base = at('2025-01-01T00:00:00Z').getTime();
     for (let i = 0; i < 300; i++) {
       const from = base + rnd(200) * 86_400_000 + rnd(1440) * 60_000 + rnd(2) * 1000;
@@ -156,8 +160,7 @@ describe('range splitting', () => {
     expect(split('2025-01-01T03:00:00Z', '2025-01-01T05:00:00Z')).toEqual(['usage_hour 2025-01-01T03:00:00.000Z 2025-01-01T05:00:00.000Z']);
   });
   it('covers the range exactly once, in order, for many random ranges', () => {
-    let seed = 7;
-    const rnd = (n: number): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n);
+    const rnd = randomInts(7);
     const base = at('2025-05-01T00:00:00Z').getTime();
     for (let i = 0; i < 500; i++) {
       const grains = [1, 1000, 60_000, 3_600_000, 86_400_000];
@@ -236,8 +239,7 @@ describe('pricing keys', () => {
   };
 
   it('prices collapsed usage exactly as the full usage, for every plan of the example file and the test file', async () => {
-    let seed = 11;
-    const rnd = (n: number): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n);
+    const rnd = randomInts(11);
     for (const file of [DEFAULT_PLANS_FILE, writeTestPlans(mkdtempSync(join(tmpdir(), 'plans-')))]) {
       const plans = [...(await loadPlansFile(file)).plans.values()];
       const keys = pricingKeys(plans, false);
@@ -260,8 +262,7 @@ describe('pricing keys', () => {
   });
 
   it('skips pricing only invoices that pricing would charge nothing but the base fee', async () => {
-    let seed = 5;
-    const rnd = (n: number): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n);
+    const rnd = randomInts(5);
     let skipped = 0;
     for (const plan of (await loadPlansFile(DEFAULT_PLANS_FILE)).plans.values()) {
       for (let trial = 0; trial < 200; trial++) {
