@@ -12,7 +12,9 @@ export function ensureKafka(): void {
 
 /** Starts a TypeScript entry in its own process and resolves once `url` answers. */
 export async function startService(entry: string, env: Record<string, string>, url: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${REPO_ROOT}${entry}`], {
+  // BENCH_NODE_ARGS: extra node flags for the service under test (e.g. --cpu-prof, refused in NODE_OPTIONS).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', `${REPO_ROOT}${entry}`], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '@tollgate/platform';
 import type { ApiRequestEvent } from '../src/api-request.ts';
-import { validateApiRequest } from '../src/validate.ts';
+import { isCanonicalUtc, validateApiRequest } from '../src/validate.ts';
 
 const full: ApiRequestEvent = {
   schema: 'api-request/v1',
@@ -75,5 +76,42 @@ describe('api-request v1 validator', () => {
     const result = validateApiRequest(candidate);
     expect(result.ok).toBe(false);
     expect(result.ok ? '' : result.reason).toMatch(reason);
+  });
+});
+
+describe('isCanonicalUtc (the fast path of timestamps and of the date-time format)', () => {
+  /** What the slow way says: the text is exactly the ISO form of the instant it parses to. */
+  const roundTrips = (text: string): boolean => {
+    const ms = Date.parse(text);
+    return Number.isFinite(ms) && new Date(ms).toISOString() === text;
+  };
+  const random = seededRandom(42);
+  const next = (n: number): number => Math.floor(random() * n);
+  const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+
+  it('agrees with a Date round trip on 20 000 near-valid strings (days 0–32, hours to 25, leap years)', () => {
+    let valid = 0;
+    for (let i = 0; i < 20_000; i += 1) {
+      const text = `${pad(1996 + next(12), 4)}-${pad(next(14), 2)}-${pad(next(33), 2)}T${pad(next(26), 2)}:${pad(next(62), 2)}:${pad(next(62), 2)}.${pad(next(1000), 3)}Z`;
+      expect(isCanonicalUtc(text), text).toBe(roundTrips(text));
+      if (roundTrips(text)) valid += 1;
+    }
+    expect(valid).toBeGreaterThan(10_000);
+  });
+
+  it('refuses everything but the exact form', () => {
+    for (const text of ['2024-02-29T10:00:00.000Z', '2000-02-29T00:00:00.000Z']) expect(isCanonicalUtc(text), text).toBe(true);
+    for (const text of [
+      '2023-02-29T10:00:00.000Z', '1900-02-29T10:00:00.000Z', '2026-11-26T24:00:00.000Z', '2026-11-26T10:00:60.000Z',
+      '2026-11-26T10:00:00Z', '2026-11-26t10:00:00.000Z', '2026-11-26T10:00:00.000+00:00', '2026-11-26T10:00:00.00aZ',
+      '2026-11-26 10:00:00.000Z', '+02026-11-26T10:00:00.000', '2026-1-026T10:00:00.000Z', '',
+    ]) expect(isCanonicalUtc(text), text).toBe(false);
+  });
+
+  it('leaves other RFC 3339 forms to the general format check', () => {
+    for (const timestamp of ['2026-11-26T10:00:00Z', '2026-11-26T10:00:00.123456+02:00', '2016-12-31T23:59:60Z']) {
+      expect(validateApiRequest({ ...full, timestamp }).ok, timestamp).toBe(true);
+    }
+    expect(validateApiRequest({ ...full, timestamp: '2026-02-30T10:00:00.000Z' }).ok).toBe(false);
   });
 });

@@ -111,7 +111,8 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
       split.records.forEach((record, index) => {
         const mapped = format.map(record, ctx);
         if (mapped.ok) {
-          messages.push(toMessage(mapped.event));
+          const text = mapped.verbatim ? split.texts?.[index] : undefined;
+          messages.push(toMessage(mapped.event, text));
           return;
         }
         answer.rejected += 1;

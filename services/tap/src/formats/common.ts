@@ -2,7 +2,7 @@
 // any input, every accessor answers `undefined` for a value of the wrong type.
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { API_REQUEST_SCHEMA, validateApiRequest } from '@tollgate/schemas';
+import { API_REQUEST_SCHEMA, isCanonicalUtc, validateApiRequest } from '@tollgate/schemas';
 import type { ApiRequestEvent, ConsumerIdentity, GatewayKind } from '@tollgate/schemas';
 import type { MapContext, MapResult, SplitResult } from './types.ts';
 
@@ -94,14 +94,9 @@ const MAX_MS = Date.UTC(2100, 0, 1);
  * nginx/Apache time_local ("10/Oct/2000:13:55:36 -0700"). Numbers below 1e11 are read as seconds.
  * Years outside 2000..2099 are rejected, which also catches seconds/ms mix-ups.
  */
-const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
 export function timestamp(value: unknown): string | undefined {
-  // Fast path: already UTC ISO with milliseconds (what the tap itself emits), and a real date.
-  if (typeof value === 'string' && CANONICAL_TIME.test(value)) {
-    const ms = Date.parse(value);
-    if (ms >= MIN_MS && ms < MAX_MS && new Date(ms).toISOString() === value) return value;
-  }
+  // Fast path: already UTC ISO with milliseconds (what the tap itself emits) in 2000..2099.
+  if (typeof value === 'string' && isCanonicalUtc(value) && value.startsWith('20')) return value;
   let ms: number | undefined;
   const n = num(value);
   if (n !== undefined) {
@@ -345,7 +340,7 @@ export function splitNdjson(body: string): SplitResult {
     }
     return { ok: false, reason: `body is not JSON or NDJSON: ${firstError}` };
   }
-  return { ok: true, records };
+  return { ok: true, records, texts: lines };
 }
 
 /**
@@ -468,27 +463,39 @@ export function finish(draft: Draft): MapResult {
   return result.ok ? { ok: true, event: result.event as ApiRequestEvent } : { ok: false, reason: result.reason };
 }
 
-/** Validates an already-canonical candidate (ndjson, CloudEvents data) after pruning undefineds. */
-export function finishCanonical(candidate: Obj): MapResult {
-  prune(candidate);
+/**
+ * Validates an already-canonical candidate (ndjson, CloudEvents data) after pruning undefineds.
+ * `unchanged`: the caller altered nothing of the parsed record; the event is then verbatim unless
+ * pruning removed something.
+ */
+export function finishCanonical(candidate: Obj, unchanged = false): MapResult {
+  const pruned = prune(candidate);
   const result = validateApiRequest(candidate);
-  return result.ok ? { ok: true, event: result.event } : { ok: false, reason: result.reason };
+  if (!result.ok) return { ok: false, reason: result.reason };
+  return unchanged && !pruned ? { ok: true, event: result.event, verbatim: true } : { ok: true, event: result.event };
 }
 
 /**
  * Drops undefined fields and empty objects, in place: candidates are built by the mappers from
  * freshly parsed input, so nothing else holds them, and the hot path allocates no copies.
+ * Answers whether anything was dropped.
  */
-function prune(value: Obj): void {
+function prune(value: Obj): boolean {
+  let dropped = false;
   for (const key in value) {
     const field = value[key];
     if (field === undefined) {
       delete value[key];
+      dropped = true;
     } else if (isObj(field)) {
-      prune(field);
-      if (Object.keys(field).length === 0) delete value[key];
+      dropped = prune(field) || dropped;
+      if (Object.keys(field).length === 0) {
+        delete value[key];
+        dropped = true;
+      }
     }
   }
+  return dropped;
 }
 
 /** Required fields first, so a record that is plainly not a request log is rejected with a clear reason. */

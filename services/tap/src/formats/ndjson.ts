@@ -8,22 +8,30 @@ import { finishCanonical, safeMap, safeSplit, splitNdjson, splitTarget, timestam
 import type { Obj } from './common.ts';
 import type { InputFormat, MapResult } from './types.ts';
 
-/** Normalises timestamp and path of a canonical candidate, then validates it. */
-export function mapCanonical(rec: Obj, fill: Obj = {}): MapResult {
-  const candidate: Obj = { ...fill, ...rec };
+/**
+ * Normalises timestamp and path of a canonical candidate, then validates it. Without `fill` the
+ * record is a whole input record, and the result says whether it went through unaltered (verbatim).
+ */
+export function mapCanonical(rec: Obj, fill?: Obj): MapResult {
+  const candidate: Obj = fill === undefined ? rec : { ...fill, ...rec };
+  let unchanged = fill === undefined;
   if (candidate.schema !== API_REQUEST_SCHEMA) {
     return { ok: false, reason: `schema must be "${API_REQUEST_SCHEMA}", got ${JSON.stringify(candidate.schema) ?? 'nothing'}` };
   }
   if (candidate.timestamp !== undefined) {
     const ts = timestamp(candidate.timestamp);
     if (ts === undefined) return { ok: false, reason: `timestamp ${JSON.stringify(candidate.timestamp)} is not a recognisable UTC time` };
+    unchanged &&= ts === candidate.timestamp;
     candidate.timestamp = ts;
   }
   if (typeof candidate.path === 'string' && /[?#]/.test(candidate.path)) {
     const target = splitTarget(candidate.path);
-    if (target !== undefined) candidate.path = target.path;
+    if (target !== undefined) {
+      unchanged &&= target.path === candidate.path;
+      candidate.path = target.path;
+    }
   }
-  return finishCanonical(candidate);
+  return finishCanonical(candidate, unchanged);
 }
 
 export const ndjson: InputFormat = {

@@ -18,10 +18,19 @@ export interface MapContext {
 }
 
 /** A body split into records, or a reason the whole body is unusable (answered with 400). */
-export type SplitResult = { ok: true; records: unknown[] } | { ok: false; reason: string };
+export type SplitResult =
+  /** texts: each record's own source text, when every record is one JSON line of the body. */
+  | { ok: true; records: unknown[]; texts?: readonly string[] }
+  | { ok: false; reason: string };
 
 /** One record mapped to the canonical event, or the reason it was rejected (reported by index). */
-export type MapResult = { ok: true; event: ApiRequestEvent } | { ok: false; reason: string };
+export type MapResult =
+  /**
+   * verbatim: the event is exactly what its source text parses to (nothing normalised, filled or
+   * pruned), so that text may stand for it in Kafka instead of a re-serialisation.
+   */
+  | { ok: true; event: ApiRequestEvent; verbatim?: boolean }
+  | { ok: false; reason: string };
 
 export interface InputFormat {
   name: FormatName;

@@ -69,7 +69,7 @@ describe('apisix', () => {
 
   it('accepts concat_method new_line bodies and refuses non-JSON', () => {
     const split = apisix.split('{"a":1}\n{"b":2}\n', 'application/json');
-    expect(split).toEqual({ ok: true, records: [{ a: 1 }, { b: 2 }] });
+    expect(split).toEqual({ ok: true, records: [{ a: 1 }, { b: 2 }], texts: ['{"a":1}', '{"b":2}'] });
     expect(apisix.split('not json', 'application/json')).toMatchObject({ ok: false });
   });
 

@@ -24,4 +24,23 @@ describe('ndjson (canonical events)', () => {
       receivedAt: new Date(), newId: () => 'x', hmac: (s) => s, secretQueryParams: new Set(),
     })).toEqual({ ok: false, reason: 'schema must be "api-request/v1", got nothing' });
   });
+
+  it('marks an event verbatim only when nothing was normalised, so its line can stand for it in Kafka', () => {
+    const ctx = { receivedAt: new Date(), newId: () => 'x', hmac: (s: string) => s, secretQueryParams: new Set<string>() };
+    const base = { schema: 'api-request/v1', event_id: 'e1', timestamp: '2026-11-26T06:20:27.123Z', gateway: { kind: 'generic' }, method: 'GET', path: '/v1/a', status: 200 };
+    const lines = [
+      JSON.stringify(base),
+      JSON.stringify({ ...base, timestamp: '2026-11-26T07:20:27.123+01:00' }),
+      JSON.stringify({ ...base, path: '/v1/a?api_key=secret' }),
+      JSON.stringify({ ...base, consumer: {} }),
+      ` ${JSON.stringify({ ...base, path: '/v1/a#' })}`,
+    ];
+    const split = ndjson.split(lines.join('\r\n'), 'application/x-ndjson');
+    if (!split.ok) throw new Error(split.reason);
+    expect(split.texts).toEqual(lines);
+    const mapped = split.records.map((record) => ndjson.map(record, ctx));
+    expect(mapped.map((m) => m.ok && m.verbatim === true)).toEqual([true, false, false, false, false]);
+    // Whatever the path taken, the event is the same normalised one.
+    for (const m of mapped) expect(m.ok && m.event).toEqual(base);
+  });
 });
