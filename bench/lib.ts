@@ -14,7 +14,9 @@ export function ensureKafka(): void {
 export async function startService(entry: string, env: Record<string, string>, url: string): Promise<ChildProcess> {
   // BENCH_NODE_ARGS: extra node flags for the service under test (e.g. --cpu-prof, refused in NODE_OPTIONS).
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', `${REPO_ROOT}${entry}`], {
+  // A built service (.mjs) runs on plain node; TypeScript sources through tsx.
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, `${REPO_ROOT}${entry}`], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

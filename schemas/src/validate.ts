@@ -1,14 +1,14 @@
 // The one compiled validator for api-request v1, shared by the tap (before producing) and the
 // enricher (before storing). Compiled once at module load; validation itself allocates nothing
 // for valid events.
-import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
+// A static import, so that a bundled service carries the schema inside it.
+import apiRequestV1SchemaJson from '../events/api-request.v1.schema.json' with { type: 'json' };
 import type { ApiRequestEvent } from './api-request.ts';
 
-const require = createRequire(import.meta.url);
-export const apiRequestV1Schema: object = require('../events/api-request.v1.schema.json');
+export const apiRequestV1Schema: object = apiRequestV1SchemaJson;
 
 // ajv-formats is CommonJS with its function on `default`; how that arrives depends on the loader.
 type AddFormats = (ajv: Ajv, formats: string[]) => Ajv;

@@ -48,6 +48,8 @@ interface AppService {
   /** Other workspaces' sources it imports (@tollgate/platform, @tollgate/schemas, ...). */
   uses: string[];
   entry: string;
+  /** The bundled module the image runs instead of the entry through tsx (deploy/build/bundle.mjs). */
+  bundle?: string;
   /** Names fixed by the service's issue, accepted while its entry point is not written yet. */
   pending: string[];
 }
@@ -55,7 +57,7 @@ interface AppService {
 const CLICKHOUSE_NAMES = ['CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_DATABASE', 'CLICKHOUSE_CLUSTER'];
 const SHARED_DIRS = ['packages/platform/src', 'schemas/src'];
 const SERVICES: AppService[] = [
-  { name: 'tap', port: 8700, srcDirs: ['services/tap/src'], uses: SHARED_DIRS, entry: 'services/tap/src/main.ts', pending: [] },
+  { name: 'tap', port: 8700, srcDirs: ['services/tap/src'], uses: SHARED_DIRS, entry: 'services/tap/src/main.ts', bundle: 'services/tap/dist/main.mjs', pending: [] },
   { name: 'enricher', port: 8701, srcDirs: ['services/enricher/src'], uses: SHARED_DIRS, entry: 'services/enricher/src/main.ts', pending: [] },
   {
     name: 'billing',
@@ -309,12 +311,20 @@ describe('Dockerfiles (deploy/docker/<service>.Dockerfile)', () => {
     expect(health?.args).toContain(String(service.port));
 
     const cmd = JSON.parse(instructions.filter((i) => i.op === 'CMD').at(-1)?.args ?? '[]') as string[];
-    // node, then V8 flags if any (e.g. a heap cap), then the TypeScript loader and the entry point.
-    const loader = cmd.indexOf('--import');
+    // node, then V8 flags if any (e.g. a heap cap), then the TypeScript loader and the entry point,
+    // or the bundle that an earlier RUN built from the entry point.
     expect(cmd[0]).toBe('node');
-    expect(cmd.slice(1, loader).every((flag) => /^--[a-z-]+=\d+$/.test(flag))).toBe(true);
-    expect(cmd.slice(loader, loader + 2)).toEqual(['--import', 'tsx']);
-    expect(cmd[loader + 2]).toBe(service.entry);
+    if (service.bundle !== undefined) {
+      expect(cmd.slice(1, -1).every((flag) => /^--[a-z-]+=\d+$/.test(flag))).toBe(true);
+      expect(cmd.at(-1)).toBe(service.bundle);
+      const build = `node deploy/build/bundle.mjs ${service.entry} ${service.bundle}`;
+      expect(instructions.some((i) => i.op === 'RUN' && i.args.includes(build)), `${rel(file)} RUNs ${build}`).toBe(true);
+    } else {
+      const loader = cmd.indexOf('--import');
+      expect(cmd.slice(1, loader).every((flag) => /^--[a-z-]+=\d+$/.test(flag))).toBe(true);
+      expect(cmd.slice(loader, loader + 2)).toEqual(['--import', 'tsx']);
+      expect(cmd[loader + 2]).toBe(service.entry);
+    }
     if (!existsSync(join(ROOT, service.entry))) note(`${rel(file)}: CMD runs ${service.entry}, which does not exist yet`);
     // The entry point's folder is copied into the image.
     expect(instructions.some((i) => i.op === 'COPY' && (copySources(i.args) ?? []).some((src) => service.entry.startsWith(src.replace(/\/?$/, '/'))))).toBe(true);
@@ -682,7 +692,7 @@ describe('deploy/README.md', () => {
   it('every deploy file is a known kind', () => {
     for (const f of deployFiles) {
       expect(statSync(f).isFile()).toBe(true);
-      expect(rel(f)).toMatch(/\.(ya?ml|md|conf|Dockerfile|dockerignore|example)$/);
+      expect(rel(f)).toMatch(/\.(ya?ml|md|conf|Dockerfile|dockerignore|example)$|^deploy\/build\/bundle\.mjs$/);
     }
   });
 });
