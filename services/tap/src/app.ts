@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { bearerTokenCheck, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
 import { formats } from './formats/index.ts';
-import type { FormatName, MapContext } from './formats/types.ts';
+import type { FormatName, InputFormat, MapContext, SplitResult } from './formats/types.ts';
 import { toMessage } from './events.ts';
 import type { TapMetrics } from './metrics.ts';
 import type { EventSink } from './sink/event-sink.ts';
@@ -32,6 +32,29 @@ export interface IngestResponse {
 
 /** At most this many per-record errors are listed in one answer; the counts stay exact. */
 const MAX_LISTED_ERRORS = 1_000;
+
+type SplitRecords = Extract<SplitResult, { ok: true }>;
+
+/**
+ * The Kafka messages of a split body and the answer's rejections. Kept out of the request handler
+ * so that the parsed records die here: a variable of the async handler would keep all of them
+ * alive until Kafka acknowledged, long enough to be promoted to the old generation.
+ */
+function toMessages(format: InputFormat, split: SplitRecords, ctx: MapContext): { messages: SpoolMessage[]; answer: IngestResponse } {
+  const messages: SpoolMessage[] = [];
+  const answer: IngestResponse = { accepted: 0, rejected: 0, errors: [] };
+  split.records.forEach((record, index) => {
+    const mapped = format.map(record, ctx);
+    if (mapped.ok) {
+      const text = mapped.verbatim ? split.texts?.[index] : undefined;
+      messages.push(toMessage(mapped.event, text));
+      return;
+    }
+    answer.rejected += 1;
+    if (answer.errors.length < MAX_LISTED_ERRORS) answer.errors.push({ index, reason: mapped.reason });
+  });
+  return { messages, answer };
+}
 
 export function buildTapApp(options: TapAppOptions): FastifyInstance {
   const app = Fastify({ ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : {}), bodyLimit: options.bodyLimitBytes, return503OnClosing: true });
@@ -105,19 +128,7 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
       }
 
       options.metrics.received(format.name, split.records.length);
-      const ctx: MapContext = { ...options.mapContext, receivedAt: new Date() };
-      const messages: SpoolMessage[] = [];
-      const answer: IngestResponse = { accepted: 0, rejected: 0, errors: [] };
-      split.records.forEach((record, index) => {
-        const mapped = format.map(record, ctx);
-        if (mapped.ok) {
-          const text = mapped.verbatim ? split.texts?.[index] : undefined;
-          messages.push(toMessage(mapped.event, text));
-          return;
-        }
-        answer.rejected += 1;
-        if (answer.errors.length < MAX_LISTED_ERRORS) answer.errors.push({ index, reason: mapped.reason });
-      });
+      const { messages, answer } = toMessages(format, split, { ...options.mapContext, receivedAt: new Date() });
       if (answer.rejected > 0) options.metrics.rejected(format.name, 'invalid_record', answer.rejected);
 
       try {
