@@ -106,6 +106,31 @@ describe('enricher, end to end', () => {
     expect(stored.map((r) => r.event_id)).toEqual(['snappy-1', 'snappy-2']);
   });
 
+  it('stores text exactly, whatever characters it holds (tabs, newlines, backslashes, \\N, quotes, non-ASCII)', async () => {
+    const tricky = 'tab\there\nnew line\r\\N back\\slash \\t "quoted" \'single\' zürich 東京 🚀';
+    await produce(config.topic, [
+      event(400, { event_id: 'text-1', user_agent: tricky, path: '/v1/a\\b\tc', consumer: { id: 'c\t1\n', subject: '\\N' }, latency_ms: { total: 1.5 } }),
+      event(401, { event_id: 'text-2', user_agent: '\\N', latency_ms: { upstream: 0.25, gateway: 0 } }),
+    ]);
+    expect(await waitForRows(ch.client, ch.database, 16)).toBe(16);
+    const stored = await queryRows<{ event_id: string; user_agent: string; path: string; consumer_id: string; subject: string }>(
+      ch.client,
+      `SELECT event_id, user_agent, path, consumer_id, subject FROM ${ch.database}.api_requests WHERE event_id LIKE 'text-%' ORDER BY event_id`,
+    );
+    expect(stored).toEqual([
+      { event_id: 'text-1', user_agent: tricky, path: '/v1/a\\b\tc', consumer_id: 'c\t1\n', subject: '\\N' },
+      { event_id: 'text-2', user_agent: '\\N', path: '/v1/orders/401', consumer_id: '', subject: '' },
+    ]);
+    const latency = await queryRows<{ event_id: string; total_ms: number | null; upstream_ms: number | null; gateway_ms: number | null }>(
+      ch.client,
+      `SELECT event_id, total_ms, upstream_ms, gateway_ms FROM ${ch.database}.request_latency WHERE event_id LIKE 'text-%' ORDER BY event_id`,
+    );
+    expect(latency).toEqual([
+      { event_id: 'text-1', total_ms: 1.5, upstream_ms: null, gateway_ms: null },
+      { event_id: 'text-2', total_ms: null, upstream_ms: 0.25, gateway_ms: 0 },
+    ]);
+  });
+
   it('keeps the usage table and every rollup exact: the health endpoints answer', async () => {
     const [totals] = await queryRows<{ rows: number; ids: number; minute: number; hour: number; day: number }>(
       ch.client,
@@ -115,7 +140,7 @@ describe('enricher, end to end', () => {
               (SELECT sum(calls) FROM ${ch.database}.usage_hour) AS hour,
               (SELECT sum(calls) FROM ${ch.database}.usage_day) AS day`,
     );
-    expect(totals).toEqual({ rows: 14, ids: 14, minute: 14, hour: 14, day: 14 });
+    expect(totals).toEqual({ rows: 16, ids: 16, minute: 16, hour: 16, day: 16 });
     expect((await enricher.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
   });
 });
