@@ -1,6 +1,6 @@
 // Helpers shared by the benchmark scripts: child services, memory sampling, the local broker.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -11,14 +11,26 @@ export function ensureKafka(): void {
 }
 
 /** Starts a TypeScript entry in its own process and resolves once `url` answers. */
+function benchLogPath(entry: string): string {
+  const dir = `${REPO_ROOT}.local/bench-logs`;
+  mkdirSync(dir, { recursive: true });
+  return `${dir}/${entry.replaceAll('/', '_')}.log`;
+}
+
 export async function startService(entry: string, env: Record<string, string>, url: string): Promise<ChildProcess> {
+  // A process left over from an interrupted run would answer in its place.
+  if (await fetch(url).then(() => true, () => false)) throw new Error(`something already answers at ${url}: stop it first`);
   // BENCH_NODE_ARGS: extra node flags for the service under test (e.g. --cpu-prof, refused in NODE_OPTIONS).
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // A built service (.mjs) runs on plain node; TypeScript sources through tsx.
   const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const child = spawn(process.execPath, [...nodeArgs, ...loader, `${REPO_ROOT}${entry}`], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // Its log (warnings and errors, LOG_LEVEL=warn) goes to .local/bench-logs/ for a post-mortem.
+    stdio: ['ignore', openSync(benchLogPath(entry), 'a'), 'inherit'],
+  });
+  child.on('exit', (code, signal) => {
+    if (!stoppedOnPurpose.has(child)) console.error(`bench: ${entry} exited on its own (code ${code}, signal ${signal}); log in ${benchLogPath(entry)}`);
   });
   for (let i = 0; i < 200; i += 1) {
     if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}`);
@@ -32,7 +44,10 @@ export async function startService(entry: string, env: Record<string, string>, u
   throw new Error(`${entry} did not answer at ${url}`);
 }
 
+const stoppedOnPurpose = new WeakSet<ChildProcess>();
+
 export async function stopService(child: ChildProcess): Promise<void> {
+  stoppedOnPurpose.add(child);
   if (child.exitCode !== null) return;
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));

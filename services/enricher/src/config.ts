@@ -21,7 +21,7 @@ export interface EnricherConfig {
   topic: string;
   dlqTopic: string;
   groupId: string;
-  batch: { maxBytesPerPartition: number; minBytes: number; maxWaitMs: number };
+  batch: { maxBytesPerPartition: number; minBytes: number; maxWaitMs: number; partitionsConcurrently: number };
   /** How long the group waits for a silent member before giving its partitions to others. */
   sessionTimeoutMs: number;
   adminTokens: string[];
@@ -70,6 +70,7 @@ export function enricherConfigFromEnv(env: Env): EnricherConfig {
       maxBytesPerPartition: r.int('ENRICHER_BATCH_MAX_BYTES', 8 * MiB, { min: 64 * 1024, max: 256 * MiB }),
       minBytes: r.int('ENRICHER_BATCH_MIN_BYTES', 256 * 1024, { min: 1, max: 256 * MiB }),
       maxWaitMs: r.int('ENRICHER_BATCH_MAX_WAIT_MS', 250, { min: 10, max: 60_000 }),
+      partitionsConcurrently: r.int('ENRICHER_PARTITIONS_CONCURRENTLY', 2, { min: 1, max: 64 }),
     },
     sessionTimeoutMs: r.int('ENRICHER_SESSION_TIMEOUT_MS', 30_000, { min: 6_000, max: 300_000 }),
     adminTokens: r.list('ENRICHER_ADMIN_TOKENS'),

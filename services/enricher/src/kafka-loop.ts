@@ -33,6 +33,8 @@ export interface KafkaLoopOptions {
   maxBytesPerPartition: number;
   minBytes: number;
   maxWaitMs: number;
+  /** Partitions whose batches are worked on at once: one enriches while another's insert runs. */
+  partitionsConcurrently: number;
   sessionTimeoutMs: number;
   retryMs: number;
   maxRetryMs: number;
@@ -53,7 +55,7 @@ export class EnricherLoop {
   private readonly states = new Map<number, PartitionState>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private stopping = false;
-  private inFlight: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
   private connected = false;
   /**
    * The group's committed offsets as this generation began, read once for all partitions: until
@@ -106,20 +108,24 @@ export class EnricherLoop {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      // kafkajs never hands out two batches of one partition at once, so each partition's
+      // intent → write → confirm sequence stays in order.
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently,
       eachBatch: (payload) => {
         const work = this.onBatch(payload);
-        this.inFlight = work.catch(() => undefined);
+        const settled = work.catch(() => undefined);
+        this.inFlight.add(settled);
+        void settled.then(() => this.inFlight.delete(settled));
         return work;
       },
     });
   }
 
-  /** Finishes the batch in flight, then leaves the group. */
+  /** Finishes the batches in flight, then leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;
     for (const timer of this.resumeTimers) clearTimeout(timer);
-    await this.inFlight;
+    await Promise.all(this.inFlight);
     await this.consumer.disconnect();
     await this.dlq.disconnect();
     await this.admin.disconnect();
