@@ -1,28 +1,31 @@
 // `npx tsx bench/clickhouse-insert.ts [events] [batch]`: the ceiling the embedded ClickHouse puts on
-// the enricher. Realistic enriched rows (bench/lib.ts seed, in time order) are inserted the way the
-// enricher inserts them — JSONCompactEachRow batches into api_requests and request_latency, with
-// its deduplication token and settings — into a fresh database with every materialized view of the
-// migrations, then with only 0002's, then with none. No Kafka, no JavaScript enrichment.
+// the enricher. The enricher bench's own events (bench/lib.ts ndjsonBody, as a tap produces them)
+// are turned into rows by the enricher's own code, then inserted the way the enricher inserts them —
+// JSONCompactEachRow batches into api_requests and request_latency, with its deduplication token and
+// settings — into a fresh database with every materialized view of the migrations, then with only
+// 0002's, then with none. No Kafka; the enrichment is done before the clock starts. The default
+// batch of 50 000 is about what the enricher gets per partition when it drains a backlog.
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { clickHouseSettingsFromEnv, createClickHouseClient, queryRows } from '@tollgate/platform';
 import { migrate } from '@tollgate/schemas';
-import { LATENCY_COLUMNS, USAGE_COLUMNS } from '../services/enricher/src/rows.ts';
-import type { Row } from '../services/enricher/src/rows.ts';
+import { processBatch } from '../services/enricher/src/batch.ts';
+import { enricherConfigFromEnv } from '../services/enricher/src/config.ts';
+import { compileCatalog } from '../services/enricher/src/enrich/catalog.ts';
+import { WhereCache } from '../services/enricher/src/rows.ts';
 import { UsageWriter } from '../services/enricher/src/writer.ts';
-import { seedTrafficSql, table } from './lib.ts';
+import { ndjsonBody, table } from './lib.ts';
 
 const EVENTS = Number(process.argv[2] ?? 300_000);
-const BATCH = Number(process.argv[3] ?? 10_000);
+const BATCH = Number(process.argv[3] ?? 50_000);
 const DATA_DIR = fileURLToPath(new URL('../.local/bench-insert-chdb', import.meta.url));
 rmSync(DATA_DIR, { recursive: true, force: true });
 const client = await createClickHouseClient(clickHouseSettingsFromEnv({ CLICKHOUSE_DATA_DIR: DATA_DIR }));
 
-await migrate(client, { database: 'source', usageRetentionDays: 400 });
-for (const query of seedTrafficSql('source', EVENTS, Math.floor(Date.now() / 1000) - 3600, 3600, 'realistic')) await client.command({ query });
-const read = async (sql: string): Promise<unknown[][]> => (await client.query({ query: sql, format: 'JSONCompactEachRow' })).json<unknown[]>();
-const usage = await read(`SELECT ${USAGE_COLUMNS.join(', ')} FROM source.api_requests ORDER BY ts`);
-const latency = await read(`SELECT ${LATENCY_COLUMNS.join(', ')} FROM source.request_latency ORDER BY ts`);
+const config = enricherConfigFromEnv({});
+const deps = { trustedProxies: config.trustedProxies, ipPrivacy: config.ipPrivacy, catalog: compileCatalog([]), consumer: () => undefined, where: new WhereCache() };
+const lines = ndjsonBody(0, EVENTS).trim().split('\n');
+const { usage, latency } = processBatch(0, lines.map((line, i) => ({ offset: String(i), value: Buffer.from(line) })), deps);
 
 const views = (database: string): Promise<{ name: string }[]> =>
   queryRows<{ name: string }>(client, `SELECT name FROM system.tables WHERE database = '${database}' AND engine = 'MaterializedView' ORDER BY name`);
@@ -42,12 +45,12 @@ for (const [i, variant] of variants.entries()) {
   const writer = new UsageWriter(client, database);
   const t0 = performance.now();
   for (let at = 0; at < usage.length; at += BATCH) {
-    await writer.write(`bench/0/${at}`, usage.slice(at, at + BATCH) as Row[], variant.latency ? (latency.slice(at, at + BATCH) as Row[]) : []);
+    await writer.write(`bench/0/${at}`, usage.slice(at, at + BATCH), variant.latency ? latency.slice(at, at + BATCH) : []);
   }
   const seconds = (performance.now() - t0) / 1000;
   results.push({ tables: variant.name, views: all.filter((v) => variant.keep(v.name)).length, 'rows/s': Math.round(usage.length / seconds), 'µs/row': ((seconds * 1e6) / usage.length).toFixed(1) });
   console.error(`  ${variant.name}: ${Math.round(usage.length / seconds)} rows/s`);
 }
-console.log(`${usage.length.toLocaleString('en-US')} rows in batches of ${BATCH.toLocaleString('en-US')}, the enricher's insert settings`);
+console.log(`${usage.length.toLocaleString('en-US')} enriched rows of tap-shaped events in batches of ${BATCH.toLocaleString('en-US')}, the enricher's insert settings`);
 console.log(table(results));
 await client.close();
