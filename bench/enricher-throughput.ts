@@ -41,7 +41,7 @@ const env = { ...process.env, CLICKHOUSE_DATA_DIR: dataDir, CLICKHOUSE_DATABASE:
 const config = enricherConfigFromEnv(env);
 const client = await createClickHouseClient(config.clickhouse);
 await migrate(client, config.migrations);
-const count = async (table: string): Promise<number> => Number((await queryRows<{ n: number }>(client, `SELECT count() AS n FROM ${database}.${table}`))[0]?.n ?? 0);
+const count = async (table: string): Promise<number> => Number((await queryRows<{ n: number }>(client, `SELECT count() AS n FROM ${table}`))[0]?.n ?? 0);
 
 // 1. The enricher, as its own process on its own data folder (so its memory is its own), until
 //    the group has committed every offset with no batch left unconfirmed.
@@ -101,7 +101,7 @@ await client.command({
 let kafkaEngineSeconds = Number.NaN;
 let kafkaEngineRows = 0;
 for (const deadline = Date.now() + 180_000; Date.now() < deadline; ) {
-  kafkaEngineRows = Number((await queryRows<{ n: number }>(client, `SELECT count() AS n FROM ${kafkaDatabase}.api_requests`))[0]?.n ?? 0);
+  kafkaEngineRows = await count(`${kafkaDatabase}.api_requests`);
   if (kafkaEngineRows >= total) {
     kafkaEngineSeconds = (performance.now() - t1) / 1000;
     break;

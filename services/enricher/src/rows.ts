@@ -1,7 +1,7 @@
 // One validated event → one usage row (and one latency row when the gateway measured latency).
 // Pure: every lookup it needs arrives in EnrichDeps.
 import type { BlockList } from 'node:net';
-import type { ApiRequestEvent, ConsumerRecord } from '@tollgate/schemas';
+import { isCanonicalUtc, type ApiRequestEvent, type ConsumerRecord } from '@tollgate/schemas';
 import type { CatalogMatcher } from './enrich/catalog.ts';
 import { resolveClientIp } from './enrich/client-ip.ts';
 import { lookupGeo, type Geo } from './enrich/geo.ts';
@@ -41,12 +41,10 @@ export interface EnrichedEvent {
   unknownConsumer: boolean;
 }
 
-const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
 /** '2026-11-26T06:20:27.123Z' → '2026-11-26 06:20:27.123', the form DateTime64 parses fastest. */
 export function clickHouseTime(iso: string): string {
   // The tap emits exactly this form; anything else (hand-made events) goes through Date.
-  if (CANONICAL_TIME.test(iso)) return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+  if (isCanonicalUtc(iso)) return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
   return new Date(Date.parse(iso)).toISOString().slice(0, 23).replace('T', ' ');
 }
 
