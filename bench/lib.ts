@@ -17,14 +17,14 @@ function benchLogPath(entry: string): string {
   return `${dir}/${entry.replaceAll('/', '_')}.log`;
 }
 
-export async function startService(entry: string, env: Record<string, string>, url: string): Promise<ChildProcess> {
+export async function startService(entry: string, env: Record<string, string>, url: string, flags: readonly string[] = []): Promise<ChildProcess> {
   // A process left over from an interrupted run would answer in its place.
   if (await fetch(url).then(() => true, () => false)) throw new Error(`something already answers at ${url}: stop it first`);
   // BENCH_NODE_ARGS: extra node flags for the service under test (e.g. --cpu-prof, refused in NODE_OPTIONS).
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // A built service (.mjs) runs on plain node; TypeScript sources through tsx.
   const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...nodeArgs, ...loader, `${REPO_ROOT}${entry}`], {
+  const child = spawn(process.execPath, [...flags, ...nodeArgs, ...loader, `${REPO_ROOT}${entry}`], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     // Its log (warnings and errors, LOG_LEVEL=warn) goes to .local/bench-logs/ for a post-mortem.
     stdio: ['ignore', openSync(benchLogPath(entry), 'a'), 'inherit'],

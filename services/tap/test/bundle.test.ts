@@ -39,7 +39,8 @@ describe('bundled tap (deploy/build/bundle.mjs)', () => {
     expect(build.code, build.output).toBe(0);
 
     const topic = uniqueName('tap_bundle');
-    const child = spawn(process.execPath, ['--max-old-space-size=96', outfile], {
+    // The image's heap flags (deploy/docker/tap.Dockerfile).
+    const child = spawn(process.execPath, ['--max-old-space-size=160', '--max-semi-space-size=8', '--initial-old-space-size=128', outfile], {
       cwd: REPO_ROOT,
       env: { ...process.env, TAP_PORT: '0', TAP_HOST: '127.0.0.1', TAP_TOKENS: TOKEN, TAP_TOPIC: topic, TAP_SPOOL_DIR: dir, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
