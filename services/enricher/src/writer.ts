@@ -1,5 +1,6 @@
 // ClickHouse side of the enricher: one deduplicated insert per table per Kafka batch.
 import type { ClickHouseClient } from '@clickhouse/client';
+import { insertRows } from '@tollgate/platform';
 import { LATENCY_COLUMNS, USAGE_COLUMNS, type Row } from './rows.ts';
 
 /**
@@ -36,24 +37,8 @@ export class UsageWriter {
       // The rollups are summed by every reader and by background merges; collapsing each inserted
       // block on the way in as well cost ~10 % of insert throughput (bench/clickhouse-insert.ts).
       optimize_on_insert: 0,
-    } as const;
-    if (usage.length > 0) {
-      await this.client.insert({
-        table: `${this.database}.api_requests`,
-        columns: [...USAGE_COLUMNS],
-        values: usage,
-        format: 'JSONCompactEachRow',
-        clickhouse_settings: settings,
-      });
-    }
-    if (latency.length > 0) {
-      await this.client.insert({
-        table: `${this.database}.request_latency`,
-        columns: [...LATENCY_COLUMNS],
-        values: latency,
-        format: 'JSONCompactEachRow',
-        clickhouse_settings: settings,
-      });
-    }
+    };
+    if (usage.length > 0) await insertRows(this.client, { table: `${this.database}.api_requests`, columns: USAGE_COLUMNS, rows: usage, settings });
+    if (latency.length > 0) await insertRows(this.client, { table: `${this.database}.request_latency`, columns: LATENCY_COLUMNS, rows: latency, settings });
   }
 }
