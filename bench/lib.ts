@@ -1,6 +1,6 @@
 // Helpers shared by the benchmark scripts: child services, memory sampling, the local broker.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -10,25 +10,31 @@ export function ensureKafka(): void {
   if (!process.env.KAFKA_BROKERS) execFileSync('bash', [`${REPO_ROOT}deploy/local/kafka.sh`, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-/** Starts a TypeScript entry in its own process and resolves once `url` answers. */
+/** Where a benchmarked service's own log goes: .local/bench-logs/<entry>.log. */
 function benchLogPath(entry: string): string {
   const dir = `${REPO_ROOT}.local/bench-logs`;
   mkdirSync(dir, { recursive: true });
   return `${dir}/${entry.replaceAll('/', '_')}.log`;
 }
 
+/**
+ * Starts a service entry (TypeScript through tsx, or a built .mjs on plain node) in its own process,
+ * with extra node command-line flags, and resolves once `url` answers.
+ */
 export async function startService(entry: string, env: Record<string, string>, url: string, flags: readonly string[] = []): Promise<ChildProcess> {
   // A process left over from an interrupted run would answer in its place.
   if (await fetch(url).then(() => true, () => false)) throw new Error(`something already answers at ${url}: stop it first`);
   // BENCH_NODE_ARGS: extra node flags for the service under test (e.g. --cpu-prof, refused in NODE_OPTIONS).
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const log = openSync(benchLogPath(entry), 'a');
   // A built service (.mjs) runs on plain node; TypeScript sources through tsx.
   const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const child = spawn(process.execPath, [...flags, ...nodeArgs, ...loader, `${REPO_ROOT}${entry}`], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     // Its log (warnings and errors, LOG_LEVEL=warn) goes to .local/bench-logs/ for a post-mortem.
-    stdio: ['ignore', openSync(benchLogPath(entry), 'a'), 'inherit'],
+    stdio: ['ignore', log, 'inherit'],
   });
+  closeSync(log); // the child holds its own copy
   child.on('exit', (code, signal) => {
     if (!stoppedOnPurpose.has(child)) console.error(`bench: ${entry} exited on its own (code ${code}, signal ${signal}); log in ${benchLogPath(entry)}`);
   });
