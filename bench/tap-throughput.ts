@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createKafka } from '@tollgate/platform';
+import { imageEnv, imageNodeFlags } from '../test/harness/docker-image.ts';
 import { BROKER, cpuSeconds, ensureKafka, ndjsonBody, peakRssMb, REPO_ROOT, startService, stopService, table } from './lib.ts';
 
 const seconds = Number(process.argv[2] ?? 20);
@@ -19,9 +20,10 @@ const pick = (env: NodeJS.ProcessEnv, prefix: string): Record<string, string> =>
   Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith(prefix) && e[1] !== undefined));
 const port = 18_700;
 const token = 'bench-token';
-/** As deploy/docker/tap.Dockerfile runs the tap (--initial-old-space-size is refused in NODE_OPTIONS). */
-const IMAGE_FLAGS = (process.env.BENCH_TAP_FLAGS ?? '--max-old-space-size=160 --max-semi-space-size=8 --initial-old-space-size=128').split(' ').filter(Boolean);
-const IMAGE_INFLIGHT = String(24 * 1024 * 1024);
+// As deploy/docker/tap.Dockerfile runs the tap (on the command line: --initial-old-space-size is
+// refused in NODE_OPTIONS).
+const IMAGE_FLAGS = process.env.BENCH_TAP_FLAGS?.split(' ').filter(Boolean) ?? imageNodeFlags('tap');
+const IMAGE_INFLIGHT = imageEnv('tap', 'TAP_MAX_INFLIGHT_BYTES');
 ensureKafka();
 execFileSync(process.execPath, ['deploy/build/bundle.mjs', 'services/tap/src/main.ts', 'services/tap/dist/main.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
 
@@ -41,9 +43,8 @@ const variants: Variant[] = [
 ];
 
 const rows: Record<string, string | number>[] = [];
-let topic = '';
 for (const variant of variants) {
-  topic = `bench-tap-${Date.now()}`;
+  const topic = `bench-tap-${Date.now()}`;
   const tap = await startService(
     'services/tap/dist/main.mjs',
     {
@@ -86,12 +87,13 @@ const file = join(mkdtempSync(join(tmpdir(), 'bench-kcat-')), 'events.ndjson');
 const kcatEvents = 500_000;
 writeFileSync(file, Array.from({ length: kcatEvents / 1_000 }, (_, i) => ndjsonBody(i * 1_000, 1_000)).join(''));
 // The broker does not create topics on first use: make the same six partitions the tap made.
+const kcatTopic = `bench-kcat-${Date.now()}`;
 const admin = createKafka({ brokers: [BROKER], clientId: 'bench-kcat' }).admin();
 await admin.connect();
-await admin.createTopics({ topics: [{ topic: `${topic}-kcat`, numPartitions: 6 }], waitForLeaders: true });
+await admin.createTopics({ topics: [{ topic: kcatTopic, numPartitions: 6 }], waitForLeaders: true });
 await admin.disconnect();
 const t0 = performance.now();
-execFileSync('kcat', ['-P', '-b', BROKER, '-t', `${topic}-kcat`, '-z', 'snappy', '-X', 'acks=all', '-X', 'topic.metadata.refresh.interval.ms=1000', '-l', file], { stdio: 'inherit' });
+execFileSync('kcat', ['-P', '-b', BROKER, '-t', kcatTopic, '-z', 'snappy', '-X', 'acks=all', '-X', 'topic.metadata.refresh.interval.ms=1000', '-l', file], { stdio: 'inherit' });
 const kcatRate = Math.round(kcatEvents / ((performance.now() - t0) / 1000));
 
 rows.push({ producer: 'kcat (file → broker, acks=all, snappy)', 'node flags': '-', 'events/s': kcatRate, 'p99 post latency ms': '-', 'non-2xx': '-', 'peak RSS MB': '-', 'tap CPU (cores)': '-' });

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ChdbExtension } from 'chdb/connection';
 import { EnvReader, type Env } from './config.ts';
 
 /** <repo>/.local/clickhouse, whichever workspace the process was started from. */
@@ -68,20 +69,12 @@ export async function createClickHouseClient(settings: ClickHouseSettings): Prom
   }
   const connection = chdb as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'];
   const client = createClient({ ...common, connection });
-  embeddedRawInsert.set(client, (params) => chdb.chdb.rawInsert(params));
+  embeddedEngines.set(client, chdb.chdb);
   return client;
 }
 
-type RawInsert = (params: {
-  table: string;
-  columns: readonly string[];
-  values: Buffer;
-  format: 'JSONCompactEachRow';
-  settings: Record<string, string | number | boolean>;
-}) => Promise<unknown>;
-
-/** The embedded engine's raw insert, per client it made (absent for a server). */
-const embeddedRawInsert = new WeakMap<ClickHouseClient, RawInsert>();
+/** chDB's own surface (raw inserts), per client made for the embedded engine; absent for a server. */
+const embeddedEngines = new WeakMap<ClickHouseClient, ChdbExtension>();
 
 export interface RowsInsert {
   /** db.table */
@@ -99,14 +92,14 @@ export interface RowsInsert {
  * (docs/benchmarks.md). A server gets the client's ordinary insert.
  */
 export async function insertRows(client: ClickHouseClient, insert: RowsInsert): Promise<void> {
-  const raw = embeddedRawInsert.get(client);
-  if (raw === undefined) {
+  const engine = embeddedEngines.get(client);
+  if (engine === undefined) {
     await client.insert({ table: insert.table, columns: [...insert.columns], values: [...insert.rows], format: 'JSONCompactEachRow', clickhouse_settings: insert.settings });
     return;
   }
   const lines = new Array<string>(insert.rows.length);
   for (let i = 0; i < insert.rows.length; i += 1) lines[i] = JSON.stringify(insert.rows[i]);
-  await raw({ table: insert.table, columns: insert.columns, values: Buffer.from(`${lines.join('\n')}\n`), format: 'JSONCompactEachRow', settings: insert.settings });
+  await engine.rawInsert({ table: insert.table, columns: insert.columns, values: Buffer.from(`${lines.join('\n')}\n`), format: 'JSONCompactEachRow', settings: insert.settings });
 }
 
 /** The embedded engine's folder is held by another process: chDB binds one folder to one process. */

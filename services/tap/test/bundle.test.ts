@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { imageNodeFlags } from '../../../test/harness/docker-image.ts';
 import { readWholeTopic } from '../../../test/harness/kafka.ts';
 import { uniqueName } from '../../../test/harness/names.ts';
 import { ndjsonEvents, testKafka, TOKEN } from './helpers.ts';
@@ -39,8 +40,7 @@ describe('bundled tap (deploy/build/bundle.mjs)', () => {
     expect(build.code, build.output).toBe(0);
 
     const topic = uniqueName('tap_bundle');
-    // The image's heap flags (deploy/docker/tap.Dockerfile).
-    const child = spawn(process.execPath, ['--max-old-space-size=160', '--max-semi-space-size=8', '--initial-old-space-size=128', outfile], {
+    const child = spawn(process.execPath, [...imageNodeFlags('tap'), outfile], {
       cwd: REPO_ROOT,
       env: { ...process.env, TAP_PORT: '0', TAP_HOST: '127.0.0.1', TAP_TOKENS: TOKEN, TAP_TOPIC: topic, TAP_SPOOL_DIR: dir, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],

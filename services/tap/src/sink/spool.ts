@@ -125,15 +125,15 @@ export class Spool {
    */
   async read(): Promise<SpoolChunk | undefined> {
     let { segment, offset } = this.cursor;
-    for (;;) {
-      const size = this.segmentSizes.get(segment);
-      if (size === undefined) return undefined;
-      if (offset < size) break;
+    let size = this.segmentSizes.get(segment);
+    while (size !== undefined && offset >= size) {
       if (segment >= this.writeSegment) return undefined;
       segment += 1;
       offset = 0;
+      size = this.segmentSizes.get(segment);
     }
-    const data = await this.segmentData(segment, this.segmentSizes.get(segment)!);
+    if (size === undefined) return undefined;
+    const data = await this.segmentData(segment, size);
     const length = data.readUInt32LE(offset);
     const payload = data.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
     const messages = JSON.parse(payload.toString('utf8')) as SpoolMessage[];

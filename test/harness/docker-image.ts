@@ -1,0 +1,22 @@
+// How a service's image starts it, read from its Dockerfile, so that benchmarks and tests run a
+// service exactly as the image does instead of keeping copies of its flags.
+import { readFileSync } from 'node:fs';
+import { REPO_ROOT } from './infra.ts';
+
+function dockerfile(service: string): string {
+  return readFileSync(`${REPO_ROOT}deploy/docker/${service}.Dockerfile`, 'utf8');
+}
+
+/** The node flags of the image's CMD (["node", flags…, entry]). */
+export function imageNodeFlags(service: string): string[] {
+  const cmd = [...dockerfile(service).matchAll(/^CMD (\[.*\])$/gm)].at(-1)?.[1];
+  if (cmd === undefined) throw new Error(`deploy/docker/${service}.Dockerfile has no CMD`);
+  return (JSON.parse(cmd) as string[]).slice(1, -1).filter((arg) => arg.startsWith('--'));
+}
+
+/** A variable the image's ENV sets. */
+export function imageEnv(service: string, name: string): string {
+  const value = new RegExp(`\\b${name}=(\\S+)`).exec(dockerfile(service))?.[1];
+  if (value === undefined) throw new Error(`deploy/docker/${service}.Dockerfile sets no ${name}`);
+  return value;
+}
