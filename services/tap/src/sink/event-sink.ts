@@ -9,8 +9,7 @@
 //
 // Requests arriving while a send is in flight accumulate into the next batch (the linger).
 import type { Logger } from 'pino';
-import { toMessage } from '../events.ts';
-import { eventFromExchange, type Exchange } from '../exchange.ts';
+import { messageFromExchange, type Exchange } from '../exchange.ts';
 import { SpoolFullError, type Spool, type SpoolMessage } from './spool.ts';
 
 export interface MessageTransport {
@@ -79,7 +78,7 @@ export class EventSink {
 
   /** For the in-process plugin: fire and forget; a refusal (spool full) is counted and logged. */
   record(exchange: Exchange): void {
-    this.accept([toMessage(eventFromExchange(exchange))]).catch((error: unknown) => {
+    this.accept([messageFromExchange(exchange)]).catch((error: unknown) => {
       this.dropped += 1;
       this.log.warn({ err: error }, 'event dropped: Kafka unreachable and the spool full');
     });

@@ -9,6 +9,7 @@ import { ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka';
 import type { KafkaSettings } from '@tollgate/platform';
 import type { Compression } from '../config.ts';
 import type { MessageTransport } from './event-sink.ts';
+import { keyPartitioner } from './key-partitioner.ts';
 import type { SpoolMessage } from './spool.ts';
 
 export interface KafkaTransportOptions {
@@ -63,6 +64,7 @@ export class KafkaTransport implements MessageTransport {
       // The tap's codec names are the library's own.
       compression: this.options.compression,
       serializers: stringSerializers,
+      partitioner: keyPartitioner,
       // Few retries: when the broker is gone the sink spools instead of holding requests. (The
       // library's default for an idempotent producer is to retry for ever.)
       retries: 2,

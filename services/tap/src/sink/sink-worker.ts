@@ -3,8 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { createKafka } from '@tollgate/platform';
-import { toMessage } from '../events.ts';
-import { eventFromExchange, type Exchange } from '../exchange.ts';
+import { messageFromExchange, type Exchange } from '../exchange.ts';
 import { EventSink } from './event-sink.ts';
 import { KafkaTransport } from './kafka-transport.ts';
 import { Spool } from './spool.ts';
@@ -23,7 +22,7 @@ const sink = new EventSink(transport, spool, options.sink, { produced: () => und
 port.on('message', (message: { exchanges?: Exchange[]; close?: true }) => {
   if (message.exchanges) {
     const count = message.exchanges.length;
-    sink.accept(message.exchanges.map((x) => toMessage(eventFromExchange(x)))).then(
+    sink.accept(message.exchanges.map(messageFromExchange)).then(
       () => port.postMessage({ delivered: count }),
       (error: Error) => port.postMessage({ dropped: count, reason: error.message }),
     );

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '@tollgate/platform';
+import { validateApiRequest } from '@tollgate/schemas';
+import { messageFromExchange, type Exchange } from '../src/exchange.ts';
+
+const exchange = (overrides: Partial<Record<number, unknown>> = {}): Exchange => {
+  const x: Exchange = ['rq-1', Date.UTC(2026, 10, 26, 12, 0, 0, 123), 'GET', '/orders/7?token=secret', '/orders/:id', 'shop.example.com', 200, 1.23456, 12, 345, '203.0.113.9', 'curl/8.5', 'shop', 'gw-1', 'c-1', 'app-1', 'user-1', 'org-1', 'key-auth', 'read write'];
+  for (const [i, v] of Object.entries(overrides)) (x as unknown[])[Number(i)] = v;
+  return x;
+};
+
+describe('messageFromExchange', () => {
+  it('writes the canonical event of a fully described exchange, keyed by consumer', () => {
+    const message = messageFromExchange(exchange());
+    expect(message.key).toBe('c-1');
+    const event = JSON.parse(message.value);
+    expect(validateApiRequest(event)).toEqual({ ok: true, event });
+    expect(event).toEqual({
+      schema: 'api-request/v1',
+      event_id: 'fastify:rq-1',
+      timestamp: '2026-11-26T12:00:00.123Z',
+      gateway: { kind: 'fastify', instance: 'gw-1' },
+      method: 'GET',
+      path: '/orders/7', // the query (and its secrets) never leaves
+      status: 200,
+      latency_ms: { total: 1.235 },
+      client_ip: '203.0.113.9',
+      request_id: 'rq-1',
+      api: 'shop',
+      path_template: '/orders/{id}',
+      host: 'shop.example.com',
+      request_bytes: 12,
+      response_bytes: 345,
+      user_agent: 'curl/8.5',
+      consumer: { id: 'c-1', app_id: 'app-1', subject: 'user-1', org_id: 'org-1', auth_method: 'key-auth', scopes: ['read', 'write'] },
+    });
+  });
+
+  it('leaves out what the exchange does not know, and keys anonymous traffic by its event id', () => {
+    const message = messageFromExchange([null, 0, 'POST', '/x', null, null, 503, 0, null, null, null, null, null, null, null, null, null, null, null, null]);
+    const event = JSON.parse(message.value);
+    expect(validateApiRequest(event).ok).toBe(true);
+    expect(Object.keys(event)).toEqual(['schema', 'event_id', 'timestamp', 'gateway', 'method', 'path', 'status', 'latency_ms']);
+    expect(event.event_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(message.key).toBe(event.event_id);
+    expect(messageFromExchange(exchange({ 14: null })).key).toBe('rq-1');
+  });
+
+  it('escapes every string field: quotes, backslashes, control characters, non-ASCII, lone surrogates', () => {
+    const random = seededRandom(7);
+    const alphabet = ['a', 'Z', '/', ' ', '"', '\\', '\n', '\t', '\u0000', '\u001f', '\u007f', 'é', '漢', '😀', '\ud800', '\udfff', '\u2028'];
+    const text = (): string => Array.from({ length: 1 + Math.floor(random() * 12) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    for (let i = 0; i < 2_000; i += 1) {
+      const [requestId, url, host, agent, api, instance, consumer, subject] = [text(), `/${text()}`, text(), text(), text(), text(), text(), text()];
+      const message = messageFromExchange(exchange({ 0: requestId, 3: url, 5: host, 11: agent, 12: api, 13: instance, 14: consumer, 16: subject }));
+      const event = JSON.parse(message.value);
+      const queryAt = url.indexOf('?');
+      expect(event).toMatchObject({
+        event_id: `fastify:${requestId}`,
+        request_id: requestId,
+        path: queryAt === -1 ? url : url.slice(0, queryAt),
+        host,
+        user_agent: agent,
+        api,
+        gateway: { instance },
+        consumer: { id: consumer, subject },
+      });
+      expect(message.key).toBe(consumer);
+    }
+  });
+});
