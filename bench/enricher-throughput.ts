@@ -6,7 +6,7 @@
 //  3. freshness: 10 000 events/s posted to a tap process; time from the tap's acknowledgement to
 //     the rows being queryable, p50/p99.
 //  4. the same load into an enricher process of its own: its peak RSS.
-//   npx tsx bench/enricher-throughput.ts [events]
+//   npx tsx bench/enricher-throughput.ts [events]   (BENCH_THROUGHPUT_ONLY=1: part 1 alone)
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +15,12 @@ import { pino } from 'pino';
 import { enricherConfigFromEnv, startEnricher } from '@tollgate/enricher';
 import { createClickHouseClient, createKafka, queryRows } from '@tollgate/platform';
 import { migrate } from '@tollgate/schemas';
+import { imageNodeFlags } from '../test/harness/docker-image.ts';
 import { BROKER, ensureKafka, ndjsonBody, peakRssMb, startService, stopService, table } from './lib.ts';
 
 const total = Number(process.argv[2] ?? 500_000);
+/** The enricher runs with its image's node flags (deploy/docker/enricher.Dockerfile), or BENCH_ENRICHER_FLAGS. */
+const ENRICHER_FLAGS = process.env.BENCH_ENRICHER_FLAGS?.split(' ').filter(Boolean) ?? imageNodeFlags('enricher');
 ensureKafka();
 const kafka = createKafka({ brokers: [BROKER], clientId: 'bench-enricher' });
 const stamp = Date.now();
@@ -54,6 +57,7 @@ const enricherProcess = await startService(
   'services/enricher/src/main.ts',
   { CLICKHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-enricher-')), CLICKHOUSE_DATABASE: database, ENRICHER_TOPIC: topic, ENRICHER_GROUP_ID: `bench-${stamp}`, ENRICHER_PORT: '18740', ENRICHER_DLQ_TOPIC: `${topic}-dlq`, KAFKA_BROKERS: BROKER },
   'http://127.0.0.1:18740/healthz',
+  ENRICHER_FLAGS,
 );
 // The operations server answers once the consumer has joined the group: the clock starts there.
 const t0 = performance.now();
@@ -62,6 +66,13 @@ const enricherSeconds = (performance.now() - t0) / 1000;
 const enricherRss = peakRssMb(enricherProcess.pid as number);
 await stopService(enricherProcess);
 console.log(`enricher: ${total} events in ${enricherSeconds.toFixed(1)} s = ${Math.round(total / enricherSeconds)} events/s (peak RSS ${enricherRss} MB)`);
+if (process.env.BENCH_THROUGHPUT_ONLY === '1') {
+  // For comparing enricher builds quickly: part 1 only.
+  await client.close();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+  process.exit(0);
+}
 
 // 2. ClickHouse's Kafka engine into the same table — the same schema with every materialized
 //    view, in a database of its own — without enrichment.
@@ -174,6 +185,7 @@ const loadEnricher = await startService(
   'services/enricher/src/main.ts',
   { CLICKHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-enricher-')), CLICKHOUSE_DATABASE: database, ENRICHER_TOPIC: loadTopic, ENRICHER_GROUP_ID: `bench-load-${stamp}`, ENRICHER_PORT: '18741', ENRICHER_DLQ_TOPIC: `${loadTopic}-dlq`, KAFKA_BROKERS: BROKER },
   'http://127.0.0.1:18741/healthz',
+  ENRICHER_FLAGS,
 );
 const loadAcked = new Map<number, number>();
 await postTenThousandPerSecond(port + 1, 'load', 20_000_000, loadAcked);

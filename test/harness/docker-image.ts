@@ -7,11 +7,15 @@ function dockerfile(service: string): string {
   return readFileSync(`${REPO_ROOT}deploy/docker/${service}.Dockerfile`, 'utf8');
 }
 
-/** The node flags of the image's CMD (["node", flags…, entry]). */
+/**
+ * The node flags of the image's CMD (["node", flags…, entry]), less `--import tsx`: whoever starts
+ * the entry loads TypeScript its own way.
+ */
 export function imageNodeFlags(service: string): string[] {
   const cmd = [...dockerfile(service).matchAll(/^CMD (\[.*\])$/gm)].at(-1)?.[1];
   if (cmd === undefined) throw new Error(`deploy/docker/${service}.Dockerfile has no CMD`);
-  return (JSON.parse(cmd) as string[]).slice(1, -1).filter((arg) => arg.startsWith('--'));
+  const args = (JSON.parse(cmd) as string[]).slice(1, -1);
+  return args.filter((arg, i) => !(arg === '--import' && args[i + 1] === 'tsx') && !(arg === 'tsx' && args[i - 1] === '--import'));
 }
 
 /** A variable the image's ENV sets. */

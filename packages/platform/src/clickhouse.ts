@@ -2,6 +2,7 @@
 // Everything else receives a plain @clickhouse/client and writes the same SQL for both.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { ChdbExtension } from 'chdb/connection';
@@ -76,30 +77,62 @@ export async function createClickHouseClient(settings: ClickHouseSettings): Prom
 /** chDB's own surface (raw inserts), per client made for the embedded engine; absent for a server. */
 const embeddedEngines = new WeakMap<ClickHouseClient, ChdbExtension>();
 
+/**
+ * Rows encoded as JSONCompactEachRow as they are added, into off-heap chunks: a batch of tens of
+ * thousands of rows otherwise lives on the JavaScript heap as arrays until its insert, and the
+ * collector copies and promotes every one of them.
+ */
+const CHUNK_BYTES = 1 << 20;
+
+export class JsonCompactRows {
+  private chunks: Buffer[] = [];
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
+  count = 0;
+
+  /** One row: values in column order. */
+  push(row: readonly unknown[]): void {
+    const line = `${JSON.stringify(row)}\n`;
+    // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
+    if (this.used + line.length * 3 > this.chunk.length) {
+      this.chunks.push(this.chunk.subarray(0, this.used));
+      this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, line.length * 3));
+      this.used = 0;
+    }
+    this.used += this.chunk.write(line, this.used);
+    this.count += 1;
+  }
+
+  /** Every row so far, one per line. */
+  toBuffer(): Buffer {
+    return Buffer.concat([...this.chunks, this.chunk.subarray(0, this.used)]);
+  }
+}
+
 export interface RowsInsert {
   /** db.table */
   table: string;
   columns: readonly [string, ...string[]];
-  /** One array per row, values in column order. */
-  rows: readonly unknown[][];
+  rows: JsonCompactRows;
   settings: Record<string, string | number | boolean>;
 }
 
 /**
- * Inserts row arrays as JSONCompactEachRow. On the embedded engine the rows go through chDB's raw
- * insert — a Buffer its own threads parse — rather than the client's insert, which chDB receives
- * as SQL text with the data appended: 70 000 against 42 000 rows/s for the enricher's rows
- * (docs/benchmarks.md). A server gets the client's ordinary insert.
+ * Inserts JSONCompactEachRow rows. On the embedded engine they go through chDB's raw insert — a
+ * Buffer its own threads parse — rather than the client's insert, which chDB receives as SQL text
+ * with the data appended: 70 000 against 42 000 rows/s for the enricher's rows
+ * (docs/benchmarks.md). A server gets them as the body of the client's insert.
  */
 export async function insertRows(client: ClickHouseClient, insert: RowsInsert): Promise<void> {
+  const body = insert.rows.toBuffer();
   const engine = embeddedEngines.get(client);
   if (engine === undefined) {
-    await client.insert({ table: insert.table, columns: [...insert.columns], values: [...insert.rows], format: 'JSONCompactEachRow', clickhouse_settings: insert.settings });
+    // A byte stream (not object mode) is sent as it is.
+    const values = Readable.from([body], { objectMode: false });
+    await client.insert({ table: insert.table, columns: [...insert.columns], values, format: 'JSONCompactEachRow', clickhouse_settings: insert.settings });
     return;
   }
-  const lines = new Array<string>(insert.rows.length);
-  for (let i = 0; i < insert.rows.length; i += 1) lines[i] = JSON.stringify(insert.rows[i]);
-  await engine.rawInsert({ table: insert.table, columns: insert.columns, values: Buffer.from(`${lines.join('\n')}\n`), format: 'JSONCompactEachRow', settings: insert.settings });
+  await engine.rawInsert({ table: insert.table, columns: insert.columns, values: body, format: 'JSONCompactEachRow', settings: insert.settings });
 }
 
 /** The embedded engine's folder is held by another process: chDB binds one folder to one process. */

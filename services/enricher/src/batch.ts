@@ -1,6 +1,7 @@
 // A fetched batch of Kafka messages → rows for ClickHouse and dead letters. Pure.
+import { JsonCompactRows } from '@tollgate/platform';
 import { validateApiRequest } from '@tollgate/schemas';
-import { enrichEvent, type EnrichDeps, type Row } from './rows.ts';
+import { enrichEvent, type EnrichDeps } from './rows.ts';
 
 export interface SourceMessage {
   offset: string;
@@ -14,14 +15,16 @@ export interface DeadLetter {
 }
 
 export interface ProcessedBatch {
-  usage: Row[];
-  latency: Row[];
+  /** Rows of api_requests, encoded as each event is enriched (USAGE_COLUMNS). */
+  usage: JsonCompactRows;
+  /** Rows of request_latency (LATENCY_COLUMNS). */
+  latency: JsonCompactRows;
   dead: DeadLetter[];
   unknownConsumers: number;
 }
 
 export function processBatch(partition: number, messages: readonly SourceMessage[], deps: EnrichDeps): ProcessedBatch {
-  const out: ProcessedBatch = { usage: [], latency: [], dead: [], unknownConsumers: 0 };
+  const out: ProcessedBatch = { usage: new JsonCompactRows(), latency: new JsonCompactRows(), dead: [], unknownConsumers: 0 };
   for (const message of messages) {
     let candidate: unknown;
     try {

@@ -189,7 +189,7 @@ export class EnricherLoop {
     state.pending = undefined;
     state.replay = [];
     state.retryDelayMs = this.options.retryMs;
-    this.metrics.batchWritten(processed.usage.length, processed.dead.length, processed.unknownConsumers, (performance.now() - started) / 1000);
+    this.metrics.batchWritten(processed.usage.count, processed.dead.length, processed.unknownConsumers, (performance.now() - started) / 1000);
     return true;
   }
 

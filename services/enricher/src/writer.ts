@@ -1,7 +1,7 @@
 // ClickHouse side of the enricher: one deduplicated insert per table per Kafka batch.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { insertRows } from '@tollgate/platform';
-import { LATENCY_COLUMNS, USAGE_COLUMNS, type Row } from './rows.ts';
+import { insertRows, type JsonCompactRows } from '@tollgate/platform';
+import { LATENCY_COLUMNS, USAGE_COLUMNS } from './rows.ts';
 
 /**
  * The token names the batch by topic, partition and offset range. Inserting the same range again
@@ -23,13 +23,13 @@ export class UsageWriter {
   ) {}
 
   /** Queued behind the write in flight, so one partition's batch is enriched while another's is inserted. */
-  write(token: string, usage: Row[], latency: Row[]): Promise<void> {
+  write(token: string, usage: JsonCompactRows, latency: JsonCompactRows): Promise<void> {
     const done = this.previous.catch(() => undefined).then(() => this.insert(token, usage, latency));
     this.previous = done;
     return done;
   }
 
-  private async insert(token: string, usage: Row[], latency: Row[]): Promise<void> {
+  private async insert(token: string, usage: JsonCompactRows, latency: JsonCompactRows): Promise<void> {
     const settings = {
       insert_deduplicate: 1,
       insert_deduplication_token: token,
@@ -38,7 +38,7 @@ export class UsageWriter {
       // block on the way in as well cost ~10 % of insert throughput (bench/clickhouse-insert.ts).
       optimize_on_insert: 0,
     };
-    if (usage.length > 0) await insertRows(this.client, { table: `${this.database}.api_requests`, columns: USAGE_COLUMNS, rows: usage, settings });
-    if (latency.length > 0) await insertRows(this.client, { table: `${this.database}.request_latency`, columns: LATENCY_COLUMNS, rows: latency, settings });
+    if (usage.count > 0) await insertRows(this.client, { table: `${this.database}.api_requests`, columns: USAGE_COLUMNS, rows: usage, settings });
+    if (latency.count > 0) await insertRows(this.client, { table: `${this.database}.request_latency`, columns: LATENCY_COLUMNS, rows: latency, settings });
   }
 }

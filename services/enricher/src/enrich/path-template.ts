@@ -42,12 +42,15 @@ function decodeSegment(segment: string): string {
 }
 
 const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
+const NOT_NORMAL = /[?#]|\/\/|.\/$/;
 
 /**
  * The path part only, with query and fragment removed, empty segments (double slashes) dropped
  * and no trailing slash except for the root. Shared with the catalog so patterns see the same path.
  */
 export function normalizePath(path: string): string {
+  // Most paths already are: absolute, no query, fragment, double or trailing slash.
+  if (path.charCodeAt(0) === 0x2f && !NOT_NORMAL.test(path)) return path;
   let p = path.replace(ABSOLUTE_URL, '');
   const cut = p.search(/[?#]/);
   if (cut >= 0) p = p.slice(0, cut);
@@ -61,7 +64,24 @@ export function derivePathTemplate(path: string): string {
   return `/${segments.map(templateSegment).join('/')}`;
 }
 
+/**
+ * Segments kept as they are (route words: 'v1', 'orders') repeat across nearly every request and
+ * would each run every rule again; identifiers do not repeat and are cheap to recognise.
+ */
+const KEPT = new Set<string>();
+
 function templateSegment(segment: string): string {
+  if (KEPT.has(segment)) return segment;
+  const template = classifyOrKeep(segment);
+  if (template === segment) {
+    // Bounded: start over rather than keep an eviction order on the hot path.
+    if (KEPT.size >= 10_000) KEPT.clear();
+    KEPT.add(segment);
+  }
+  return template;
+}
+
+function classifyOrKeep(segment: string): string {
   const whole = classifySegment(segment);
   if (whole) return whole;
   const suffixed = SUFFIX.exec(segment);

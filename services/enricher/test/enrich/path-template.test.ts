@@ -107,6 +107,15 @@ describe('derivePathTemplate', () => {
   });
 });
 
+describe('derivePathTemplate, asked again', () => {
+  it('gives the same answers the second time (route words are remembered, identifiers are not)', () => {
+    const paths = ['/v1/orders/123', '/v1/orders/abc', '/v1/orders/3f2504e0-4f89-11d3-9a0c-0305e82c3301', '/v1/orders/cus_NffrFeUfNV2Hib'];
+    const first = paths.map(derivePathTemplate);
+    expect(first).toEqual(['/v1/orders/{id}', '/v1/orders/abc', '/v1/orders/{uuid}', '/v1/orders/{token}']);
+    expect(paths.map(derivePathTemplate)).toEqual(first);
+  });
+});
+
 describe('normalizePath', () => {
   it.each([
     ['/a//b/', '/a/b'],
@@ -114,6 +123,12 @@ describe('normalizePath', () => {
     ['/a?b', '/a'],
     ['a/b', '/a/b'],
     ['https://h:8443/a/b/', '/a/b'],
+    ['/', '/'],
+    ['//', '/'],
+    ['/a/b', '/a/b'],
+    ['/a/b/', '/a/b'],
+    ['/a#frag', '/a'],
+    ['/a/b//c', '/a/b/c'],
   ])('%j → %s', (path, expected) => {
     expect(normalizePath(path)).toBe(expected);
   });
