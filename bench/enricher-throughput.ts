@@ -28,7 +28,9 @@ const topic = `bench-enrich-${stamp}`;
 const database = `bench_${stamp}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-chdb-'));
 
-// Pre-load the topic.
+// Pre-load the topic as the tap writes it: keyed by consumer, compressed with its default codec
+// (TAP_COMPRESSION=snappy). It used to be gzip, which kafkajs takes twice as long to fetch and
+// decode (1.7 against 0.9 s for 300 000 events), time during which the enricher writes nothing.
 const admin = kafka.admin();
 await admin.connect();
 await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
@@ -36,7 +38,7 @@ const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
 for (let i = 0; i < total; i += 5_000) {
   const lines = ndjsonBody(i, 5_000).trim().split('\n');
-  await producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: lines.map((value, j) => ({ key: `c-${(i + j) % 997}`, value })) });
+  await producer.send({ topic, acks: -1, compression: CompressionTypes.Snappy, messages: lines.map((value, j) => ({ key: `c-${(i + j) % 997}`, value })) });
 }
 await producer.disconnect();
 

@@ -2,7 +2,7 @@
 // run time (≈ 30 MB less resident memory for the tap) and no compiling on start.
 //   node deploy/build/bundle.mjs services/tap/src/main.ts services/tap/dist/main.mjs
 // esbuild is the one tsx already carries, so images need no extra build tool. Packages that load
-// files next to their own code at run time (WebAssembly, native engines, optional codecs) stay
+// files next to their own code at run time (WebAssembly, native engines) stay
 // external and are resolved from node_modules as usual.
 import { createRequire } from 'node:module';
 
@@ -25,6 +25,6 @@ await esbuild.build({
   logLevel: 'warning',
   // Bundled CommonJS packages call require(); an ES module has none of its own.
   banner: { js: "import { createRequire as __tollgateCreateRequire } from 'node:module'; const require = __tollgateCreateRequire(import.meta.url);" },
-  external: ['@platformatic/wasm-utils', 'chdb', 'kafkajs-snappy'],
+  external: ['@platformatic/wasm-utils', 'chdb'],
 });
 console.log(`bundle.mjs: ${entry} → ${outfile}`);

@@ -1,13 +1,13 @@
 // kafkajs client construction from KAFKA_BROKERS. The local broker script exports the same variable.
-import { createRequire } from 'node:module';
 import kafkajs, { CompressionTypes, Kafka, logLevel, type KafkaConfig, type logCreator } from 'kafkajs';
 import type { Logger } from 'pino';
 import { EnvReader, type Env } from './config.ts';
+import { snappyCodec } from './kafka-snappy.ts';
 
 // kafkajs decodes snappy only with a registered codec; the tap produces snappy by default, so every
-// client Tollgate creates must be able to read it. Both packages are CommonJS: Node's ESM loader
-// does not see CompressionCodecs as a named export, and the codec package ships no types.
-kafkajs.CompressionCodecs[CompressionTypes.Snappy] = createRequire(import.meta.url)('kafkajs-snappy') as () => unknown;
+// client Tollgate creates must be able to read it. kafkajs is CommonJS: Node's ESM loader does not
+// see CompressionCodecs as a named export.
+kafkajs.CompressionCodecs[CompressionTypes.Snappy] = snappyCodec;
 
 export interface KafkaSettings {
   brokers: string[];
