@@ -4,13 +4,14 @@
 // batch it inserts and, after a failure, re-inserting that identical range under insert
 // deduplication. We do the same, and keep the memory in the consumer group itself: before a
 // batch is written, its range is committed as offset metadata (an "intent"); after ClickHouse
-// accepted it, the next offset is committed with no intent. Whoever owns the partition next (this
+// accepted it, the next range's intent, or the next offset with no intent at the partition's end,
+// is committed. Whoever owns the partition next (this
 // process after a crash, or another instance after a rebalance) reads the intent and replays
 // exactly that range under the same deduplication token, so a crash at any point neither loses
 // nor doubles a row — in the usage table or in the rollups its materialized views feed.
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { processBatch, type DeadLetter } from './batch.ts';
+import { processBatch, type DeadLetter, type ProcessedBatch } from './batch.ts';
 import type { EnricherMetrics } from './metrics.ts';
 import type { EnrichDeps } from './rows.ts';
 import { batchToken, type UsageWriter } from './writer.ts';
@@ -46,6 +47,8 @@ interface PartitionState {
   /** Messages of the pending range gathered so far, in offset order. */
   replay: KafkaMessage[];
   retryDelayMs: number;
+  /** A range written in the background: settles true once written, false when it failed (pending). */
+  writing: Promise<boolean>;
 }
 
 export class EnricherLoop {
@@ -56,6 +59,10 @@ export class EnricherLoop {
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Ranges being written in the background (see onBatch), by group generation; they never reject. */
+  private readonly backgroundWrites = new Map<Promise<boolean>, number>();
+  /** Counts this member's group generations (joins). */
+  private generation = 0;
   private connected = false;
   /**
    * The group's committed offsets as this generation began, read once for all partitions: until
@@ -85,6 +92,7 @@ export class EnricherLoop {
     this.admin = kafka.admin();
     // A new generation may have moved partitions: forget everything and re-read the intents.
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.generation += 1;
       this.states.clear();
       this.committedAtJoin = undefined;
     });
@@ -126,6 +134,7 @@ export class EnricherLoop {
     this.stopping = true;
     for (const timer of this.resumeTimers) clearTimeout(timer);
     await Promise.all(this.inFlight);
+    await Promise.all(this.backgroundWrites.keys());
     await this.consumer.disconnect();
     await this.dlq.disconnect();
     await this.admin.disconnect();
@@ -144,6 +153,9 @@ export class EnricherLoop {
     if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
     const partition = batch.partition;
     const state = this.states.get(partition) ?? (await this.loadState(partition));
+    // One range at a time per partition: the one written in the background settles first.
+    await state.writing;
+    if (this.stopping || !isRunning() || isStale()) return;
     let messages = batch.messages;
 
     if (state.pending) {
@@ -166,19 +178,61 @@ export class EnricherLoop {
     await this.commit(partition, first, encodeIntent(first, last));
     state.pending = { first, last };
     state.replay = [...messages];
-    if (!(await this.writeRange(partition, state, messages, first, last))) return;
-    resolveOffset(String(last));
+    if (last + 1n < BigInt(batch.highWatermark)) {
+      // More of the partition is waiting. kafkajs fetches again only once every batch of a fetch
+      // has been handed back, so this range is enriched now and written in the background while
+      // the next fetch is decoded. It commits nothing: the partition's next handler commits the
+      // next intent (which moves the offset past this range) only after this write settled, and
+      // a crash or a rebalance before that makes the next owner replay this range under the same
+      // token. (A commit from outside a handler could be retried by kafkajs into a later group
+      // generation, over another owner's intent.) A failed write stays pending for that handler.
+      state.writing = this.writeInBackground(partition, state, messages, first, last);
+      resolveOffset(String(last));
+    } else {
+      // The partition's end: write and confirm here, so that an idle partition keeps no intent.
+      if (!(await this.writeRange(partition, state, messages, first, last))) return;
+      resolveOffset(String(last));
+    }
     this.metrics.lag(partition, Number(BigInt(batch.highWatermark) - last - 1n));
     await heartbeat();
+  }
+
+  /** Enriches a range and writes it: dead letters, then the rows. Throws when a write fails. */
+  private async write(partition: number, messages: KafkaMessage[], first: bigint, last: bigint): Promise<ProcessedBatch> {
+    const processed = processBatch(partition, messages, this.deps());
+    if (processed.dead.length > 0) await this.sendDeadLetters(partition, processed.dead);
+    await this.writer.write(batchToken(this.options.topic, partition, String(first), String(last)), processed.usage, processed.latency);
+    return processed;
+  }
+
+  /** Starts writing a range (its enrichment runs now, before this returns) and tracks it for stop(). */
+  private writeInBackground(partition: number, state: PartitionState, messages: KafkaMessage[], first: bigint, last: bigint): Promise<boolean> {
+    const started = performance.now();
+    const written = this.write(partition, messages, first, last).then(
+      (processed) => {
+        state.pending = undefined;
+        state.replay = [];
+        state.retryDelayMs = this.options.retryMs;
+        this.metrics.batchWritten(processed.usage.count, processed.dead.length, processed.unknownConsumers, (performance.now() - started) / 1000);
+        return true;
+      },
+      (error: unknown) => {
+        this.log.warn({ err: error, partition, first: String(first), last: String(last) }, 'background write failed; the partition\'s next batch retries it first');
+        this.metrics.writeFailed();
+        return false;
+      },
+    );
+    this.backgroundWrites.set(written, this.generation);
+    void written.then(() => this.backgroundWrites.delete(written));
+    return written;
   }
 
   /** Writes one range; on failure pauses the partition and keeps the range pending for a retry. */
   private async writeRange(partition: number, state: PartitionState, messages: KafkaMessage[], first: bigint, last: bigint): Promise<boolean> {
     const started = performance.now();
-    const processed = processBatch(partition, messages, this.deps());
+    let processed: ProcessedBatch;
     try {
-      if (processed.dead.length > 0) await this.sendDeadLetters(partition, processed.dead);
-      await this.writer.write(batchToken(this.options.topic, partition, String(first), String(last)), processed.usage, processed.latency);
+      processed = await this.write(partition, messages, first, last);
     } catch (error) {
       this.log.warn({ err: error, partition, first: String(first), last: String(last) }, `write failed; partition paused for ${state.retryDelayMs} ms`);
       this.metrics.writeFailed();
@@ -223,6 +277,8 @@ export class EnricherLoop {
   }
 
   private async loadState(partition: number): Promise<PartitionState> {
+    // A range this process still writes from an earlier generation must not race its replay.
+    await Promise.all([...this.backgroundWrites].filter(([, generation]) => generation < this.generation).map(([written]) => written));
     this.committedAtJoin ??= this.admin
       .fetchOffsets({ groupId: this.options.groupId, topics: [this.options.topic] })
       .then(([topicOffsets]) => topicOffsets?.partitions ?? []);
@@ -236,6 +292,7 @@ export class EnricherLoop {
       pending: intent && committed && BigInt(committed.offset) === intent.first ? intent : undefined,
       replay: [],
       retryDelayMs: this.options.retryMs,
+      writing: Promise.resolve(true),
     };
     if (state.pending) this.log.info({ partition, first: String(state.pending.first), last: String(state.pending.last) }, 'replaying an unconfirmed batch');
     this.states.set(partition, state);
