@@ -1,7 +1,6 @@
 // Which partition a keyed message goes to: murmur2 of the key, as @platformatic/kafka's default
 // partitioner computes it (and Kafka's Java client hashes), in 32-bit integer arithmetic. The
-// library's own murmur2 works in BigInt and cost the plugin's worker more per message than
-// building the event did.
+// library's own murmur2 works in BigInt: 1.8 % of the plugin's worker in a CPU profile, for a hash.
 import type { Partitioner } from '@platformatic/kafka';
 
 const M = 0x5bd1e995;
