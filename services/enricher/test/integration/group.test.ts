@@ -46,4 +46,30 @@ describe('two enrichers in one group', () => {
     const [split] = await queryRows<{ partitions: number }>(ch.client, `SELECT uniqExact(kafka_partition) AS partitions FROM ${ch.database}.api_requests`);
     expect(split?.partitions).toBe(6);
   });
+
+  it('one joining while the other drains a backlog (batches written in the background meanwhile): exact totals', async () => {
+    const database = `${ch.database}_join`;
+    const shared = { CLICKHOUSE_DATABASE: database, ENRICHER_TOPIC: uniqueName('join_events'), ENRICHER_GROUP_ID: uniqueName('join'), ENRICHER_SESSION_TIMEOUT_MS: '6000', ENRICHER_BATCH_MAX_BYTES: String(64 * 1024) };
+    const total = 80_000;
+    await produce(shared.ENRICHER_TOPIC, Array.from({ length: total }, (_, i) => event(i, { consumer: { id: `c-${i % 13}` } })), 6);
+    const config = testEnricherConfig(ch, shared);
+    const first = await startTestEnricher(ch, config);
+    instances.push(first);
+    // Small fetches over a backlog: most batches end short of their partition's end, so they are
+    // written in the background when the second instance's arrival moves partitions.
+    await waitForRows(ch.client, database, 5_000);
+    const second = await startTestEnricher(ch, config);
+    instances.push(second);
+
+    expect(await waitForRows(ch.client, database, total, 90_000)).toBe(total);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const [totals] = await queryRows<{ rows: number; ids: number; minute: number; day: number }>(
+      ch.client,
+      `SELECT (SELECT count() FROM ${database}.api_requests) AS rows,
+              (SELECT uniqExact(event_id) FROM ${database}.api_requests) AS ids,
+              (SELECT sum(calls) FROM ${database}.usage_minute) AS minute,
+              (SELECT sum(calls) FROM ${database}.usage_day) AS day`,
+    );
+    expect(totals).toEqual({ rows: total, ids: total, minute: total, day: total });
+  });
 });
