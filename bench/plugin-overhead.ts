@@ -9,7 +9,7 @@
 // round in a rotating order, because the same server's requests/s moves 10-20 % between runs here:
 // the ratio of medians over several rounds is the figure, with the per-round ratios beside it.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cpuSeconds, ensureKafka, peakRssMb, REPO_ROOT, startService, stopService, table } from './lib.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -28,10 +28,11 @@ try {
 }
 ensureKafka();
 const taskset = (args: string[]) => execFileSync('taskset', args, { stdio: 'ignore' });
-if (pin) {
-  const broker = readFileSync(`${REPO_ROOT}.local/kafka/kafka.pid`, 'utf8').trim();
-  taskset(['-a', '-p', '-c', '1', broker]);
-}
+/** The local broker's process (none when KAFKA_BROKERS names another). */
+const brokerPidFile = `${REPO_ROOT}.local/kafka/kafka.pid`;
+const brokerPid = process.env.KAFKA_BROKERS || !existsSync(brokerPidFile) ? undefined : Number(readFileSync(brokerPidFile, 'utf8').trim());
+const brokerCpu = (): number => (brokerPid === undefined ? Number.NaN : cpuSeconds(brokerPid));
+if (pin && brokerPid !== undefined) taskset(['-a', '-p', '-c', '1', String(brokerPid)]);
 
 /** Main thread (tid = pid) on core 0, every other thread of the server on core 1. */
 function pinServer(pid: number): void {
@@ -65,7 +66,7 @@ for (const mode of modes) {
   const server = await startService('bench/hello-server.ts', { HELLO_PORT: String(mode.port), HELLO_PLUGIN: mode.plugin }, `http://127.0.0.1:${mode.port}/health`);
   wrk(`http://127.0.0.1:${mode.port}/hello/1`, 3); // warm-up
   if (pin) pinServer(server.pid as number);
-  servers.push({ ...mode, server, pid: server.pid as number, runs: [] as Array<Wrk & { cpu: number; loopUs: number }> });
+  servers.push({ ...mode, server, pid: server.pid as number, runs: [] as Array<Wrk & { cpu: number; loopUs: number; offLoopUs: number; brokerUs: number }> });
 }
 
 for (let round = 0; round < rounds; round += 1) {
@@ -73,10 +74,14 @@ for (let round = 0; round < rounds; round += 1) {
     const s = servers[(round + i) % servers.length]!;
     const cpuBefore = cpuSeconds(s.pid);
     const loopBefore = cpuSeconds(s.pid, s.pid);
+    const brokerBefore = brokerCpu();
     const result = wrk(`http://127.0.0.1:${s.port}/hello/42`, seconds);
     const requests = result.rps * seconds;
     // The event loop's own CPU per request: what bounds a server whose loop is the bottleneck.
-    s.runs.push({ ...result, cpu: (cpuSeconds(s.pid) - cpuBefore) / seconds, loopUs: ((cpuSeconds(s.pid, s.pid) - loopBefore) * 1e6) / requests });
+    const cpu = cpuSeconds(s.pid) - cpuBefore;
+    const loop = cpuSeconds(s.pid, s.pid) - loopBefore;
+    // Off the event loop: the sink's worker thread, V8's helper threads, libuv's pool.
+    s.runs.push({ ...result, cpu: cpu / seconds, loopUs: (loop * 1e6) / requests, offLoopUs: ((cpu - loop) * 1e6) / requests, brokerUs: ((brokerCpu() - brokerBefore) * 1e6) / requests });
   }
 }
 
@@ -92,6 +97,8 @@ const rows = servers.map((s) => ({
   'p99 ms': median(s.runs.map((r) => r.p99Ms)).toFixed(2),
   'server CPU (cores)': median(s.runs.map((r) => r.cpu)).toFixed(2),
   'event-loop µs/request': median(s.runs.map((r) => r.loopUs)).toFixed(1),
+  'off-loop µs/request': median(s.runs.map((r) => r.offLoopUs)).toFixed(1),
+  'broker µs/request': median(s.runs.map((r) => r.brokerUs)).toFixed(1),
   'peak RSS MB': peakRssMb(s.pid),
 }));
 for (const s of servers) await stopService(s.server);
