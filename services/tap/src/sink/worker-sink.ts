@@ -16,23 +16,33 @@ export interface WorkerSinkOptions {
   logLevel?: string;
   /** Events gathered on the main thread before they cross to the worker in one message. */
   flushEvery?: { events: number; ms: number };
+  /**
+   * Events handed over and not yet in Kafka or the spool, beyond which new ones are dropped and
+   * counted instead of queueing in memory without end (a worker starved of CPU). Default 100 000.
+   */
+  maxPendingEvents?: number;
 }
 
 export class WorkerSink {
   private buffer: Exchange[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private handedOver = 0;
+  private droppedByWorker = 0;
+  private droppedAtBacklog = 0;
+  /** Dropped at a full backlog and not yet reported through onDropped. */
+  private unreportedBacklogDrops = 0;
   delivered = 0;
-  dropped = 0;
 
   private constructor(
     private readonly worker: Worker,
     private readonly flushEvery: { events: number; ms: number },
+    private readonly maxPendingEvents: number,
     private readonly onDropped: (count: number, reason: string) => void,
   ) {
     worker.on('message', (m: { delivered?: number; dropped?: number; reason?: string }) => {
       if (m.delivered) this.delivered += m.delivered;
       if (m.dropped) {
-        this.dropped += m.dropped;
+        this.droppedByWorker += m.dropped;
         this.onDropped(m.dropped, m.reason ?? 'unknown');
       }
     });
@@ -45,10 +55,26 @@ export class WorkerSink {
       worker.once('error', reject);
       worker.on('message', (m: { ready?: boolean }) => m.ready && resolve());
     });
-    return new WorkerSink(worker, options.flushEvery ?? { events: 2_000, ms: 5 }, onDropped);
+    return new WorkerSink(worker, options.flushEvery ?? { events: 2_000, ms: 5 }, options.maxPendingEvents ?? 100_000, onDropped);
+  }
+
+  /** Events not delivered: the spool was full, or the backlog was. */
+  get dropped(): number {
+    return this.droppedByWorker + this.droppedAtBacklog;
+  }
+
+  /** Recorded and neither in Kafka or the spool nor dropped yet. */
+  get pending(): number {
+    return this.handedOver + this.buffer.length - this.delivered - this.droppedByWorker;
   }
 
   record(exchange: Exchange): void {
+    if (this.pending >= this.maxPendingEvents) {
+      this.droppedAtBacklog += 1;
+      this.unreportedBacklogDrops += 1;
+      this.timer ??= setTimeout(() => this.flush(), this.flushEvery.ms);
+      return;
+    }
     this.buffer.push(exchange);
     if (this.buffer.length >= this.flushEvery.events) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.flushEvery.ms);
@@ -57,8 +83,14 @@ export class WorkerSink {
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.unreportedBacklogDrops > 0) {
+      // Reported once per flush, not per event: a starved worker must not also flood the log.
+      this.onDropped(this.unreportedBacklogDrops, `worker backlog full (${this.maxPendingEvents} events pending)`);
+      this.unreportedBacklogDrops = 0;
+    }
     if (this.buffer.length === 0) return;
     this.worker.postMessage({ exchanges: this.buffer });
+    this.handedOver += this.buffer.length;
     this.buffer = [];
   }
 
