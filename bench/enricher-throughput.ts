@@ -50,9 +50,9 @@ const count = async (table: string): Promise<number> => Number((await queryRows<
 
 // 1. The enricher, as its own process on its own data folder (so its memory is its own), until
 //    the group has committed every offset with no batch left unconfirmed.
-async function caughtUp(groupId: string): Promise<boolean> {
-  const ends = await admin.fetchTopicOffsets(topic);
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+async function caughtUp(t: string, groupId: string): Promise<boolean> {
+  const ends = await admin.fetchTopicOffsets(t);
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [t] });
   return ends.every((end) => committed?.partitions.some((p) => p.partition === end.partition && p.offset === end.high && !p.metadata));
 }
 const enricherProcess = await startService(
@@ -63,7 +63,7 @@ const enricherProcess = await startService(
 );
 // The operations server answers once the consumer has joined the group: the clock starts there.
 const t0 = performance.now();
-while (!(await caughtUp(`bench-${stamp}`))) await new Promise((r) => setTimeout(r, 100));
+while (!(await caughtUp(topic, `bench-${stamp}`))) await new Promise((r) => setTimeout(r, 100));
 const enricherSeconds = (performance.now() - t0) / 1000;
 const enricherRss = peakRssMb(enricherProcess.pid as number);
 await stopService(enricherProcess);
@@ -191,12 +191,7 @@ const loadEnricher = await startService(
 );
 const loadAcked = new Map<number, number>();
 await postTenThousandPerSecond(port + 1, 'load', 20_000_000, loadAcked);
-const caughtUpTopic = async (t: string, groupId: string): Promise<boolean> => {
-  const ends = await admin.fetchTopicOffsets(t);
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [t] });
-  return ends.every((end) => committed?.partitions.some((p) => p.partition === end.partition && p.offset === end.high && !p.metadata));
-};
-for (const deadline = Date.now() + 120_000; Date.now() < deadline && !(await caughtUpTopic(loadTopic, `bench-load-${stamp}`)); ) {
+for (const deadline = Date.now() + 120_000; Date.now() < deadline && !(await caughtUp(loadTopic, `bench-load-${stamp}`)); ) {
   await new Promise((r) => setTimeout(r, 200));
 }
 const loadEnricherRss = peakRssMb(loadEnricher.pid as number);

@@ -15,7 +15,9 @@ export function imageNodeFlags(service: string): string[] {
   const cmd = [...dockerfile(service).matchAll(/^CMD (\[.*\])$/gm)].at(-1)?.[1];
   if (cmd === undefined) throw new Error(`deploy/docker/${service}.Dockerfile has no CMD`);
   const args = (JSON.parse(cmd) as string[]).slice(1, -1);
-  return args.filter((arg, i) => !(arg === '--import' && args[i + 1] === 'tsx') && !(arg === 'tsx' && args[i - 1] === '--import'));
+  const loader = args.indexOf('--import');
+  if (loader >= 0 && args[loader + 1] === 'tsx') args.splice(loader, 2);
+  return args;
 }
 
 /** A variable the image's ENV sets. */

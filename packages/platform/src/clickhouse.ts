@@ -77,13 +77,13 @@ export async function createClickHouseClient(settings: ClickHouseSettings): Prom
 /** chDB's own surface (raw inserts), per client made for the embedded engine; absent for a server. */
 const embeddedEngines = new WeakMap<ClickHouseClient, ChdbExtension>();
 
+const CHUNK_BYTES = 1 << 20;
+
 /**
  * Rows encoded as JSONCompactEachRow as they are added, into off-heap chunks: a batch of tens of
  * thousands of rows otherwise lives on the JavaScript heap as arrays until its insert, and the
  * collector copies and promotes every one of them.
  */
-const CHUNK_BYTES = 1 << 20;
-
 export class JsonCompactRows {
   private chunks: Buffer[] = [];
   private chunk = Buffer.allocUnsafe(CHUNK_BYTES);

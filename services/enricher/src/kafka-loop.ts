@@ -210,10 +210,7 @@ export class EnricherLoop {
     const started = performance.now();
     const written = this.write(partition, messages, first, last).then(
       (processed) => {
-        state.pending = undefined;
-        state.replay = [];
-        state.retryDelayMs = this.options.retryMs;
-        this.metrics.batchWritten(processed.usage.count, processed.dead.length, processed.unknownConsumers, (performance.now() - started) / 1000);
+        this.written(state, processed, started);
         return true;
       },
       (error: unknown) => {
@@ -240,11 +237,16 @@ export class EnricherLoop {
       return false;
     }
     await this.commit(partition, last + 1n, null);
+    this.written(state, processed, started);
+    return true;
+  }
+
+  /** The partition's pending range is in ClickHouse: nothing left to replay. */
+  private written(state: PartitionState, processed: ProcessedBatch, started: number): void {
     state.pending = undefined;
     state.replay = [];
     state.retryDelayMs = this.options.retryMs;
     this.metrics.batchWritten(processed.usage.count, processed.dead.length, processed.unknownConsumers, (performance.now() - started) / 1000);
-    return true;
   }
 
   private pauseAndRetry(partition: number, state: PartitionState): void {
