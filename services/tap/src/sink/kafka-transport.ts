@@ -1,15 +1,20 @@
 // The Kafka side of the sink: an idempotent producer with acks from all in-sync replicas, writing
 // to a topic it creates when missing.
 //
-// The producer is @platformatic/kafka's, not kafkajs's (which the rest of Tollgate uses): on the
-// tap's hot path it sends 2.3 times the messages per second at half the CPU per message (204 300
-// against 87 900 msg/s, 5.8 against 12.2 µs; bench/kafka-producers.ts). Topic creation stays on kafkajs.
+// Connections, metadata and the producer id come from @platformatic/kafka, not kafkajs (which the
+// rest of Tollgate uses): on the tap's hot path its producer sent 2.3 times the messages per second
+// at half the CPU per message (bench/kafka-producers.ts). The record batches and the Produce request
+// are our own (record-batch.ts, produce-request.ts): the tap sends text keys and values only, and
+// the library's general path (a Map of headers, a growable buffer and a Buffer per message) cost
+// more than building the event. Topic creation stays on kafkajs.
 import type { Kafka } from 'kafkajs';
-import { ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka';
+import { ConnectionPool, ProduceAcks, produceV9, Producer, stringSerializers, Writer, type ClusterMetadata } from '@platformatic/kafka';
 import type { KafkaSettings } from '@tollgate/platform';
 import type { Compression } from '../config.ts';
 import type { MessageTransport } from './event-sink.ts';
-import { keyPartitioner } from './key-partitioner.ts';
+import { partitionOf } from './key-partitioner.ts';
+import { encodeProduceRequest, PRODUCE_API_KEY, PRODUCE_VERSION, type PartitionBatch } from './produce-request.ts';
+import { encodeRecordBatch } from './record-batch.ts';
 import type { SpoolMessage } from './spool.ts';
 
 export interface KafkaTransportOptions {
@@ -40,8 +45,26 @@ function lostProducerState(error: unknown, depth = 0): boolean {
 
 type StringProducer = Producer<string, string, string, string>;
 
+/** Tries of one send before it fails (and the sink spools): the broker gone is not waited out here. */
+const SEND_ATTEMPTS = 3;
+const RETRY_DELAY_MS = 100;
+/** How long the broker may take to have the batch on every in-sync replica. */
+const PRODUCE_TIMEOUT_MS = 10_000;
+/** Sequence numbers are int32 and wrap to 0, as Kafka's own producer wraps them. */
+const SEQUENCE_WRAP = 2 ** 31;
+
+interface ProducerIdentity {
+  producerId: bigint;
+  producerEpoch: number;
+}
+
 export class KafkaTransport implements MessageTransport {
+  /** Metadata and the producer id; the batches go over `pool`. */
   private producer: StringProducer;
+  private readonly pool: ConnectionPool;
+  private identity: Promise<ProducerIdentity> | undefined;
+  /** The next sequence number of each partition, for the current producer id. */
+  private readonly sequences = new Map<number, number>();
   private topicReady: Promise<void> | undefined;
   private connected = false;
   /** How many times the producer was replaced after the broker lost its idempotence state. */
@@ -53,6 +76,7 @@ export class KafkaTransport implements MessageTransport {
     private readonly options: KafkaTransportOptions,
   ) {
     this.producer = this.createProducer();
+    this.pool = new ConnectionPool(settings.clientId, { connectTimeout: 2_000, requestTimeout: PRODUCE_TIMEOUT_MS + 2_000 });
   }
 
   private createProducer(): StringProducer {
@@ -61,16 +85,11 @@ export class KafkaTransport implements MessageTransport {
       bootstrapBrokers: this.settings.brokers,
       idempotent: true,
       acks: ProduceAcks.ALL,
-      // The tap's codec names are the library's own.
-      compression: this.options.compression,
       serializers: stringSerializers,
-      partitioner: keyPartitioner,
-      // Few retries: when the broker is gone the sink spools instead of holding requests. (The
-      // library's default for an idempotent producer is to retry for ever.)
       retries: 2,
       retryDelay: 100,
       connectTimeout: 2_000,
-      timeout: 10_000,
+      timeout: PRODUCE_TIMEOUT_MS,
     });
   }
 
@@ -80,9 +99,8 @@ export class KafkaTransport implements MessageTransport {
 
   async send(messages: SpoolMessage[]): Promise<void> {
     await this.connect();
-    const topic = this.options.topic;
     try {
-      await this.producer.send({ messages: messages.map((m) => ({ topic, key: m.key ?? undefined, value: m.value })) });
+      await this.produce(messages);
       this.connected = true;
     } catch (error) {
       this.connected = false;
@@ -96,9 +114,89 @@ export class KafkaTransport implements MessageTransport {
     }
   }
 
+  private async produce(messages: SpoolMessage[]): Promise<void> {
+    const { producerId, producerEpoch } = await this.producerIdentity();
+    const topic = this.options.topic;
+    let metadata = await this.producer.metadata({ topics: [topic] });
+    const partitions = metadata.topics.get(topic)?.partitionsCount ?? 0;
+    if (partitions === 0) throw new Error(`topic ${topic} has no partitions in the broker's metadata`);
+    const byPartition = new Map<number, SpoolMessage[]>();
+    for (const message of messages) {
+      const partition = partitionOf(message.key, message.value, partitions);
+      const own = byPartition.get(partition);
+      if (own) own.push(message);
+      else byPartition.set(partition, [message]);
+    }
+    const timestamp = Date.now();
+    const batches: PartitionBatch[] = [];
+    for (const [partition, records] of byPartition) {
+      const baseSequence = this.sequences.get(partition) ?? 0;
+      batches.push({ partition, batch: encodeRecordBatch(records, { producerId, producerEpoch, baseSequence, timestamp }, this.options.compression) });
+    }
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.sendBatches(metadata, batches);
+        break;
+      } catch (error) {
+        if (attempt >= SEND_ATTEMPTS || lostProducerState(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+        // A moved leader is the usual cause: ask again where each partition lives.
+        metadata = await this.producer.metadata({ topics: [topic], forceUpdate: true });
+      }
+    }
+    // Only once every partition's batch is in: a send that failed anywhere is sent again whole (now
+    // or from the spool) with the same sequence numbers, and the broker drops what it already has.
+    for (const [partition, records] of byPartition) {
+      this.sequences.set(partition, ((this.sequences.get(partition) ?? 0) + records.length) % SEQUENCE_WRAP);
+    }
+  }
+
+  /** One Produce request per leader broker, at once; resolves when every broker acknowledged. */
+  private async sendBatches(metadata: ClusterMetadata, batches: PartitionBatch[]): Promise<void> {
+    const topic = this.options.topic;
+    const partitions = metadata.topics.get(topic)?.partitions ?? [];
+    const byLeader = new Map<number, PartitionBatch[]>();
+    for (const batch of batches) {
+      const leader = partitions[batch.partition]?.leader ?? -1;
+      const own = byLeader.get(leader);
+      if (own) own.push(batch);
+      else byLeader.set(leader, [batch]);
+    }
+    await Promise.all(
+      Array.from(byLeader, async ([leader, own]) => {
+        const broker = metadata.brokers.get(leader);
+        if (!broker) throw new Error(`no leader known for partitions ${own.map((b) => b.partition).join(', ')} of ${topic}`);
+        const connection = await this.pool.get(broker);
+        const parts = encodeProduceRequest(topic, own, ProduceAcks.ALL, PRODUCE_TIMEOUT_MS);
+        const payload = (): Writer => {
+          const writer = Writer.create();
+          for (const part of parts) writer.append(part);
+          return writer;
+        };
+        await new Promise<void>((resolve, reject) => {
+          // The library's parser throws a ResponseError naming each partition's error code.
+          connection.send(PRODUCE_API_KEY, PRODUCE_VERSION, payload, produceV9.parseResponse, true, true, (error) => (error ? reject(error) : resolve()));
+        });
+      }),
+    );
+  }
+
+  private producerIdentity(): Promise<ProducerIdentity> {
+    this.identity ??= this.producer.initIdempotentProducer({}).then(
+      ({ producerId, producerEpoch }) => ({ producerId, producerEpoch }),
+      (error: unknown) => {
+        this.identity = undefined;
+        throw error;
+      },
+    );
+    return this.identity;
+  }
+
   private async replaceProducer(): Promise<void> {
     const old = this.producer;
     this.producer = this.createProducer();
+    this.identity = undefined;
+    this.sequences.clear();
     this.producerResets += 1;
     await Promise.resolve(old.close(true)).catch(() => undefined);
   }
@@ -118,6 +216,7 @@ export class KafkaTransport implements MessageTransport {
 
   async close(): Promise<void> {
     await this.producer.close();
+    await this.pool.close();
     this.connected = false;
   }
 }

@@ -1,8 +1,6 @@
 // Which partition a keyed message goes to: murmur2 of the key, as @platformatic/kafka's default
 // partitioner computes it (and Kafka's Java client hashes), in 32-bit integer arithmetic. The
 // library's own murmur2 works in BigInt: 1.8 % of the plugin's worker in a CPU profile, for a hash.
-import type { Partitioner } from '@platformatic/kafka';
-
 const M = 0x5bd1e995;
 
 export function murmur2(data: Buffer): number {
@@ -29,14 +27,27 @@ export function murmur2(data: Buffer): number {
   return h | 0;
 }
 
-let roundRobin = 0;
+/** Hashes of recent keys (consumer ids repeat from request to request); emptied when full. */
+const keyHashes = new Map<string, number>();
+const MAX_REMEMBERED_KEYS = 50_000;
+
+function keyHash(key: string): number {
+  let hash = keyHashes.get(key);
+  if (hash === undefined) {
+    if (keyHashes.size >= MAX_REMEMBERED_KEYS) keyHashes.clear();
+    hash = murmur2(Buffer.from(key, 'utf8')) >>> 0;
+    keyHashes.set(key, hash);
+  }
+  return hash;
+}
 
 /**
- * The library's default: the unsigned hash of the key (it takes the rest by the partition count),
- * keyless messages in turn.
+ * The partition of a message among `partitions`: the unsigned murmur2 of its key, as Kafka's
+ * clients and @platformatic/kafka's default partitioner place it. A keyless message goes by the
+ * hash of its value rather than in turn, so that a batch sent again from the spool splits across
+ * partitions exactly as it did the first time (the broker recognises a resent batch by its
+ * partition and sequence numbers alone).
  */
-export const keyPartitioner: Partitioner<string, string, string, string> = (_message, key) => {
-  if (key) return murmur2(key) >>> 0;
-  roundRobin = (roundRobin + 1) >>> 0;
-  return roundRobin;
-};
+export function partitionOf(key: string | null, value: string, partitions: number): number {
+  return (key === null ? murmur2(Buffer.from(value, 'utf8')) >>> 0 : keyHash(key)) % partitions;
+}

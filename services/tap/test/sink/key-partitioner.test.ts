@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { murmur2 as libraryMurmur2 } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { keyPartitioner, murmur2 } from '../../src/sink/key-partitioner.ts';
+import { murmur2, partitionOf } from '../../src/sink/key-partitioner.ts';
 
 describe('key partitioner', () => {
   it('hashes like @platformatic/kafka\'s murmur2 (and so like its default partitioner) for every length', () => {
@@ -16,10 +16,14 @@ describe('key partitioner', () => {
     for (const [text, hash] of vectors) expect(murmur2(Buffer.from(text))).toBe(hash);
   });
 
-  it('sends a key to its unsigned hash and spreads keyless messages', () => {
-    const key = Buffer.from('c-42');
-    expect(keyPartitioner({ topic: 't', value: '' }, key, { metadata: undefined })).toBe(libraryMurmur2(key) >>> 0);
-    const keyless = new Set(Array.from({ length: 6 }, () => keyPartitioner({ topic: 't', value: '' }, undefined, { metadata: undefined }) % 6));
-    expect(keyless.size).toBe(6);
+  it('places a key by its unsigned hash, as the library does, and a keyless message by its value', () => {
+    for (const key of ['c-42', 'bench-consumer', 'ünïcode-kéy', '']) {
+      expect(partitionOf(key, 'v', 6)).toBe((libraryMurmur2(Buffer.from(key)) >>> 0) % 6);
+      expect(partitionOf(key, 'v', 6)).toBe(partitionOf(key, 'other value', 6)); // remembered hash
+    }
+    const values = Array.from({ length: 60 }, (_, i) => `{"event_id":"${i}"}`);
+    const first = values.map((v) => partitionOf(null, v, 6));
+    expect(values.map((v) => partitionOf(null, v, 6))).toEqual(first); // the same split when resent
+    expect(new Set(first).size).toBe(6);
   });
 });
