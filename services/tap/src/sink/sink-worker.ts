@@ -3,8 +3,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { createKafka } from '@tollgate/platform';
-import { messageFromExchange, type Exchange } from '../exchange.ts';
+import { messageFromExchange } from '../exchange.ts';
 import { EventSink } from './event-sink.ts';
+import { readExchangeBatch, type ExchangeBatch } from './exchange-batch.ts';
 import { KafkaTransport } from './kafka-transport.ts';
 import { Spool } from './spool.ts';
 import type { WorkerSinkOptions } from './worker-sink.ts';
@@ -19,10 +20,13 @@ await transport.connect().catch((error: unknown) => log.warn({ err: error }, 'Ka
 const spool = await Spool.open(options.spool);
 const sink = new EventSink(transport, spool, options.sink, { produced: () => undefined, spooled: () => undefined, replayed: () => undefined, state: () => undefined }, log);
 
-port.on('message', (message: { exchanges?: Exchange[]; close?: true }) => {
-  if (message.exchanges) {
-    const count = message.exchanges.length;
-    sink.accept(message.exchanges.map(messageFromExchange)).then(
+port.on('message', (message: { batch?: ExchangeBatch; close?: true }) => {
+  if (message.batch) {
+    const { numbers, text, count } = message.batch;
+    const exchanges = readExchangeBatch(message.batch);
+    // The buffers go back for the next batches.
+    port.postMessage({ numbers, text }, [numbers.buffer, text.buffer]);
+    sink.accept(exchanges.map(messageFromExchange)).then(
       () => port.postMessage({ delivered: count }),
       (error: Error) => port.postMessage({ dropped: count, reason: error.message }),
     );

@@ -1,8 +1,10 @@
-// For the in-process plugin: the event sink in a worker thread. The request path only records the
-// exchange (a flat tuple) in a buffer; building the event, serialising, batching, Kafka and the
-// spool happen on the worker's thread, so a busy gateway does not pay for them in its event loop.
+// For the in-process plugin: the event sink in a worker thread. The request path only writes the
+// exchange's fields into a batch (exchange-batch.ts) that is handed over without copying; building
+// the event, serialising, batching, Kafka and the spool happen on the worker's thread, so a busy
+// gateway does not pay for them in its event loop.
 import { Worker } from 'node:worker_threads';
 import type { Exchange } from '../exchange.ts';
+import { ExchangeBatchWriter } from './exchange-batch.ts';
 import type { KafkaSettings } from '@tollgate/platform';
 import type { EventSinkOptions } from './event-sink.ts';
 import type { KafkaTransportOptions } from './kafka-transport.ts';
@@ -23,8 +25,11 @@ export interface WorkerSinkOptions {
   maxPendingEvents?: number;
 }
 
+/** Text room per event in a batch (UTF-16 code units); a batch with longer text is handed over early. */
+const TEXT_UNITS_PER_EVENT = 128;
+
 export class WorkerSink {
-  private buffer: Exchange[] = [];
+  private readonly batch: ExchangeBatchWriter;
   private timer: NodeJS.Timeout | undefined;
   private handedOver = 0;
   private droppedByWorker = 0;
@@ -39,7 +44,9 @@ export class WorkerSink {
     private readonly maxPendingEvents: number,
     private readonly onDropped: (count: number, reason: string) => void,
   ) {
-    worker.on('message', (m: { delivered?: number; dropped?: number; reason?: string }) => {
+    this.batch = new ExchangeBatchWriter(flushEvery.events, flushEvery.events * TEXT_UNITS_PER_EVENT);
+    worker.on('message', (m: { delivered?: number; dropped?: number; reason?: string; numbers?: Float64Array<ArrayBuffer>; text?: Uint16Array<ArrayBuffer> }) => {
+      if (m.numbers && m.text) this.batch.recycle(m.numbers, m.text);
       if (m.delivered) this.delivered += m.delivered;
       if (m.dropped) {
         this.droppedByWorker += m.dropped;
@@ -65,7 +72,7 @@ export class WorkerSink {
 
   /** Recorded and neither in Kafka or the spool nor dropped yet. */
   get pending(): number {
-    return this.handedOver + this.buffer.length - this.delivered - this.droppedByWorker;
+    return this.handedOver + this.batch.size - this.delivered - this.droppedByWorker;
   }
 
   record(exchange: Exchange): void {
@@ -75,8 +82,9 @@ export class WorkerSink {
       this.timer ??= setTimeout(() => this.flush(), this.flushEvery.ms);
       return;
     }
-    this.buffer.push(exchange);
-    if (this.buffer.length >= this.flushEvery.events) this.flush();
+    // A full batch is handed over and the exchange goes into the next (grown if it alone is larger).
+    while (!this.batch.add(exchange)) this.flush();
+    if (this.batch.size >= this.flushEvery.events) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.flushEvery.ms);
   }
 
@@ -88,10 +96,10 @@ export class WorkerSink {
       this.onDropped(this.unreportedBacklogDrops, `worker backlog full (${this.maxPendingEvents} events pending)`);
       this.unreportedBacklogDrops = 0;
     }
-    if (this.buffer.length === 0) return;
-    this.worker.postMessage({ exchanges: this.buffer });
-    this.handedOver += this.buffer.length;
-    this.buffer = [];
+    const batch = this.batch.take();
+    if (!batch) return;
+    this.worker.postMessage({ batch }, [batch.numbers.buffer, batch.text.buffer]);
+    this.handedOver += batch.count;
   }
 
   /** Hands over what is buffered, lets the worker flush to Kafka (or the spool), then stops it. */
