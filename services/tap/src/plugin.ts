@@ -2,7 +2,6 @@
 // app serves becomes one api-request event. The onResponse hook only records the exchange as a
 // flat tuple; building the event, serialising and producing to Kafka happen in the sink —
 // off the event loop with a WorkerSink.
-import { isIP } from 'node:net';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ConsumerIdentity } from '@tollgate/schemas';
@@ -36,7 +35,6 @@ const tapPlugin: FastifyPluginAsync<TapPluginOptions> = async (app, options) => 
     const userAgent = request.headers['user-agent'];
     const consumer = options.consumer?.(request);
     const elapsed = reply.elapsedTime;
-    const ip = request.ip;
     const exchange: Exchange = [
       typeof requestId === 'string' ? requestId : null,
       Date.now() - elapsed,
@@ -48,7 +46,7 @@ const tapPlugin: FastifyPluginAsync<TapPluginOptions> = async (app, options) => 
       elapsed,
       headerNumber(request.headers['content-length']),
       headerNumber(reply.getHeader('content-length')),
-      isIP(ip) ? ip : null,
+      request.ip || null,
       typeof userAgent === 'string' ? userAgent : null,
       api,
       instance,

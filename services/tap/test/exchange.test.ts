@@ -46,6 +46,15 @@ describe('messageFromExchange', () => {
     expect(messageFromExchange(exchange({ 14: null })).key).toBe('rq-1');
   });
 
+  it('keeps a client IP only when it is one (a forwarded-for header can say anything)', () => {
+    const ipOf = (ip: string | null): unknown => (JSON.parse(messageFromExchange(exchange({ 10: ip })).value) as { client_ip?: string }).client_ip;
+    expect(ipOf('2001:db8::1')).toBe('2001:db8::1');
+    expect(ipOf('198.51.100.4')).toBe('198.51.100.4');
+    expect(ipOf('unknown')).toBeUndefined();
+    expect(ipOf('198.51.100.4, 10.0.0.1')).toBeUndefined();
+    expect(ipOf(null)).toBeUndefined();
+  });
+
   it('escapes every string field: quotes, backslashes, control characters, non-ASCII, lone surrogates', () => {
     const random = seededRandom(7);
     const alphabet = ['a', 'Z', '/', ' ', '"', '\\', '\n', '\t', '\u0000', '\u001f', '\u007f', 'é', '漢', '😀', '\ud800', '\udfff', '\u2028'];
