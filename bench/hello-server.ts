@@ -14,6 +14,8 @@ if (process.env.HELLO_PLUGIN === '1') {
     transport: { topic: `bench-plugin-${Date.now()}`, partitions: 6, compression: 'snappy' },
     spool: { dir: mkdtempSync(join(tmpdir(), 'bench-plugin-')), maxBytes: 1 << 30, segmentBytes: 64 << 20, fsync: 'always' },
     sink: { maxBatchMessages: 5_000, lingerMs: 5, retryMs: 250, maxRetryMs: 5_000 },
+    // HELLO_FLUSH_MS: the hand-over period, to compare against WorkerSink's default.
+    ...(process.env.HELLO_FLUSH_MS ? { flushEvery: { events: 2_000, ms: Number(process.env.HELLO_FLUSH_MS) } } : {}),
   });
   await app.register(tollgateTap, { sink, api: 'hello', consumer: () => ({ id: 'bench-consumer' }) });
   close = () => sink.close();
