@@ -1,7 +1,7 @@
 // What the in-process plugin records about one request/response exchange, as a flat tuple of
-// primitives: cheap to build on the request path and cheap to pass to a worker thread (a tuple
-// clones about five times faster than the nested event object). messageFromExchange turns it into
-// the canonical event's Kafka message wherever the sink runs.
+// primitives: cheap to build on the request path, and written field by field into the batch that
+// crosses to the sink's worker (sink/exchange-batch.ts). messageFromExchange turns it into the
+// canonical event's Kafka message wherever the sink runs.
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { SpoolMessage } from './sink/spool.ts';

@@ -8,7 +8,7 @@
 // the library's general path (a Map of headers, a growable buffer and a Buffer per message) cost
 // more than building the event. Topic creation stays on kafkajs.
 import type { Kafka } from 'kafkajs';
-import { ConnectionPool, ProduceAcks, produceV9, Producer, stringSerializers, Writer, type ClusterMetadata } from '@platformatic/kafka';
+import { ConnectionPool, ProduceAcks, produceV9, Producer, Writer, type ClusterMetadata } from '@platformatic/kafka';
 import type { KafkaSettings } from '@tollgate/platform';
 import type { Compression } from '../config.ts';
 import type { MessageTransport } from './event-sink.ts';
@@ -43,7 +43,20 @@ function lostProducerState(error: unknown, depth = 0): boolean {
   return lostProducerState(e.cause, depth + 1);
 }
 
-type StringProducer = Producer<string, string, string, string>;
+/** Used for metadata and the producer id only: it never serialises a message. */
+type MetadataProducer = Producer;
+
+/** Items grouped by a number (a partition, a broker), in first-seen order. */
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => number): Map<number, T[]> {
+  const groups = new Map<number, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
 
 /** Tries of one send before it fails (and the sink spools): the broker gone is not waited out here. */
 const SEND_ATTEMPTS = 3;
@@ -60,7 +73,7 @@ interface ProducerIdentity {
 
 export class KafkaTransport implements MessageTransport {
   /** Metadata and the producer id; the batches go over `pool`. */
-  private producer: StringProducer;
+  private producer: MetadataProducer;
   private readonly pool: ConnectionPool;
   private identity: Promise<ProducerIdentity> | undefined;
   /** The next sequence number of each partition, for the current producer id. */
@@ -79,13 +92,13 @@ export class KafkaTransport implements MessageTransport {
     this.pool = new ConnectionPool(settings.clientId, { connectTimeout: 2_000, requestTimeout: PRODUCE_TIMEOUT_MS + 2_000 });
   }
 
-  private createProducer(): StringProducer {
+  private createProducer(): MetadataProducer {
     return new Producer({
       clientId: this.settings.clientId,
       bootstrapBrokers: this.settings.brokers,
       idempotent: true,
-      acks: ProduceAcks.ALL,
-      serializers: stringSerializers,
+      // Metadata and producer-id calls: few retries, as the sink spools rather than wait out a
+      // broker that is gone. (The library's default for an idempotent producer retries for ever.)
       retries: 2,
       retryDelay: 100,
       connectTimeout: 2_000,
@@ -120,13 +133,7 @@ export class KafkaTransport implements MessageTransport {
     let metadata = await this.producer.metadata({ topics: [topic] });
     const partitions = metadata.topics.get(topic)?.partitionsCount ?? 0;
     if (partitions === 0) throw new Error(`topic ${topic} has no partitions in the broker's metadata`);
-    const byPartition = new Map<number, SpoolMessage[]>();
-    for (const message of messages) {
-      const partition = partitionOf(message.key, message.value, partitions);
-      const own = byPartition.get(partition);
-      if (own) own.push(message);
-      else byPartition.set(partition, [message]);
-    }
+    const byPartition = groupBy(messages, (message) => partitionOf(message.key, message.value, partitions));
     const timestamp = Date.now();
     const batches: PartitionBatch[] = [];
     for (const [partition, records] of byPartition) {
@@ -155,13 +162,7 @@ export class KafkaTransport implements MessageTransport {
   private async sendBatches(metadata: ClusterMetadata, batches: PartitionBatch[]): Promise<void> {
     const topic = this.options.topic;
     const partitions = metadata.topics.get(topic)?.partitions ?? [];
-    const byLeader = new Map<number, PartitionBatch[]>();
-    for (const batch of batches) {
-      const leader = partitions[batch.partition]?.leader ?? -1;
-      const own = byLeader.get(leader);
-      if (own) own.push(batch);
-      else byLeader.set(leader, [batch]);
-    }
+    const byLeader = groupBy(batches, (batch) => partitions[batch.partition]?.leader ?? -1);
     await Promise.all(
       Array.from(byLeader, async ([leader, own]) => {
         const broker = metadata.brokers.get(leader);

@@ -4,6 +4,8 @@
 //   Produce Request (Version: 9) => transactional_id acks timeout_ms [topic_data] TAG_BUFFER
 //     topic_data => name [partition_data] TAG_BUFFER
 //       partition_data => index records TAG_BUFFER
+import { varintBytes, writeVarint } from './record-batch.ts';
+
 export const PRODUCE_API_KEY = 0;
 export const PRODUCE_VERSION = 9;
 
@@ -13,13 +15,9 @@ export interface PartitionBatch {
   batch: Buffer;
 }
 
-function unsignedVarint(n: number): number[] {
-  const bytes: number[] = [];
-  while (n >= 0x80) {
-    bytes.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  bytes.push(n);
+function unsignedVarint(n: number): Buffer {
+  const bytes = Buffer.allocUnsafe(varintBytes(n));
+  writeVarint(bytes, 0, n);
   return bytes;
 }
 
@@ -32,11 +30,11 @@ export function encodeProduceRequest(topic: string, batches: readonly PartitionB
   head.writeInt16BE(acks, 1);
   head.writeInt32BE(timeoutMs, 3);
   // Compact arrays and strings carry their length + 1.
-  parts.push(head, Buffer.from(unsignedVarint(2)), Buffer.from(unsignedVarint(name.length + 1)), name, Buffer.from(unsignedVarint(batches.length + 1)));
+  parts.push(head, unsignedVarint(2), unsignedVarint(name.length + 1), name, unsignedVarint(batches.length + 1));
   for (const { partition, batch } of batches) {
     const index = Buffer.allocUnsafe(4);
     index.writeInt32BE(partition, 0);
-    parts.push(index, Buffer.from(unsignedVarint(batch.length + 1)), batch, Buffer.of(0));
+    parts.push(index, unsignedVarint(batch.length + 1), batch, Buffer.of(0));
   }
   parts.push(Buffer.of(0, 0)); // the topic's and the request's tagged fields
   return parts;

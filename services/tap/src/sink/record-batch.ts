@@ -31,14 +31,15 @@ const HEADER_BYTES = 61;
 const CRC_FROM = 21;
 
 /** Bytes of a non-negative number as an unsigned varint. */
-function varintBytes(n: number): number {
+export function varintBytes(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
 }
 
 /** Kafka's record fields are zig-zag varints; every value here is ≥ -1. */
 const zigzag = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
 
-function writeVarint(buffer: Buffer, offset: number, n: number): number {
+/** Writes a non-negative number as an unsigned varint at `offset`; returns the offset after it. */
+export function writeVarint(buffer: Buffer, offset: number, n: number): number {
   while (n >= 0x80) {
     buffer[offset++] = (n & 0x7f) | 0x80;
     n >>>= 7;
