@@ -75,32 +75,43 @@ function str(value: string): string {
 }
 
 /**
+ * At most `max` UTF-16 units, so at most `max` characters: the schema's maxLength. A gateway can be
+ * sent a longer header or path, and an event that breaks its schema would be refused downstream.
+ */
+const clip = (value: string, max: number): string => (value.length > max ? value.slice(0, max) : value);
+
+/** The schema's limits (schemas/events/api-request.v1.schema.json). */
+const MAX = { id: 128, name: 256, path: 8192, template: 1024, host: 512, agent: 1024, authMethod: 64, scopes: 64 } as const;
+const EVENT_ID_PREFIX = 'fastify:';
+
+/**
  * The exchange as its Kafka message: the api-request v1 event's JSON text, written directly rather
  * than built as an object and serialised (the plugin's worker did that for every request, about a
- * fifth of its CPU), keyed like every tap message (see toMessage).
+ * fifth of its CPU), keyed like every tap message (see toMessage). Text longer than the schema
+ * allows is cut to its limit; a request id too long to make the event id gets a generated one.
  */
 export function messageFromExchange(x: Exchange): SpoolMessage {
   const [requestId, startedAtMs, method, url, route, host, status, elapsedMs, requestBytes, responseBytes, clientIp, userAgent, api, instance, consumerId, appId, subject, orgId, authMethod, scopes] = x;
   const queryAt = url.indexOf('?');
-  const eventId = requestId ? `fastify:${requestId}` : randomUUID();
-  let json = `{"schema":"api-request/v1","event_id":${str(eventId)},"timestamp":"${isoTimestamp(startedAtMs)}","gateway":${instance ? `{"kind":"fastify","instance":${str(instance)}}` : '{"kind":"fastify"}'},"method":${str(method)},"path":${str(queryAt === -1 ? url : url.slice(0, queryAt))},"status":${status},"latency_ms":{"total":${Math.round(elapsedMs * 1000) / 1000}}`;
+  const eventId = requestId && requestId.length <= MAX.id - EVENT_ID_PREFIX.length ? `${EVENT_ID_PREFIX}${requestId}` : randomUUID();
+  let json = `{"schema":"api-request/v1","event_id":${str(eventId)},"timestamp":"${isoTimestamp(startedAtMs)}","gateway":${instance ? `{"kind":"fastify","instance":${str(clip(instance, MAX.name))}}` : '{"kind":"fastify"}'},"method":${str(method)},"path":${str(clip(queryAt === -1 ? url : url.slice(0, queryAt), MAX.path))},"status":${status},"latency_ms":{"total":${Math.round(elapsedMs * 1000) / 1000}}`;
   // Checked here, off the event loop: behind a trusted proxy fastify's request.ip is a header's text.
   if (clientIp && isIP(clientIp)) json += `,"client_ip":${str(clientIp)}`;
-  if (requestId) json += `,"request_id":${str(requestId)}`;
-  if (api) json += `,"api":${str(api)}`;
-  if (route) json += `,"path_template":${str(template(route))}`;
-  if (host) json += `,"host":${str(host)}`;
+  if (requestId) json += `,"request_id":${str(clip(requestId, MAX.id))}`;
+  if (api) json += `,"api":${str(clip(api, MAX.name))}`;
+  if (route) json += `,"path_template":${str(clip(template(route), MAX.template))}`;
+  if (host) json += `,"host":${str(clip(host, MAX.host))}`;
   if (requestBytes !== null) json += `,"request_bytes":${requestBytes}`;
   if (responseBytes !== null) json += `,"response_bytes":${responseBytes}`;
-  if (userAgent) json += `,"user_agent":${str(userAgent.slice(0, 1024))}`;
+  if (userAgent) json += `,"user_agent":${str(clip(userAgent, MAX.agent))}`;
   if (consumerId || appId || subject || orgId || authMethod) {
     const fields: string[] = [];
-    if (consumerId) fields.push(`"id":${str(consumerId)}`);
-    if (appId) fields.push(`"app_id":${str(appId)}`);
-    if (subject) fields.push(`"subject":${str(subject)}`);
-    if (orgId) fields.push(`"org_id":${str(orgId)}`);
-    if (authMethod) fields.push(`"auth_method":${str(authMethod)}`);
-    if (scopes) fields.push(`"scopes":${JSON.stringify(scopes.split(' '))}`);
+    if (consumerId) fields.push(`"id":${str(clip(consumerId, MAX.name))}`);
+    if (appId) fields.push(`"app_id":${str(clip(appId, MAX.name))}`);
+    if (subject) fields.push(`"subject":${str(clip(subject, MAX.name))}`);
+    if (orgId) fields.push(`"org_id":${str(clip(orgId, MAX.name))}`);
+    if (authMethod) fields.push(`"auth_method":${str(clip(authMethod, MAX.authMethod))}`);
+    if (scopes) fields.push(`"scopes":${JSON.stringify(scopes.split(' ').slice(0, MAX.scopes).map((scope) => clip(scope, MAX.name)))}`);
     json += `,"consumer":{${fields.join(',')}}`;
   }
   return { key: consumerId || requestId || eventId, value: `${json}}` };

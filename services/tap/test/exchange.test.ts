@@ -46,6 +46,22 @@ describe('messageFromExchange', () => {
     expect(messageFromExchange(exchange({ 14: null })).key).toBe('rq-1');
   });
 
+  it('cuts text longer than the schema allows, so the event stays valid; an over-long request id gets a generated event id', () => {
+    const long = (n: number, c = 'x'): string => c.repeat(n);
+    const message = messageFromExchange(
+      exchange({ 0: long(200, 'r'), 3: `/${long(20_000)}?q=1`, 4: `/${long(2_000)}`, 5: long(600, 'h'), 11: long(2_000, 'u'), 12: long(300), 13: long(300), 14: long(300, 'c'), 15: long(300), 16: long(300), 17: long(300), 18: long(100), 19: Array.from({ length: 100 }, (_, i) => `${long(300)}${i}`).join(' ') }),
+    );
+    const event = JSON.parse(message.value);
+    expect(validateApiRequest(event)).toEqual({ ok: true, event });
+    expect(event.path).toHaveLength(8192);
+    expect(event.path_template).toHaveLength(1024);
+    expect(event.request_id).toBe(long(128, 'r'));
+    expect(event.event_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(event.consumer.scopes).toHaveLength(64);
+    expect(message.key).toBe(long(300, 'c')); // the Kafka key is not the schema's: kept whole
+    expect(JSON.parse(messageFromExchange(exchange({ 0: long(120, 'r') })).value).event_id).toBe(`fastify:${long(120, 'r')}`);
+  });
+
   it('keeps a client IP only when it is one (a forwarded-for header can say anything)', () => {
     const ipOf = (ip: string | null): unknown => (JSON.parse(messageFromExchange(exchange({ 10: ip })).value) as { client_ip?: string }).client_ip;
     expect(ipOf('2001:db8::1')).toBe('2001:db8::1');
