@@ -48,23 +48,36 @@ export function writeVarint(buffer: Buffer, offset: number, n: number): number {
   return offset;
 }
 
+/**
+ * A record's bytes after its length prefix: attributes, timestampDelta 0, offsetDelta, key length,
+ * key, value length, value, 0 headers. `keyBytes` is -1 for no key.
+ */
+function recordBodyBytes(offsetDelta: number, keyBytes: number, valueBytes: number): number {
+  return 2 + varintBytes(zigzag(offsetDelta)) + varintBytes(zigzag(keyBytes)) + Math.max(keyBytes, 0) + varintBytes(valueBytes * 2) + valueBytes + 1;
+}
+
 /** Grown, never shrunk: the records are written here before they are compressed. */
 let scratch = Buffer.allocUnsafe(1 << 20);
 
+/** Each record's key, value and body length in bytes, measured once before anything is written. */
+interface RecordSizes {
+  keyBytes: Int32Array;
+  valueBytes: Int32Array;
+  bodyBytes: Int32Array;
+}
+
 /** The records of a batch, uncompressed, into `target` from `offset`; returns the end offset. */
-function writeRecords(records: readonly TextRecord[], keyBytes: Int32Array, valueBytes: Int32Array, target: Buffer, offset: number): number {
+function writeRecords(records: readonly TextRecord[], sizes: RecordSizes, target: Buffer, offset: number): number {
+  const { keyBytes, valueBytes, bodyBytes } = sizes;
   for (let i = 0; i < records.length; i += 1) {
     const record = records[i]!;
     const k = keyBytes[i]!;
     const v = valueBytes[i]!;
-    const zk = zigzag(k);
-    // attributes, timestampDelta 0, offsetDelta, key length, key, value length, value, 0 headers
-    const body = 2 + varintBytes(zigzag(i)) + varintBytes(zk) + Math.max(k, 0) + varintBytes(v * 2) + v + 1;
-    offset = writeVarint(target, offset, body * 2);
+    offset = writeVarint(target, offset, bodyBytes[i]! * 2);
     target[offset++] = 0;
     target[offset++] = 0;
     offset = writeVarint(target, offset, i * 2);
-    offset = writeVarint(target, offset, zk);
+    offset = writeVarint(target, offset, zigzag(k));
     if (k > 0) offset += target.write(record.key!, offset, k, 'utf8');
     offset = writeVarint(target, offset, v * 2);
     offset += target.write(record.value, offset, v, 'utf8');
@@ -77,6 +90,7 @@ export function encodeRecordBatch(records: readonly TextRecord[], identity: Batc
   if (records.length === 0) throw new RangeError('a record batch holds at least one record');
   const keyBytes = new Int32Array(records.length);
   const valueBytes = new Int32Array(records.length);
+  const bodyBytes = new Int32Array(records.length);
   let recordsBytes = 0;
   for (let i = 0; i < records.length; i += 1) {
     const record = records[i]!;
@@ -84,17 +98,19 @@ export function encodeRecordBatch(records: readonly TextRecord[], identity: Batc
     const v = Buffer.byteLength(record.value, 'utf8');
     keyBytes[i] = k;
     valueBytes[i] = v;
-    const body = 2 + varintBytes(zigzag(i)) + varintBytes(zigzag(k)) + Math.max(k, 0) + varintBytes(v * 2) + v + 1;
+    const body = recordBodyBytes(i, k, v);
+    bodyBytes[i] = body;
     recordsBytes += varintBytes(body * 2) + body;
   }
 
+  const sizes = { keyBytes, valueBytes, bodyBytes };
   let batch: Buffer;
   if (compression === 'none') {
     batch = Buffer.allocUnsafe(HEADER_BYTES + recordsBytes);
-    writeRecords(records, keyBytes, valueBytes, batch, HEADER_BYTES);
+    writeRecords(records, sizes, batch, HEADER_BYTES);
   } else {
     if (scratch.length < recordsBytes) scratch = Buffer.allocUnsafe(Math.max(recordsBytes, scratch.length * 2));
-    writeRecords(records, keyBytes, valueBytes, scratch, 0);
+    writeRecords(records, sizes, scratch, 0);
     const plain = scratch.subarray(0, recordsBytes);
     const compressed = compression === 'snappy' ? snappyCompress(plain) : gzipSync(plain);
     batch = Buffer.allocUnsafe(HEADER_BYTES + compressed.length);
