@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '@tollgate/platform';
 import { validateApiRequest } from '@tollgate/schemas';
-import { isoTimestamp, messageFromExchange, type Exchange } from '../src/exchange.ts';
+import type { Exchange } from '../src/exchange.ts';
+import { messageFromExchange } from '../src/sink/exchange-record.ts';
 
 const exchange = (overrides: Partial<Record<number, unknown>> = {}): Exchange => {
   const x: Exchange = ['rq-1', Date.UTC(2026, 10, 26, 12, 0, 0, 123), 'GET', '/orders/7?token=secret', '/orders/:id', 'shop.example.com', 200, 1.23456, 12, 345, '203.0.113.9', 'curl/8.5', 'shop', 'gw-1', 'c-1', 'app-1', 'user-1', 'org-1', 'key-auth', 'read write'];
@@ -90,7 +91,8 @@ describe('messageFromExchange', () => {
         gateway: { instance },
         consumer: { id: consumer, subject },
       });
-      expect(message.key).toBe(consumer);
+      // The key as Kafka keeps it: UTF-8, where a lone surrogate has no encoding but U+FFFD.
+      expect(message.key).toBe(Buffer.from(consumer).toString('utf8'));
     }
   });
 
@@ -99,6 +101,7 @@ describe('messageFromExchange', () => {
     const start = Date.UTC(2026, 10, 26, 23, 59, 58);
     const values = [0, 999.9, 1_000, start, start + 999.999, start + 1_000, start + 1_001, Date.UTC(2027, 0, 1) - 0.5, Date.UTC(2027, 0, 1)];
     for (let i = 0; i < 5_000; i += 1) values.push(start + Math.floor(random() * 5_000) + random(), start - 86_400_000 * random() * 400);
-    for (const ms of values) expect(isoTimestamp(ms)).toBe(new Date(ms).toISOString());
+    const timestampOf = (ms: number): unknown => (JSON.parse(messageFromExchange(exchange({ 1: ms })).value) as { timestamp: string }).timestamp;
+    for (const ms of values) expect(timestampOf(ms)).toBe(new Date(ms).toISOString());
   });
 });

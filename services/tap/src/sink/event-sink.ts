@@ -7,14 +7,21 @@
 //             appends the loop replays the spool's oldest chunk to Kafka, and switches back to
 //             direct once the spool is empty — so events reach Kafka in the order they came.
 //
-// Requests arriving while a send is in flight accumulate into the next batch (the linger).
+// Requests arriving while a send is in flight accumulate into the next batch (the linger). Each
+// accepted message is written into its batch's records at once (record-set.ts); the spool gets
+// them back as text only when a send fails.
 import type { Logger } from 'pino';
-import { messageFromExchange, type Exchange } from '../exchange.ts';
+import type { Exchange } from '../exchange.ts';
+import type { ExchangeBatch } from './exchange-batch.ts';
+import { appendExchanges, messageFromExchange } from './exchange-record.ts';
+import { messagesOf, recordSetOf, RecordSetBuilder, type RecordSet } from './record-set.ts';
 import { SpoolFullError, type Spool, type SpoolMessage } from './spool.ts';
 
 export interface MessageTransport {
-  /** Resolves once the broker acknowledged every message (acks from all in-sync replicas). */
-  send(messages: SpoolMessage[]): Promise<void>;
+  /** Resolves once the broker acknowledged every record (acks from all in-sync replicas). */
+  send(records: RecordSet): Promise<void>;
+  /** The topic's partition count, as far as the transport knows it: batches are split for it. */
+  readonly partitions: number;
 }
 
 export interface SinkMetrics {
@@ -33,15 +40,19 @@ export interface EventSinkOptions {
   maxRetryMs: number;
 }
 
-interface Pending {
-  messages: SpoolMessage[];
+interface Waiting {
   resolve: () => void;
   reject: (error: Error) => void;
 }
 
+/** A batch being filled or waiting its turn, and the callers waiting for it. */
+interface Outgoing {
+  records: RecordSetBuilder;
+  waiting: Waiting[];
+}
+
 export class EventSink {
-  private queue: Pending[] = [];
-  private queuedMessages = 0;
+  private queue: Outgoing[] = [];
   private spooling: boolean;
   private retryAt = 0;
   private retryDelay: number;
@@ -69,9 +80,32 @@ export class EventSink {
   accept(messages: SpoolMessage[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     if (this.closing) return Promise.reject(new Error('the tap is shutting down'));
+    const batch = this.batchWithRoom(messages.length);
+    for (const message of messages) batch.records.appendMessage(message);
+    return this.waitFor(batch);
+  }
+
+  /** The plugin's exchanges, written as events straight into the next batch; resolves as accept does. */
+  acceptExchanges(exchanges: ExchangeBatch): Promise<void> {
+    if (exchanges.count === 0) return Promise.resolve();
+    if (this.closing) return Promise.reject(new Error('the tap is shutting down'));
+    const batch = this.batchWithRoom(exchanges.count);
+    appendExchanges(batch.records, exchanges);
+    return this.waitFor(batch);
+  }
+
+  /** The last queued batch if `count` more fit (or it is empty), else a new one. */
+  private batchWithRoom(count: number): Outgoing {
+    const last = this.queue.at(-1);
+    if (last && (last.records.count === 0 || last.records.count + count <= this.options.maxBatchMessages)) return last;
+    const batch = { records: new RecordSetBuilder(this.transport.partitions), waiting: [] };
+    this.queue.push(batch);
+    return batch;
+  }
+
+  private waitFor(batch: Outgoing): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ messages, resolve, reject });
-      this.queuedMessages += messages.length;
+      batch.waiting.push({ resolve, reject });
       this.wake?.();
     });
   }
@@ -109,7 +143,7 @@ export class EventSink {
       let worked = false;
       if (this.queue.length > 0) {
         await this.lingerIfSmall();
-        await this.deliver(this.takeBatch());
+        await this.deliver(this.queue.shift() as Outgoing);
         worked = true;
       }
       // Replay between appends, so a steady stream of requests cannot starve the drain.
@@ -124,30 +158,25 @@ export class EventSink {
   }
 
   private async lingerIfSmall(): Promise<void> {
-    if (this.options.lingerMs > 0 && this.queuedMessages < this.options.maxBatchMessages && !this.closing) {
-      await this.sleep(this.options.lingerMs, () => this.queuedMessages >= this.options.maxBatchMessages);
+    const filling = (): boolean => this.queue.length === 1 && (this.queue[0] as Outgoing).records.count < this.options.maxBatchMessages;
+    if (this.options.lingerMs > 0 && filling() && !this.closing) await this.sleep(this.options.lingerMs, () => !filling());
+  }
+
+  private async deliver(batch: Outgoing): Promise<void> {
+    try {
+      await this.deliverOrSpool(batch);
+    } finally {
+      batch.records.release();
     }
   }
 
-  private takeBatch(): Pending[] {
-    const batch: Pending[] = [];
-    let size = 0;
-    while (this.queue.length > 0 && (batch.length === 0 || size + (this.queue[0] as Pending).messages.length <= this.options.maxBatchMessages)) {
-      const next = this.queue.shift() as Pending;
-      batch.push(next);
-      size += next.messages.length;
-    }
-    this.queuedMessages -= size;
-    return batch;
-  }
-
-  private async deliver(batch: Pending[]): Promise<void> {
-    const messages = batch.length === 1 ? (batch[0] as Pending).messages : batch.flatMap((p) => p.messages);
+  private async deliverOrSpool({ records, waiting }: Outgoing): Promise<void> {
+    const set = records.build();
     if (!this.spooling) {
       try {
-        await this.transport.send(messages);
-        this.metrics.produced(messages.length);
-        for (const p of batch) p.resolve();
+        await this.transport.send(set);
+        this.metrics.produced(set.count);
+        for (const w of waiting) w.resolve();
         return;
       } catch (error) {
         this.log.warn({ err: error }, 'Kafka send failed: spooling to disk until it is back');
@@ -155,14 +184,14 @@ export class EventSink {
       }
     }
     try {
-      await this.spool.append(messages);
+      await this.spool.append(messagesOf(set));
       this.spoolRefused = false;
-      this.metrics.spooled(messages.length);
-      for (const p of batch) p.resolve();
+      this.metrics.spooled(set.count);
+      for (const w of waiting) w.resolve();
     } catch (error) {
       if (error instanceof SpoolFullError) this.spoolRefused = true;
       else this.log.error({ err: error }, 'spool append failed');
-      for (const p of batch) p.reject(error as Error);
+      for (const w of waiting) w.reject(error as Error);
     }
     this.reportState();
   }
@@ -177,7 +206,7 @@ export class EventSink {
       return;
     }
     try {
-      await this.transport.send(chunk.messages);
+      await this.transport.send(recordSetOf(chunk.messages, this.transport.partitions));
       await this.spool.commit(chunk);
       this.spoolRefused = false;
       this.metrics.replayed(chunk.messages.length);

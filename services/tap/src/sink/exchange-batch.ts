@@ -136,34 +136,62 @@ function decodeText(text: Uint16Array, from: number, length: number): string {
   return out;
 }
 
-/** The exchanges of a batch, as the plugin recorded them. */
-export function readExchangeBatch(batch: ExchangeBatch): Exchange[] {
-  const { numbers, text } = batch;
-  const out = new Array<Exchange>(batch.count);
-  const previous = new Array<string | null>(TUPLE_LENGTH).fill(null);
+/**
+ * Where one exchange's fields lie in its batch, by tuple position, without making strings of them:
+ * a text field's code units are text[start[f]] … text[start[f] + length[f] - 1]. Within a batch,
+ * equal positions are equal text (a repeated value is written once).
+ */
+export class ExchangeFields {
+  readonly start = new Int32Array(TUPLE_LENGTH);
+  readonly length = new Int32Array(TUPLE_LENGTH);
+  /** 0 where the field is null. */
+  readonly present = new Uint8Array(TUPLE_LENGTH);
+  /** This exchange's first number in the batch's numbers (startedAtMs, status, elapsedMs, requestBytes, responseBytes). */
+  numbersAt = 0;
+}
+
+/** Visits each exchange of the batch in order; `fields` is the same object each time, updated. */
+export function scanExchangeBatch(batch: ExchangeBatch, visit: (fields: ExchangeFields) => void): void {
+  const text = batch.text;
+  const fields = new ExchangeFields();
+  const { start, length, present } = fields;
   let pos = 0;
   for (let e = 0; e < batch.count; e += 1) {
-    const exchange = new Array<string | number | null>(TUPLE_LENGTH).fill(null);
-    let at = e * NUMBER_FIELDS.length;
-    for (let i = 0; i < NUMBER_FIELDS.length; i += 1) {
-      const value = numbers[at++]!;
-      exchange[NUMBER_FIELDS[i]!] = Number.isNaN(value) ? null : value;
-    }
+    fields.numbersAt = e * NUMBER_FIELDS.length;
     for (let i = 0; i < TEXT_FIELDS.length; i += 1) {
       const field = TEXT_FIELDS[i]!;
       const head = text[pos++]!;
-      if (head === NULL_TEXT) continue;
-      if (head === SAME_TEXT) {
-        exchange[field] = previous[field]!;
-        continue;
+      // The last text of a field stays in start/length across nulls: SAME_TEXT may refer to it.
+      if (head === NULL_TEXT) present[field] = 0;
+      else if (head === SAME_TEXT) present[field] = 1;
+      else {
+        const units = head < LONG_LENGTH ? head : ((head - LONG_LENGTH) << 16) | text[pos++]!;
+        start[field] = pos;
+        length[field] = units;
+        present[field] = 1;
+        pos += units;
       }
-      const length = head < LONG_LENGTH ? head : ((head - LONG_LENGTH) << 16) | text[pos++]!;
-      const value = decodeText(text, pos, length);
-      pos += length;
-      exchange[field] = value;
-      previous[field] = value;
     }
-    out[e] = exchange as Exchange;
+    visit(fields);
   }
+}
+
+/** A text field of the exchange as a string; null where it is null. */
+export function fieldText(text: Uint16Array, fields: ExchangeFields, field: number): string | null {
+  return fields.present[field] ? decodeText(text, fields.start[field]!, fields.length[field]!) : null;
+}
+
+/** The exchanges of a batch, as the plugin recorded them. */
+export function readExchangeBatch(batch: ExchangeBatch): Exchange[] {
+  const out: Exchange[] = [];
+  scanExchangeBatch(batch, (fields) => {
+    const exchange = new Array<string | number | null>(TUPLE_LENGTH);
+    for (let i = 0; i < NUMBER_FIELDS.length; i += 1) {
+      const value = batch.numbers[fields.numbersAt + i]!;
+      exchange[NUMBER_FIELDS[i]!] = Number.isNaN(value) ? null : value;
+    }
+    for (const field of TEXT_FIELDS) exchange[field] = fieldText(batch.text, fields, field);
+    out.push(exchange as Exchange);
+  });
   return out;
 }

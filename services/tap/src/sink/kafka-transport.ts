@@ -12,10 +12,9 @@ import { ConnectionPool, ProduceAcks, produceV9, Producer, Writer, type ClusterM
 import type { KafkaSettings } from '@tollgate/platform';
 import type { Compression } from '../config.ts';
 import type { MessageTransport } from './event-sink.ts';
-import { partitionOf } from './key-partitioner.ts';
 import { encodeProduceRequest, PRODUCE_API_KEY, PRODUCE_VERSION, type PartitionBatch } from './produce-request.ts';
 import { encodeRecordBatch } from './record-batch.ts';
-import type { SpoolMessage } from './spool.ts';
+import { messagesOf, recordSetOf, type RecordSet } from './record-set.ts';
 
 export interface KafkaTransportOptions {
   topic: string;
@@ -80,6 +79,7 @@ export class KafkaTransport implements MessageTransport {
   private readonly sequences = new Map<number, number>();
   private topicReady: Promise<void> | undefined;
   private connected = false;
+  private knownPartitions: number;
   /** How many times the producer was replaced after the broker lost its idempotence state. */
   producerResets = 0;
 
@@ -88,6 +88,7 @@ export class KafkaTransport implements MessageTransport {
     private readonly settings: KafkaSettings,
     private readonly options: KafkaTransportOptions,
   ) {
+    this.knownPartitions = options.partitions;
     this.producer = this.createProducer();
     this.pool = new ConnectionPool(settings.clientId, { connectTimeout: 2_000, requestTimeout: PRODUCE_TIMEOUT_MS + 2_000 });
   }
@@ -110,10 +111,15 @@ export class KafkaTransport implements MessageTransport {
     return this.connected;
   }
 
-  async send(messages: SpoolMessage[]): Promise<void> {
+  /** The topic's partition count as the broker last said (until then, as configured). */
+  get partitions(): number {
+    return this.knownPartitions;
+  }
+
+  async send(records: RecordSet): Promise<void> {
     await this.connect();
     try {
-      await this.produce(messages);
+      await this.produce(records);
       this.connected = true;
     } catch (error) {
       this.connected = false;
@@ -127,18 +133,20 @@ export class KafkaTransport implements MessageTransport {
     }
   }
 
-  private async produce(messages: SpoolMessage[]): Promise<void> {
+  private async produce(records: RecordSet): Promise<void> {
     const { producerId, producerEpoch } = await this.producerIdentity();
     const topic = this.options.topic;
     let metadata = await this.producer.metadata({ topics: [topic] });
     const partitions = metadata.topics.get(topic)?.partitionsCount ?? 0;
     if (partitions === 0) throw new Error(`topic ${topic} has no partitions in the broker's metadata`);
-    const byPartition = groupBy(messages, (message) => partitionOf(message.key, message.value, partitions));
+    this.knownPartitions = partitions;
+    // Split for another partition count (the topic grew): split again, as a replay would be.
+    if (records.partitions !== partitions) records = recordSetOf(messagesOf(records), partitions);
     const timestamp = Date.now();
     const batches: PartitionBatch[] = [];
-    for (const [partition, records] of byPartition) {
+    for (const [partition, own] of records.byPartition) {
       const baseSequence = this.sequences.get(partition) ?? 0;
-      batches.push({ partition, batch: encodeRecordBatch(records, { producerId, producerEpoch, baseSequence, timestamp }, this.options.compression) });
+      batches.push({ partition, batch: encodeRecordBatch(own, { producerId, producerEpoch, baseSequence, timestamp }, this.options.compression) });
     }
     for (let attempt = 1; ; attempt += 1) {
       try {
@@ -153,8 +161,8 @@ export class KafkaTransport implements MessageTransport {
     }
     // Only once every partition's batch is in: a send that failed anywhere is sent again whole (now
     // or from the spool) with the same sequence numbers, and the broker drops what it already has.
-    for (const [partition, records] of byPartition) {
-      this.sequences.set(partition, ((this.sequences.get(partition) ?? 0) + records.length) % SEQUENCE_WRAP);
+    for (const [partition, own] of records.byPartition) {
+      this.sequences.set(partition, ((this.sequences.get(partition) ?? 0) + own.count) % SEQUENCE_WRAP);
     }
   }
 

@@ -4,7 +4,7 @@
 //   Produce Request (Version: 9) => transactional_id acks timeout_ms [topic_data] TAG_BUFFER
 //     topic_data => name [partition_data] TAG_BUFFER
 //       partition_data => index records TAG_BUFFER
-import { varintBytes, writeVarint } from './record-batch.ts';
+import { varintBytes, writeVarint } from './record-set.ts';
 
 export const PRODUCE_API_KEY = 0;
 export const PRODUCE_VERSION = 9;

@@ -3,9 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { createKafka } from '@tollgate/platform';
-import { messageFromExchange } from '../exchange.ts';
 import { EventSink } from './event-sink.ts';
-import { readExchangeBatch, type ExchangeBatch } from './exchange-batch.ts';
+import type { ExchangeBatch } from './exchange-batch.ts';
 import { KafkaTransport } from './kafka-transport.ts';
 import { Spool } from './spool.ts';
 import type { WorkerSinkOptions } from './worker-sink.ts';
@@ -23,10 +22,9 @@ const sink = new EventSink(transport, spool, options.sink, { produced: () => und
 port.on('message', (message: { batch?: ExchangeBatch; close?: true }) => {
   if (message.batch) {
     const { numbers, text, count } = message.batch;
-    const messages = readExchangeBatch(message.batch).map(messageFromExchange);
     // The buffers go back with the outcome (one message per batch: each costs the event loop).
     const transfer = [numbers.buffer, text.buffer];
-    sink.accept(messages).then(
+    sink.acceptExchanges(message.batch).then(
       () => port.postMessage({ delivered: count, numbers, text }, transfer),
       (error: Error) => port.postMessage({ dropped: count, reason: error.message, numbers, text }, transfer),
     );

@@ -4,14 +4,17 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { EventSink, type MessageTransport, type SinkMetrics } from '../../src/sink/event-sink.ts';
+import { messagesOf, type RecordSet } from '../../src/sink/record-set.ts';
 import { Spool, SpoolFullError, type SpoolMessage } from '../../src/sink/spool.ts';
 
 /** A transport that can be switched off, standing in for the broker in these logic tests. */
 class SwitchableTransport implements MessageTransport {
+  readonly partitions = 1;
   up = true;
   delivered: SpoolMessage[] = [];
   sends = 0;
-  async send(messages: SpoolMessage[]): Promise<void> {
+  async send(records: RecordSet): Promise<void> {
+    const messages = messagesOf(records);
     this.sends += 1;
     await new Promise((r) => setTimeout(r, 1));
     if (!this.up) throw new Error('broker unreachable');
@@ -47,7 +50,9 @@ class UnackedWriteTransport implements MessageTransport {
   written: SpoolMessage[][] = [];
   sends: SpoolMessage[][] = [];
   private failedOnce = false;
-  async send(messages: SpoolMessage[]): Promise<void> {
+  readonly partitions = 1;
+  async send(records: RecordSet): Promise<void> {
+    const messages = messagesOf(records);
     this.sends.push(messages);
     // The failing send is slow, so later requests queue behind it and are spooled after it.
     await new Promise((r) => setTimeout(r, this.failedOnce ? 1 : 50));

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readWholeTopic } from '../../../../test/harness/kafka.ts';
 import { uniqueName } from '../../../../test/harness/names.ts';
 import { KafkaTransport } from '../../src/sink/kafka-transport.ts';
+import { recordSetOf } from '../../src/sink/record-set.ts';
 import type { SpoolMessage } from '../../src/sink/spool.ts';
 import { testKafka, testTapConfig } from '../helpers.ts';
 
@@ -24,6 +25,9 @@ function messages(from: number, n: number): SpoolMessage[] {
   return Array.from({ length: n }, (_, i) => ({ key: `consumer-${(from + i) % 5}`, value: JSON.stringify({ event_id: `e-${from + i}`, text: 'ünïcode 🎉' }) }));
 }
 
+/** Messages as the sink hands them over: written as records, split for the partitions the transport knows. */
+const send = (transport: KafkaTransport, batch: SpoolMessage[]): Promise<void> => transport.send(recordSetOf(batch, transport.partitions));
+
 /** The transport's next sequence numbers, to play a send whose acknowledgement never arrived. */
 const sequencesOf = (transport: KafkaTransport): Map<number, number> => (transport as unknown as { sequences: Map<number, number> }).sequences;
 
@@ -31,8 +35,8 @@ describe('KafkaTransport', () => {
   for (const compression of ['none', 'snappy', 'gzip'] as const) {
     it(`delivers every message once, with its key and value, spread by key (${compression})`, async () => {
       const { transport, topic } = start(compression);
-      await transport.send(messages(0, 500));
-      await transport.send(messages(500, 500));
+      await send(transport, messages(0, 500));
+      await send(transport, messages(500, 500));
       const read = await readWholeTopic(kafka, topic);
       expect(read.map((m) => m.value).sort()).toEqual(messages(0, 1_000).map((m) => m.value).sort());
       const partitionsOfKey = new Map<string, Set<number>>();
@@ -42,15 +46,26 @@ describe('KafkaTransport', () => {
     });
   }
 
+  it('records split for fewer partitions than the topic has are split again, by key, before they are sent', async () => {
+    const { transport, topic } = start();
+    await transport.send(recordSetOf(messages(0, 200), 1));
+    const read = await readWholeTopic(kafka, topic);
+    expect(read.map((m) => m.value).sort()).toEqual(messages(0, 200).map((m) => m.value).sort());
+    const partitionsOfKey = new Map<string, Set<number>>();
+    for (const m of read) partitionsOfKey.set(m.key!, (partitionsOfKey.get(m.key!) ?? new Set()).add(m.partition));
+    expect([...partitionsOfKey.values()].every((p) => p.size === 1)).toBe(true);
+    expect(new Set(read.map((m) => m.partition)).size).toBeGreaterThan(1);
+  });
+
   it('a batch sent again after its acknowledgement was lost is stored once', async () => {
     const { transport, topic } = start();
-    await transport.send(messages(0, 10)); // the producer id and its first sequences
+    await send(transport, messages(0, 10)); // the producer id and its first sequences
     const before = new Map(sequencesOf(transport));
-    await transport.send(messages(10, 300));
+    await send(transport, messages(10, 300));
     // As if that acknowledgement had been lost: the spool replays the batch with the same numbers.
     for (const [partition, next] of before) sequencesOf(transport).set(partition, next);
-    await transport.send(messages(10, 300));
-    await transport.send(messages(310, 10));
+    await send(transport, messages(10, 300));
+    await send(transport, messages(310, 10));
     const ids = (await readWholeTopic(kafka, topic)).map((m) => (JSON.parse(m.value) as { event_id: string }).event_id);
     expect(ids).toHaveLength(320);
     expect(new Set(ids).size).toBe(320);
@@ -58,11 +73,11 @@ describe('KafkaTransport', () => {
 
   it('a producer whose sequence the broker no longer accepts is replaced, and the next send is delivered', async () => {
     const { transport, topic } = start();
-    await transport.send(messages(0, 10));
+    await send(transport, messages(0, 10));
     for (const partition of sequencesOf(transport).keys()) sequencesOf(transport).set(partition, 1_000);
-    await expect(transport.send(messages(10, 10))).rejects.toThrow();
+    await expect(send(transport, messages(10, 10))).rejects.toThrow();
     expect(transport.producerResets).toBe(1);
-    await transport.send(messages(10, 10));
+    await send(transport, messages(10, 10));
     const ids = (await readWholeTopic(kafka, topic)).map((m) => (JSON.parse(m.value) as { event_id: string }).event_id);
     expect(ids.sort()).toEqual(messages(0, 20).map((m) => (JSON.parse(m.value) as { event_id: string }).event_id).sort());
   });

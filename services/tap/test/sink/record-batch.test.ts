@@ -2,7 +2,12 @@ import { crc32c } from '@platformatic/wasm-utils';
 import { createRecordsBatch, readRecordsBatch, Reader } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { encodeProduceRequest } from '../../src/sink/produce-request.ts';
-import { encodeRecordBatch, type TextRecord } from '../../src/sink/record-batch.ts';
+import { encodeRecordBatch } from '../../src/sink/record-batch.ts';
+import { recordSetOf, type PartitionRecords } from '../../src/sink/record-set.ts';
+import type { SpoolMessage as TextRecord } from '../../src/sink/spool.ts';
+
+/** The messages, in order, as one partition's records. */
+const recordsOf = (messages: TextRecord[]): PartitionRecords => recordSetOf(messages, 1).byPartition.get(0)!;
 
 const identity = { producerId: 4_242n, producerEpoch: 3, baseSequence: 1_000, timestamp: Date.UTC(2026, 10, 26, 12) };
 
@@ -23,7 +28,7 @@ describe('record batch', () => {
   for (const compression of ['none', 'snappy', 'gzip'] as const) {
     it(`is read back record for record by @platformatic/kafka's decoder (${compression})`, () => {
       const input = records();
-      const batch = encodeRecordBatch(input, identity, compression);
+      const batch = encodeRecordBatch(recordsOf(input), identity, compression);
       const decoded = readRecordsBatch(Reader.from(batch));
       expect(decoded).toMatchObject({
         firstOffset: 0n,
@@ -53,7 +58,7 @@ describe('record batch', () => {
 
   it('is byte for byte the batch @platformatic/kafka writes for the same messages, uncompressed', () => {
     const input = records().filter((r) => r.key !== null);
-    const ours = encodeRecordBatch(input, identity, 'none');
+    const ours = encodeRecordBatch(recordsOf(input), identity, 'none');
     const messages = input.map((r) => ({ topic: 't', partition: 0, key: Buffer.from(r.key!), value: Buffer.from(r.value), headers: new Map(), timestamp: BigInt(identity.timestamp) }));
     const sequences = new Map([['t:0', identity.baseSequence]]) as unknown as Map<string, number> & { getWithDefault(key: string, fallback: number): number };
     sequences.getWithDefault = (key, fallback) => sequences.get(key) ?? fallback;
@@ -62,14 +67,14 @@ describe('record batch', () => {
   });
 
   it('refuses an empty batch', () => {
-    expect(() => encodeRecordBatch([], identity, 'none')).toThrow(RangeError);
+    expect(() => encodeRecordBatch({ bytes: Buffer.alloc(0), count: 0 }, identity, 'none')).toThrow(RangeError);
   });
 });
 
 describe('produce request', () => {
   it('frames one topic and a batch per partition as Produce v9 (compact, tagged)', () => {
-    const a = encodeRecordBatch([{ key: 'k', value: 'v' }], identity, 'none');
-    const b = encodeRecordBatch([{ key: 'k2', value: 'v2' }], { ...identity, baseSequence: 0 }, 'snappy');
+    const a = encodeRecordBatch(recordsOf([{ key: 'k', value: 'v' }]), identity, 'none');
+    const b = encodeRecordBatch(recordsOf([{ key: 'k2', value: 'v2' }]), { ...identity, baseSequence: 0 }, 'snappy');
     const body = Buffer.concat(encodeProduceRequest('api-requests.v1', [{ partition: 2, batch: a }, { partition: 5, batch: b }], -1, 10_000));
     let at = 0;
     const byte = () => body[at++]!;

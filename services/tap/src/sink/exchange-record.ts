@@ -1,0 +1,395 @@
+// The plugin's exchanges (exchange-batch.ts) as Kafka records of api-request v1 events: each
+// event's JSON written as UTF-8 bytes straight from the batch's code units into the records, its
+// key beside it. Building each event as a string first, and keeping it until Kafka acknowledged,
+// was most of what the plugin's worker spent per request: the strings, the pieces they were
+// concatenated from and the garbage collection of both.
+//
+// The event: the fields the exchange knows, text cut to the schema's maxLength (an over-long
+// request id gets a generated event id instead of a cut one), strings escaped as JSON.stringify
+// escapes them (lone surrogates as \udxxx), numbers printed as JavaScript prints them.
+import { randomFillSync } from 'node:crypto';
+import { isIP } from 'node:net';
+import { EVENT_ID_PREFIX, MAX, template } from '../exchange.ts';
+import { ExchangeBatchWriter, fieldText, scanExchangeBatch, type ExchangeBatch, type ExchangeFields } from './exchange-batch.ts';
+import { murmur2 } from './key-partitioner.ts';
+import { messagesOf, RecordSetBuilder } from './record-set.ts';
+import type { SpoolMessage } from './spool.ts';
+import type { Exchange } from '../exchange.ts';
+
+// Tuple positions (exchange.ts) of the text fields, and the order of each exchange's numbers.
+const REQUEST_ID = 0;
+const METHOD = 2;
+const URL = 3;
+const ROUTE = 4;
+const HOST = 5;
+const CLIENT_IP = 10;
+const USER_AGENT = 11;
+const API = 12;
+const INSTANCE = 13;
+const CONSUMER_ID = 14;
+const APP_ID = 15;
+const SUBJECT = 16;
+const ORG_ID = 17;
+const AUTH_METHOD = 18;
+const SCOPES = 19;
+const [STARTED_AT, STATUS, ELAPSED, REQUEST_BYTES, RESPONSE_BYTES] = [0, 1, 2, 3, 4];
+
+/** ASCII text as bytes. */
+const bytesOf = (text: string): Buffer => Buffer.from(text, 'latin1');
+const HEX = bytesOf('0123456789abcdef');
+let isoSecond = Number.NaN;
+let isoPrefix: Buffer = Buffer.alloc(0);
+const randomPool = Buffer.allocUnsafe(4_096);
+let randomAt = randomPool.length;
+/** JSON.stringify's short escapes of control characters. */
+const SHORT_ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72 };
+
+/** Writes an event's JSON into the records' buffer (with room made for it), and its key aside. */
+class EventWriter {
+  value: Buffer = Buffer.alloc(0);
+  at = 0;
+  key = Buffer.allocUnsafe(256);
+  keyLength = 0;
+  /** The event id made up for an exchange without a usable request id. */
+  readonly generatedId = Buffer.allocUnsafe(UUID_LENGTH);
+
+  raw(bytes: Buffer): void {
+    this.value.set(bytes, this.at);
+    this.at += bytes.length;
+  }
+
+  /** ASCII text written as it is (Buffer#write costs more than these few characters). */
+  ascii(text: string): void {
+    const value = this.value;
+    let at = this.at;
+    for (let i = 0; i < text.length; i += 1) value[at++] = text.charCodeAt(i);
+    this.at = at;
+  }
+
+  /** A JSON string of `length` code units from `start`: quoted, escaped, UTF-8. */
+  string(text: Uint16Array, start: number, length: number): void {
+    this.value[this.at++] = 0x22;
+    this.unquoted(text, start, length);
+    this.value[this.at++] = 0x22;
+  }
+
+  /** The inside of a JSON string: escaped, UTF-8. */
+  unquoted(text: Uint16Array, start: number, length: number): void {
+    const value = this.value;
+    let at = this.at;
+    const end = start + length;
+    for (let i = start; i < end; i += 1) {
+      const c = text[i]!;
+      if (c < 0x80) {
+        if (c >= 0x20 && c !== 0x22 && c !== 0x5c) value[at++] = c;
+        else {
+          value[at++] = 0x5c;
+          if (c === 0x22 || c === 0x5c) value[at++] = c;
+          else if (SHORT_ESCAPES[c] !== undefined) value[at++] = SHORT_ESCAPES[c];
+          else at = unicodeEscape(value, at, c);
+        }
+      } else if (c < 0x800) {
+        value[at++] = 0xc0 | (c >> 6);
+        value[at++] = 0x80 | (c & 0x3f);
+      } else if (c < 0xd800 || c > 0xdfff) {
+        value[at++] = 0xe0 | (c >> 12);
+        value[at++] = 0x80 | ((c >> 6) & 0x3f);
+        value[at++] = 0x80 | (c & 0x3f);
+      } else {
+        const next = i + 1 < end ? text[i + 1]! : 0;
+        if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+          const point = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+          value[at++] = 0xf0 | (point >> 18);
+          value[at++] = 0x80 | ((point >> 12) & 0x3f);
+          value[at++] = 0x80 | ((point >> 6) & 0x3f);
+          value[at++] = 0x80 | (point & 0x3f);
+          i += 1;
+        } else {
+          value[at++] = 0x5c;
+          at = unicodeEscape(value, at, c);
+        }
+      }
+    }
+    this.at = at;
+  }
+
+  /**
+   * new Date(ms).toISOString(), the part up to the second formatted once per second: requests
+   * arrive in time order, and formatting a Date was a third of building the event.
+   */
+  timestamp(ms: number): void {
+    const whole = Math.trunc(ms);
+    const second = Math.floor(whole / 1000);
+    if (second !== isoSecond) {
+      isoSecond = second;
+      isoPrefix = bytesOf(new Date(second * 1000).toISOString().slice(0, -4)); // 'YYYY-MM-DDTHH:MM:SS.'
+    }
+    this.raw(isoPrefix);
+    const milli = whole - second * 1000;
+    const value = this.value;
+    value[this.at++] = 0x30 + Math.floor(milli / 100);
+    value[this.at++] = 0x30 + (Math.floor(milli / 10) % 10);
+    value[this.at++] = 0x30 + (milli % 10);
+    value[this.at++] = 0x5a; // Z
+  }
+
+  /** A number as JavaScript prints it; integers and the latency's thousandths without a string. */
+  number(n: number): void {
+    if (Number.isInteger(n) && n >= 0 && n < 1e15) this.digits(n);
+    else this.ascii(String(n));
+  }
+
+  /** Math.round(ms * 1000) / 1000, printed: whole milliseconds, then up to three decimals. */
+  thousandths(ms: number): void {
+    const micros = Math.round(ms * 1000);
+    if (!(micros >= 0 && micros < 1e15)) return this.ascii(String(micros / 1000));
+    const whole = Math.floor(micros / 1000);
+    let fraction = micros - whole * 1000;
+    this.digits(whole);
+    if (fraction === 0) return;
+    const value = this.value;
+    value[this.at++] = 0x2e;
+    for (let unit = 100; fraction > 0; unit /= 10) {
+      const digit = Math.floor(fraction / unit);
+      value[this.at++] = 0x30 + digit;
+      fraction -= digit * unit;
+    }
+  }
+
+  private digits(n: number): void {
+    let count = 1;
+    for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) count += 1;
+    const value = this.value;
+    let at = this.at + count;
+    this.at = at;
+    do {
+      const rest = Math.floor(n / 10);
+      value[--at] = 0x30 + (n - rest * 10);
+      n = rest;
+    } while (n > 0);
+  }
+
+  /** The key: `length` code units from `start` as UTF-8, as Buffer.from(text) encodes them. */
+  keyFrom(text: Uint16Array, start: number, length: number): void {
+    if (this.key.length < length * 3) this.key = Buffer.allocUnsafe(length * 3);
+    this.keyLength = this.key.write(String.fromCharCode.apply(null, text.subarray(start, start + length) as unknown as number[]), 0, 'utf8');
+  }
+
+  /** The key: the generated event id. */
+  keyFromGeneratedId(): void {
+    this.generatedId.copy(this.key, 0);
+    this.keyLength = UUID_LENGTH;
+  }
+}
+
+const UUID_LENGTH = 36;
+
+/**
+ * A random (version 4) UUID, RFC 9562, as its 36 characters, from a pool of random bytes:
+ * crypto.randomUUID builds a string, which would then be read back character by character.
+ */
+function writeUuid(target: Buffer): void {
+  if (randomAt + 16 > randomPool.length) {
+    randomFillSync(randomPool);
+    randomAt = 0;
+  }
+  let at = 0;
+  for (let i = 0; i < 16; i += 1) {
+    let byte = randomPool[randomAt++]!;
+    if (i === 6) byte = (byte & 0x0f) | 0x40; // version 4
+    if (i === 8) byte = (byte & 0x3f) | 0x80; // variant 10
+    if (i === 4 || i === 6 || i === 8 || i === 10) target[at++] = 0x2d;
+    target[at++] = HEX[byte >> 4]!;
+    target[at++] = HEX[byte & 0xf]!;
+  }
+}
+
+/** \u00XX or \udXXX after the backslash: JSON.stringify's lower-case hex. */
+function unicodeEscape(value: Buffer, at: number, c: number): number {
+  value[at++] = 0x75;
+  value[at++] = HEX[(c >> 12) & 0xf]!;
+  value[at++] = HEX[(c >> 8) & 0xf]!;
+  value[at++] = HEX[(c >> 4) & 0xf]!;
+  value[at++] = HEX[c & 0xf]!;
+  return at;
+}
+
+const PARTS = {
+  start: bytesOf('{"schema":"api-request/v1","event_id":'),
+  eventIdPrefix: bytesOf(`"${EVENT_ID_PREFIX}`),
+  quote: bytesOf('"'),
+  timestamp: bytesOf(',"timestamp":"'),
+  gateway: bytesOf('","gateway":{"kind":"fastify"'),
+  instance: bytesOf(',"instance":'),
+  method: bytesOf('},"method":'),
+  path: bytesOf(',"path":'),
+  status: bytesOf(',"status":'),
+  latency: bytesOf(',"latency_ms":{"total":'),
+  close: bytesOf('}'),
+  comma: bytesOf(','),
+  clientIp: bytesOf(',"client_ip":'),
+  requestId: bytesOf(',"request_id":'),
+  api: bytesOf(',"api":'),
+  pathTemplate: bytesOf(',"path_template":'),
+  host: bytesOf(',"host":'),
+  requestBytes: bytesOf(',"request_bytes":'),
+  responseBytes: bytesOf(',"response_bytes":'),
+  userAgent: bytesOf(',"user_agent":'),
+  consumer: bytesOf(',"consumer":{'),
+  consumerFields: [
+    [CONSUMER_ID, bytesOf('"id":'), MAX.name],
+    [APP_ID, bytesOf('"app_id":'), MAX.name],
+    [SUBJECT, bytesOf('"subject":'), MAX.name],
+    [ORG_ID, bytesOf('"org_id":'), MAX.name],
+    [AUTH_METHOD, bytesOf('"auth_method":'), MAX.authMethod],
+  ] as const,
+  scopes: bytesOf('"scopes":'),
+} as const;
+
+/** Whether a text field is there and not empty (what the event leaves out either way). */
+const has = (fields: ExchangeFields, field: number): boolean => fields.present[field] === 1 && fields.length[field]! > 0;
+
+/** Bytes a field's text can take in the JSON: six per code unit (\uXXXX) and its quotes. */
+const worstCase = (fields: ExchangeFields, field: number): number => (fields.present[field] ? fields.length[field]! * 6 + 2 : 0);
+
+/**
+ * Writes each exchange of the batch into `records` as its event, keyed like every tap message
+ * (consumer id, else request id, else event id; see toMessage) and partitioned by that key.
+ */
+export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch): void {
+  const { text, numbers } = batch;
+  const out = new EventWriter();
+  // Within a batch a repeated value sits at one position: its decisions are kept by position.
+  let keyAt = -1;
+  let keyPartition = 0;
+  let ipAt = -1;
+  let ipValid = false;
+  let routeAt = -1;
+  let routeJson: Buffer = Buffer.alloc(0);
+  scanExchangeBatch(batch, (f) => {
+    const { start, length } = f;
+    // The request id is written twice; a route's template is up to half again as long.
+    let bound = 1_024 + worstCase(f, REQUEST_ID) + worstCase(f, ROUTE);
+    for (let field = 0; field < start.length; field += 1) bound += worstCase(f, field);
+    const idLength = has(f, REQUEST_ID) ? length[REQUEST_ID]! : 0;
+    const generated = !(idLength > 0 && idLength <= MAX.id - EVENT_ID_PREFIX.length);
+    if (generated) writeUuid(out.generatedId);
+    const keyField = has(f, CONSUMER_ID) ? CONSUMER_ID : idLength > 0 ? REQUEST_ID : -1;
+    // The same key as the last exchange's (a consumer's requests in a row) is already written.
+    if (keyField === -1 || start[keyField] !== keyAt) {
+      if (keyField === -1) out.keyFromGeneratedId();
+      else out.keyFrom(text, start[keyField]!, length[keyField]!);
+      keyAt = keyField === -1 ? -1 : start[keyField]!;
+      keyPartition = (murmur2(out.key, out.keyLength) >>> 0) % records.partitions;
+    }
+    out.value = records.startValue(keyPartition, out.keyLength, bound);
+    out.at = records.valueAt;
+
+    out.raw(PARTS.start);
+    if (generated) {
+      out.raw(PARTS.quote);
+      out.raw(out.generatedId);
+    } else {
+      out.raw(PARTS.eventIdPrefix);
+      out.unquoted(text, start[REQUEST_ID]!, idLength);
+    }
+    out.raw(PARTS.quote);
+    out.raw(PARTS.timestamp);
+    out.timestamp(numbers[f.numbersAt + STARTED_AT]!);
+    out.raw(PARTS.gateway);
+    if (has(f, INSTANCE)) {
+      out.raw(PARTS.instance);
+      out.string(text, start[INSTANCE]!, Math.min(length[INSTANCE]!, MAX.name));
+    }
+    out.raw(PARTS.method);
+    out.string(text, start[METHOD]!, length[METHOD]!);
+    out.raw(PARTS.path);
+    let pathLength = length[URL]!;
+    for (let i = 0; i < pathLength; i += 1) {
+      if (text[start[URL]! + i] === 0x3f) pathLength = i;
+    }
+    out.string(text, start[URL]!, Math.min(pathLength, MAX.path));
+    out.raw(PARTS.status);
+    out.number(numbers[f.numbersAt + STATUS]!);
+    out.raw(PARTS.latency);
+    out.thousandths(numbers[f.numbersAt + ELAPSED]!);
+    out.raw(PARTS.close);
+    // Checked here, off the event loop: behind a trusted proxy fastify's request.ip is a header's text.
+    if (has(f, CLIENT_IP) && start[CLIENT_IP] !== ipAt) {
+      ipAt = start[CLIENT_IP]!;
+      ipValid = isIP(fieldText(text, f, CLIENT_IP)!) !== 0;
+    }
+    if (has(f, CLIENT_IP) && ipValid) {
+      out.raw(PARTS.clientIp);
+      out.string(text, start[CLIENT_IP]!, length[CLIENT_IP]!);
+    }
+    if (idLength > 0) {
+      out.raw(PARTS.requestId);
+      out.string(text, start[REQUEST_ID]!, Math.min(idLength, MAX.id));
+    }
+    if (has(f, API)) {
+      out.raw(PARTS.api);
+      out.string(text, start[API]!, Math.min(length[API]!, MAX.name));
+    }
+    if (has(f, ROUTE)) {
+      if (start[ROUTE] !== routeAt) {
+        routeAt = start[ROUTE]!;
+        routeJson = Buffer.from(JSON.stringify(template(fieldText(text, f, ROUTE)!).slice(0, MAX.template)), 'utf8');
+      }
+      out.raw(PARTS.pathTemplate);
+      out.raw(routeJson);
+    }
+    if (has(f, HOST)) {
+      out.raw(PARTS.host);
+      out.string(text, start[HOST]!, Math.min(length[HOST]!, MAX.host));
+    }
+    const requestBytes = numbers[f.numbersAt + REQUEST_BYTES]!;
+    if (!Number.isNaN(requestBytes)) {
+      out.raw(PARTS.requestBytes);
+      out.number(requestBytes);
+    }
+    const responseBytes = numbers[f.numbersAt + RESPONSE_BYTES]!;
+    if (!Number.isNaN(responseBytes)) {
+      out.raw(PARTS.responseBytes);
+      out.number(responseBytes);
+    }
+    if (has(f, USER_AGENT)) {
+      out.raw(PARTS.userAgent);
+      out.string(text, start[USER_AGENT]!, Math.min(length[USER_AGENT]!, MAX.agent));
+    }
+    if (has(f, CONSUMER_ID) || has(f, APP_ID) || has(f, SUBJECT) || has(f, ORG_ID) || has(f, AUTH_METHOD)) {
+      out.raw(PARTS.consumer);
+      let first = true;
+      for (const [field, name, max] of PARTS.consumerFields) {
+        if (!has(f, field)) continue;
+        if (!first) out.raw(PARTS.comma);
+        first = false;
+        out.raw(name);
+        out.string(text, start[field]!, Math.min(length[field]!, max));
+      }
+      if (has(f, SCOPES)) {
+        out.raw(PARTS.comma);
+        out.raw(PARTS.scopes);
+        const scopes = fieldText(text, f, SCOPES)!.split(' ').slice(0, MAX.scopes).map((scope) => scope.slice(0, MAX.name));
+        out.at += out.value.write(JSON.stringify(scopes), out.at, 'utf8');
+      }
+      out.raw(PARTS.close);
+    }
+    out.raw(PARTS.close);
+
+    records.endValue(out.key, out.keyLength, out.at);
+  });
+}
+
+/**
+ * One exchange as its Kafka message (key and event text), for a sink on the event loop's own
+ * thread (EventSink.record) and for tests: the same writer as the worker's batches.
+ */
+export function messageFromExchange(exchange: Exchange): SpoolMessage {
+  const writer = new ExchangeBatchWriter(1, 256);
+  // An exchange too long for the batch grows it, and is added to the grown one.
+  while (!writer.add(exchange));
+  const records = new RecordSetBuilder(1);
+  appendExchanges(records, writer.take()!);
+  return messagesOf(records.build())[0]!;
+}
