@@ -1,34 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '@tollgate/platform';
 import type { Exchange } from '../../src/exchange.ts';
 import { ExchangeBatchWriter, readExchangeBatch } from '../../src/sink/exchange-batch.ts';
-
-/** A deterministic pseudo-random source, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-const ODD_TEXT = ['', 'a', '🎉 emoji', '\ud800 lone high', 'lone low \udc00', '"quotes" \\ \n\t\u0000', 'ünïcödé', 'x'.repeat(40_000), 'y'.repeat(70_000)];
-
-function randomExchange(next: () => number, i: number): Exchange {
-  const text = (shared: string): string | null => {
-    const r = next();
-    return r < 0.2 ? null : r < 0.6 ? shared : r < 0.7 ? ODD_TEXT[Math.floor(next() * ODD_TEXT.length)]! : `${shared}-${i}-${Math.floor(next() * 1e6)}`;
-  };
-  const number = (): number | null => (next() < 0.2 ? null : next() < 0.5 ? Math.floor(next() * 1e6) : next() * 1e3);
-  return [
-    text('rq'), Date.now() - next() * 1000, ['GET', 'POST', 'DELETE'][i % 3]!, `/orders/${i}?q=${next()}`, text('/orders/:id'), text('shop.example'),
-    [200, 404, 503][i % 3]!, next() * 50, number(), number(), text('203.0.113.7'), text('curl/8.5.0'), text('shop'), text('gw-1'),
-    text('c-42'), text('app-1'), text('sub'), text('org-1'), text('api_key'), text('read write'),
-  ];
-}
+import { randomExchange } from './random-exchange.ts';
 
 describe('exchange batch', () => {
   it('reads back every exchange field for field, whatever its text, over batches of every size', () => {
-    const next = random(7);
+    const next = seededRandom(7);
     const writer = new ExchangeBatchWriter(50, 50 * 64);
     for (let round = 0; round < 40; round += 1) {
       const exchanges = Array.from({ length: 1 + Math.floor(next() * 50) }, (_, i) => randomExchange(next, round * 100 + i));

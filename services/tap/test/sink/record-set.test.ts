@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { partitionOf } from '../../src/sink/key-partitioner.ts';
+import { messagesOf, recordSetOf, RecordSetBuilder } from '../../src/sink/record-set.ts';
+import type { SpoolMessage } from '../../src/sink/spool.ts';
+
+const messages = (n: number): SpoolMessage[] =>
+  Array.from({ length: n }, (_, i) => ({ key: i % 9 === 0 ? null : `consumer-${i % 7}`, value: i % 5 === 0 ? 'v'.repeat(i * 37) : `{"n":${i},"t":"ünïcode 🎉"}` }));
+
+describe('record set', () => {
+  it('splits messages by key among the partitions, each partition in arrival order, and gives them back as they were', () => {
+    const input = messages(500);
+    const set = recordSetOf(input, 4);
+    expect(set.count).toBe(500);
+    expect([...set.byPartition.values()].reduce((n, p) => n + p.count, 0)).toBe(500);
+    const back = messagesOf(set);
+    for (const [partition] of set.byPartition) {
+      const expected = input.filter((m) => partitionOf(m.key, m.value, 4) === partition);
+      const own = messagesOf({ ...set, byPartition: new Map([[partition, set.byPartition.get(partition)!]]) });
+      expect(own).toEqual(expected);
+    }
+    expect(back.slice().sort((a, b) => a.value.localeCompare(b.value))).toEqual(input.slice().sort((a, b) => a.value.localeCompare(b.value)));
+  });
+
+  it('a value written in place is the same record as the same message appended, whether it ran shorter than its room or not', () => {
+    for (const [room, value] of [
+      [10, 'short'],
+      [100_000, 'short'], // its room needed longer length prefixes than the value does
+      [300, 'x'.repeat(300)],
+      [70_000, 'y'.repeat(20_000)],
+    ] as const) {
+      const inPlace = new RecordSetBuilder(1);
+      const appended = new RecordSetBuilder(1);
+      for (let i = 0; i < 3; i += 1) {
+        const key = Buffer.from(`key-${i}`);
+        const target = inPlace.startValue(0, key.length, room);
+        const end = inPlace.valueAt + target.write(value, inPlace.valueAt, 'utf8');
+        inPlace.endValue(key, key.length, end);
+        appended.appendMessage({ key: `key-${i}`, value });
+      }
+      expect(inPlace.build().byPartition.get(0)!.bytes.equals(appended.build().byPartition.get(0)!.bytes)).toBe(true);
+    }
+  });
+
+  it('a released builder lends its buffers to the next, which writes its own records whole', () => {
+    const first = new RecordSetBuilder(2);
+    for (const message of messages(300)) first.appendMessage(message);
+    first.build();
+    first.release();
+    const second = new RecordSetBuilder(2);
+    const input = messages(40).map((m) => ({ ...m, value: `${m.value}-second` }));
+    for (const message of input) second.appendMessage(message);
+    expect(messagesOf(second.build()).slice().sort((a, b) => a.value.localeCompare(b.value))).toEqual(input.slice().sort((a, b) => a.value.localeCompare(b.value)));
+  });
+});
