@@ -17,6 +17,8 @@ export interface TapConfig {
   /** Bodies being processed at once, in bytes; beyond it new requests get 503 + Retry-After. */
   maxInflightBytes: number;
   maxBatchMessages: number;
+  /** A partition's bytes per record batch (before compression); more go in further Produce requests. */
+  maxBatchBytes: number;
   lingerMs: number;
   spool: { dir: string; maxBytes: number; segmentBytes: number; fsync: FsyncPolicy };
   retryAfterSeconds: number;
@@ -49,6 +51,8 @@ export function tapConfigFromEnv(env: Env, defaults: Partial<Pick<TapConfig, 'to
     // ~25 MB off the tap's peak RSS under full load at the same throughput (docs/benchmarks.md).
     maxBatchMessages: r.int('TAP_MAX_BATCH_MESSAGES', 2_500, { min: 1, max: 100_000 }),
     lingerMs: r.int('TAP_LINGER_MS', 2, { min: 0, max: 1_000 }),
+    // Under the broker's message.max.bytes (1 MiB by default) even after snappy on incompressible text.
+    maxBatchBytes: r.int('TAP_MAX_BATCH_BYTES', 800_000, { min: 1024, max: 1024 * MiB }),
     spool: {
       dir: r.string('TAP_SPOOL_DIR', DEFAULT_SPOOL_DIR),
       maxBytes: r.int('TAP_SPOOL_MAX_BYTES', 1024 * MiB, { min: 1024 }),

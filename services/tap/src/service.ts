@@ -44,6 +44,7 @@ export async function startTap(config: TapConfig, log: Logger = pino({ name: 'ta
     topic: config.topic,
     partitions: config.topicPartitions,
     compression: config.compression,
+    maxBatchBytes: config.maxBatchBytes,
   });
   new Gauge({
     name: 'tollgate_tap_kafka_producer_resets',

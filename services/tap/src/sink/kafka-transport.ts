@@ -14,13 +14,22 @@ import type { Compression } from '../config.ts';
 import type { MessageTransport } from './event-sink.ts';
 import { encodeProduceRequest, PRODUCE_API_KEY, PRODUCE_VERSION, type PartitionBatch } from './produce-request.ts';
 import { encodeRecordBatch } from './record-batch.ts';
-import { messagesOf, recordSetOf, type RecordSet } from './record-set.ts';
+import { messagesOf, recordSetOf, splitRecords, type RecordSet } from './record-set.ts';
 
 export interface KafkaTransportOptions {
   topic: string;
   partitions: number;
   compression: Compression;
+  /**
+   * A partition's records beyond this many bytes (before compression) go out as several record
+   * batches, one Produce request after another: the broker refuses a batch over its
+   * message.max.bytes (1 MiB by default). Default 800 000, which even incompressible records
+   * keep under 1 MiB after snappy.
+   */
+  maxBatchBytes?: number;
 }
+
+const DEFAULT_MAX_BATCH_BYTES = 800_000;
 
 /**
  * Answers meaning the broker no longer matches this producer's idempotence state (its id, epoch or
@@ -45,7 +54,7 @@ function lostProducerState(error: unknown, depth = 0): boolean {
 /** Used for metadata and the producer id only: it never serialises a message. */
 type MetadataProducer = Producer;
 
-/** Items grouped by a number (a partition, a broker), in first-seen order. */
+/** Items grouped by a number (their leader broker), in first-seen order. */
 function groupBy<T>(items: readonly T[], keyOf: (item: T) => number): Map<number, T[]> {
   const groups = new Map<number, T[]>();
   for (const item of items) {
@@ -142,25 +151,32 @@ export class KafkaTransport implements MessageTransport {
     this.knownPartitions = partitions;
     // Split for another partition count (the topic grew): split again, as a replay would be.
     if (records.partitions !== partitions) records = recordSetOf(messagesOf(records), partitions);
+    // Usually one request; a partition with more bytes than a batch may hold needs more, in order.
     const timestamp = Date.now();
-    const batches: PartitionBatch[] = [];
+    const requests: PartitionBatch[][] = [];
     for (const [partition, own] of records.byPartition) {
-      const baseSequence = this.sequences.get(partition) ?? 0;
-      batches.push({ partition, batch: encodeRecordBatch(own, { producerId, producerEpoch, baseSequence, timestamp }, this.options.compression) });
+      let baseSequence = this.sequences.get(partition) ?? 0;
+      for (const [i, piece] of splitRecords(own, this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES).entries()) {
+        (requests[i] ??= []).push({ partition, batch: encodeRecordBatch(piece, { producerId, producerEpoch, baseSequence, timestamp }, this.options.compression) });
+        baseSequence = (baseSequence + piece.count) % SEQUENCE_WRAP;
+      }
     }
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await this.sendBatches(metadata, batches);
-        break;
-      } catch (error) {
-        if (attempt >= SEND_ATTEMPTS || lostProducerState(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
-        // A moved leader is the usual cause: ask again where each partition lives.
-        metadata = await this.producer.metadata({ topics: [topic], forceUpdate: true });
+    for (const batches of requests) {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await this.sendBatches(metadata, batches);
+          break;
+        } catch (error) {
+          if (attempt >= SEND_ATTEMPTS || lostProducerState(error)) throw error;
+          await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+          // A moved leader is the usual cause: ask again where each partition lives.
+          metadata = await this.producer.metadata({ topics: [topic], forceUpdate: true });
+        }
       }
     }
     // Only once every partition's batch is in: a send that failed anywhere is sent again whole (now
-    // or from the spool) with the same sequence numbers, and the broker drops what it already has.
+    // or from the spool) with the same sequence numbers, and the broker drops what it already has
+    // (it remembers a producer's last five batches in each partition).
     for (const [partition, own] of records.byPartition) {
       this.sequences.set(partition, ((this.sequences.get(partition) ?? 0) + own.count) % SEQUENCE_WRAP);
     }

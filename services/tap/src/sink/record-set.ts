@@ -126,6 +126,13 @@ export class RecordSetBuilder {
     this.count = 0;
   }
 
+  /** Bytes of records written so far, in every partition. */
+  get bytes(): number {
+    let total = 0;
+    for (const open of this.open.values()) total += open.length;
+    return total;
+  }
+
   build(): RecordSet {
     const byPartition = new Map<number, PartitionRecords>();
     for (const [partition, open] of this.open) byPartition.set(partition, { bytes: open.bytes.subarray(0, open.length), count: open.count });
@@ -185,24 +192,49 @@ function readVarint(bytes: Buffer, at: number): [value: number, next: number] {
  */
 export function messagesOf(set: RecordSet): SpoolMessage[] {
   const messages: SpoolMessage[] = [];
-  for (const { bytes } of set.byPartition.values()) {
-    let at = 0;
-    while (at < bytes.length) {
-      let length: number;
-      [length, at] = readVarint(bytes, at);
-      const end = at + length;
-      at += 1; // attributes
-      [, at] = readVarint(bytes, at); // timestamp delta
-      [, at] = readVarint(bytes, at); // offset delta
-      let keyLength: number;
-      [keyLength, at] = readVarint(bytes, at);
-      const key = keyLength < 0 ? null : bytes.toString('utf8', at, at + keyLength);
-      at += Math.max(keyLength, 0);
-      let valueLength: number;
-      [valueLength, at] = readVarint(bytes, at);
-      messages.push({ key, value: bytes.toString('utf8', at, at + valueLength) });
-      at = end;
+  for (const records of set.byPartition.values()) for (const message of partitionMessages(records)) messages.push(message);
+  return messages;
+}
+
+/**
+ * One partition's records in pieces of at most maxBytes (a record larger than that alone), each
+ * with offset deltas from 0 again: a record batch larger than the broker's message.max.bytes is
+ * refused whole, and would be refused again on every replay.
+ */
+export function splitRecords(records: PartitionRecords, maxBytes: number): PartitionRecords[] {
+  if (records.bytes.length <= maxBytes) return [records];
+  const pieces: PartitionRecords[] = [];
+  let builder = new RecordSetBuilder(1);
+  for (const message of partitionMessages(records)) {
+    const size = Buffer.byteLength(message.value) + (message.key === null ? 0 : Buffer.byteLength(message.key)) + 16;
+    if (builder.count > 0 && builder.bytes + size > maxBytes) {
+      pieces.push(builder.build().byPartition.get(0)!);
+      builder = new RecordSetBuilder(1);
     }
+    builder.appendMessage(message);
+  }
+  pieces.push(builder.build().byPartition.get(0)!);
+  return pieces;
+}
+
+function partitionMessages({ bytes }: PartitionRecords): SpoolMessage[] {
+  const messages: SpoolMessage[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    let length: number;
+    [length, at] = readVarint(bytes, at);
+    const end = at + length;
+    at += 1; // attributes
+    [, at] = readVarint(bytes, at); // timestamp delta
+    [, at] = readVarint(bytes, at); // offset delta
+    let keyLength: number;
+    [keyLength, at] = readVarint(bytes, at);
+    const key = keyLength < 0 ? null : bytes.toString('utf8', at, at + keyLength);
+    at += Math.max(keyLength, 0);
+    let valueLength: number;
+    [valueLength, at] = readVarint(bytes, at);
+    messages.push({ key, value: bytes.toString('utf8', at, at + valueLength) });
+    at = end;
   }
   return messages;
 }

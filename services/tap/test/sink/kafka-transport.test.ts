@@ -57,6 +57,15 @@ describe('KafkaTransport', () => {
     expect(new Set(read.map((m) => m.partition)).size).toBeGreaterThan(1);
   });
 
+  it("a partition's records over the broker's batch limit go out as several batches, every message once and in order", async () => {
+    const { transport, topic } = start('none');
+    // 4 MB for one key, uncompressed: one record batch would exceed the broker's 1 MiB limit.
+    const large = Array.from({ length: 2_000 }, (_, i) => ({ key: 'one-consumer', value: JSON.stringify({ event_id: `big-${i}`, pad: 'p'.repeat(2_000) }) }));
+    await send(transport, large);
+    const read = await readWholeTopic(kafka, topic);
+    expect(read.map((m) => (JSON.parse(m.value) as { event_id: string }).event_id)).toEqual(large.map((_, i) => `big-${i}`));
+  });
+
   it('a batch sent again after its acknowledgement was lost is stored once', async () => {
     const { transport, topic } = start();
     await send(transport, messages(0, 10)); // the producer id and its first sequences

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { partitionOf } from '../../src/sink/key-partitioner.ts';
-import { messagesOf, recordSetOf, RecordSetBuilder } from '../../src/sink/record-set.ts';
+import { readRecordsBatch, Reader } from '@platformatic/kafka';
+import { encodeRecordBatch } from '../../src/sink/record-batch.ts';
+import { messagesOf, recordSetOf, RecordSetBuilder, splitRecords } from '../../src/sink/record-set.ts';
 import type { SpoolMessage } from '../../src/sink/spool.ts';
 
 const messages = (n: number): SpoolMessage[] =>
@@ -50,5 +52,24 @@ describe('record set', () => {
     const input = messages(40).map((m) => ({ ...m, value: `${m.value}-second` }));
     for (const message of input) second.appendMessage(message);
     expect(messagesOf(second.build()).slice().sort((a, b) => a.value.localeCompare(b.value))).toEqual(input.slice().sort((a, b) => a.value.localeCompare(b.value)));
+  });
+
+  it('splits records over the byte limit into batches under it, each counting offsets from 0, the messages in order', () => {
+    const input = messages(2_000);
+    const records = recordSetOf(input, 1).byPartition.get(0)!;
+    expect(records.bytes.length).toBeGreaterThan(150_000);
+    const pieces = splitRecords(records, 50_000);
+    expect(pieces.length).toBeGreaterThan(3);
+    const identity = { producerId: 1n, producerEpoch: 0, baseSequence: 0, timestamp: 0 };
+    const read: SpoolMessage[] = [];
+    for (const piece of pieces) {
+      // One record over the limit travels alone; the rest stay under it.
+      if (piece.count > 1) expect(piece.bytes.length).toBeLessThanOrEqual(50_000);
+      const batch = readRecordsBatch(Reader.from(encodeRecordBatch(piece, identity, 'none')));
+      expect(batch.records.map((r) => r.offsetDelta)).toEqual(Array.from({ length: piece.count }, (_, i) => i));
+      read.push(...messagesOf({ partitions: 1, count: piece.count, byPartition: new Map([[0, piece]]) }));
+    }
+    expect(read).toEqual(input);
+    expect(splitRecords(records, records.bytes.length)).toEqual([records]);
   });
 });
