@@ -65,7 +65,9 @@ function writeHead(target: OpenPartition, keyLength: number, valueLength: number
  * written into buffers that grew to a send's size once, not allocated and grown for every send.
  */
 const spareBuffers: Buffer[] = [];
-const MAX_SPARE_BUFFERS = 32;
+let spareBytes = 0;
+/** What the spares may hold: a few sends' worth, not the most a burst ever needed. */
+const MAX_SPARE_BYTES = 8 << 20;
 
 interface OpenPartition {
   bytes: Buffer;
@@ -121,7 +123,11 @@ export class RecordSetBuilder {
 
   /** Gives the buffers to later builders: the records built here must no longer be read. */
   release(): void {
-    for (const open of this.open.values()) if (spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(open.bytes);
+    for (const { bytes } of this.open.values()) {
+      if (spareBytes + bytes.length > MAX_SPARE_BYTES) continue;
+      spareBuffers.push(bytes);
+      spareBytes += bytes.length;
+    }
     this.open.clear();
     this.count = 0;
   }
@@ -143,7 +149,9 @@ export class RecordSetBuilder {
   private reserve(partition: number, keyLength: number, valueLength: number): OpenPartition {
     let open = this.open.get(partition);
     if (!open) {
-      open = { bytes: spareBuffers.pop() ?? Buffer.allocUnsafe(16_384), length: 0, count: 0 };
+      const spare = spareBuffers.pop();
+      if (spare) spareBytes -= spare.length;
+      open = { bytes: spare ?? Buffer.allocUnsafe(16_384), length: 0, count: 0 };
       this.open.set(partition, open);
     }
     const body = recordBodyBytes(open.count, keyLength, valueLength);
