@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { tollgateTap, WorkerSink } from '@tollgate/tap';
+import { tollgateTap, WorkerSink } from '@tollgate/tap/plugin';
 
 const port = Number(process.env.HELLO_PORT ?? 18_710);
 const app = Fastify();

@@ -1,17 +1,19 @@
 // The plugin's sink alone, without HTTP: exchanges recorded into a WorkerSink at a fixed rate,
 // and the CPU that costs per event off the event loop (the worker thread, V8's helper threads) and
 // in the broker. What the plugin's worker spends is what it takes from a gateway's other cores.
-//   npx tsx bench/plugin-sink.ts [events/s] [seconds]     (BENCH_LINGER_MS: the sink's linger, 5; BENCH_COMPRESSION: snappy)
+//   npx tsx bench/plugin-sink.ts [events/s] [seconds]
+//   (BENCH_LINGER_MS: the sink's linger, 5; BENCH_COMPRESSION: snappy; BENCH_FLUSH_MS: the hand-over period, WorkerSink's default)
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkerSink, type Exchange } from '@tollgate/tap';
+import { WorkerSink, type Exchange } from '@tollgate/tap/plugin';
 import { BROKER, cpuSeconds, ensureKafka, REPO_ROOT, table } from './lib.ts';
 
 const rate = Number(process.argv[2] ?? 40_000);
 const seconds = Number(process.argv[3] ?? 6);
 const lingerMs = Number(process.env.BENCH_LINGER_MS ?? 5);
 const compression = (process.env.BENCH_COMPRESSION ?? 'snappy') as 'snappy' | 'gzip' | 'none';
+const flushMs = process.env.BENCH_FLUSH_MS ? Number(process.env.BENCH_FLUSH_MS) : undefined;
 ensureKafka();
 const brokerPid = Number(readFileSync(`${REPO_ROOT}.local/kafka/kafka.pid`, 'utf8').trim());
 
@@ -20,6 +22,7 @@ const sink = await WorkerSink.start({
   transport: { topic: `bench-plugin-sink-${Date.now()}`, partitions: 6, compression },
   spool: { dir: mkdtempSync(join(tmpdir(), 'bench-plugin-sink-')), maxBytes: 1 << 30, segmentBytes: 64 << 20, fsync: 'always' },
   sink: { maxBatchMessages: 5_000, lingerMs, retryMs: 250, maxRetryMs: 5_000 },
+  ...(flushMs === undefined ? {} : { flushEvery: { events: 5_000, ms: flushMs } }),
 });
 
 /** What the hello-world's requests record (bench/hello-server.ts), the path varying. */
@@ -51,4 +54,4 @@ const rows = [];
 for (let run = 0; run < 3; run += 1) rows.push({ run: run + 1, ...(await phase(seconds)) });
 await sink.close();
 console.log(table(rows));
-console.log(`${rate} events/s for ${seconds} s a run, linger ${lingerMs} ms, ${compression}; dropped ${sink.dropped}`);
+console.log(`${rate} events/s for ${seconds} s a run, hand-over every ${flushMs ?? 'default'} ms, linger ${lingerMs} ms, ${compression}; dropped ${sink.dropped}`);

@@ -2,7 +2,8 @@
 // thread of the process that serves requests. Receives batches of events, answers with counts.
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
-import { createKafka } from '@tollgate/platform';
+// The Kafka module alone: the platform's index would load the ClickHouse and Stripe clients into the worker.
+import { createKafka } from '@tollgate/platform/kafka';
 import { EventSink } from './event-sink.ts';
 import type { ExchangeBatch } from './exchange-batch.ts';
 import { KafkaTransport } from './kafka-transport.ts';
