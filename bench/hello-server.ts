@@ -11,7 +11,9 @@ let close = async (): Promise<void> => undefined;
 if (process.env.HELLO_PLUGIN === '1') {
   const sink = await WorkerSink.start({
     kafka: { brokers: [process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'], clientId: 'bench-plugin' },
-    transport: { topic: `bench-plugin-${Date.now()}`, partitions: 6, compression: 'snappy' },
+    // One topic for every run: a topic per server start left hundreds of partitions whose upkeep
+    // cost the broker ~5 % of a core even idle, on the core these runs measure.
+    transport: { topic: 'bench-plugin', partitions: 6, compression: 'snappy' },
     spool: { dir: mkdtempSync(join(tmpdir(), 'bench-plugin-')), maxBytes: 1 << 30, segmentBytes: 64 << 20, fsync: 'always' },
     sink: { maxBatchMessages: 5_000, lingerMs: 5, retryMs: 250, maxRetryMs: 5_000 },
     // HELLO_FLUSH_MS: the hand-over period, to compare against WorkerSink's default.

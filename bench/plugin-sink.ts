@@ -19,7 +19,7 @@ const brokerPid = Number(readFileSync(`${REPO_ROOT}.local/kafka/kafka.pid`, 'utf
 
 const sink = await WorkerSink.start({
   kafka: { brokers: [BROKER], clientId: 'bench-plugin-sink' },
-  transport: { topic: `bench-plugin-sink-${Date.now()}`, partitions: 6, compression },
+  transport: { topic: 'bench-plugin-sink', partitions: 6, compression }, // one topic for every run (see hello-server.ts)
   spool: { dir: mkdtempSync(join(tmpdir(), 'bench-plugin-sink-')), maxBytes: 1 << 30, segmentBytes: 64 << 20, fsync: 'always' },
   sink: { maxBatchMessages: 5_000, lingerMs, retryMs: 250, maxRetryMs: 5_000 },
   ...(flushMs === undefined ? {} : { flushEvery: { events: 5_000, ms: flushMs } }),
