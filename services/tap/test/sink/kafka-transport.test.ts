@@ -28,6 +28,14 @@ function messages(from: number, n: number): SpoolMessage[] {
 /** Messages as the sink hands them over: written as records, split for the partitions the transport knows. */
 const send = (transport: KafkaTransport, batch: SpoolMessage[]): Promise<void> => transport.send(recordSetOf(batch, transport.partitions));
 
+/** Every key in one partition, and the keys over more than one. */
+function expectSpreadByKey(read: Array<{ key: string | null; partition: number }>): void {
+  const partitionsOfKey = new Map<string, Set<number>>();
+  for (const m of read) partitionsOfKey.set(m.key!, (partitionsOfKey.get(m.key!) ?? new Set()).add(m.partition));
+  expect([...partitionsOfKey.values()].every((p) => p.size === 1)).toBe(true);
+  expect(new Set(read.map((m) => m.partition)).size).toBeGreaterThan(1);
+}
+
 /** The transport's next sequence numbers, to play a send whose acknowledgement never arrived. */
 const sequencesOf = (transport: KafkaTransport): Map<number, number> => (transport as unknown as { sequences: Map<number, number> }).sequences;
 
@@ -39,10 +47,7 @@ describe('KafkaTransport', () => {
       await send(transport, messages(500, 500));
       const read = await readWholeTopic(kafka, topic);
       expect(read.map((m) => m.value).sort()).toEqual(messages(0, 1_000).map((m) => m.value).sort());
-      const partitionsOfKey = new Map<string, Set<number>>();
-      for (const m of read) partitionsOfKey.set(m.key!, (partitionsOfKey.get(m.key!) ?? new Set()).add(m.partition));
-      expect([...partitionsOfKey.values()].every((p) => p.size === 1)).toBe(true);
-      expect(new Set(read.map((m) => m.partition)).size).toBeGreaterThan(1);
+      expectSpreadByKey(read);
     });
   }
 
@@ -51,10 +56,7 @@ describe('KafkaTransport', () => {
     await transport.send(recordSetOf(messages(0, 200), 1));
     const read = await readWholeTopic(kafka, topic);
     expect(read.map((m) => m.value).sort()).toEqual(messages(0, 200).map((m) => m.value).sort());
-    const partitionsOfKey = new Map<string, Set<number>>();
-    for (const m of read) partitionsOfKey.set(m.key!, (partitionsOfKey.get(m.key!) ?? new Set()).add(m.partition));
-    expect([...partitionsOfKey.values()].every((p) => p.size === 1)).toBe(true);
-    expect(new Set(read.map((m) => m.partition)).size).toBeGreaterThan(1);
+    expectSpreadByKey(read);
   });
 
   it("a partition's records over the broker's batch limit go out as several batches, every message once and in order", async () => {
