@@ -44,6 +44,28 @@ let randomAt = randomPool.length;
 /** JSON.stringify's short escapes of control characters. */
 const SHORT_ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72 };
 
+const UUID_LENGTH = 36;
+
+/**
+ * A random (version 4) UUID, RFC 9562, as its 36 characters, from a pool of random bytes:
+ * crypto.randomUUID builds a string, which would then be read back character by character.
+ */
+function writeUuid(target: Buffer): void {
+  if (randomAt + 16 > randomPool.length) {
+    randomFillSync(randomPool);
+    randomAt = 0;
+  }
+  let at = 0;
+  for (let i = 0; i < 16; i += 1) {
+    let byte = randomPool[randomAt++]!;
+    if (i === 6) byte = (byte & 0x0f) | 0x40; // version 4
+    if (i === 8) byte = (byte & 0x3f) | 0x80; // variant 10
+    if (i === 4 || i === 6 || i === 8 || i === 10) target[at++] = 0x2d;
+    target[at++] = HEX[byte >> 4]!;
+    target[at++] = HEX[byte & 0xf]!;
+  }
+}
+
 /** Writes an event's JSON into the records' buffer (with room made for it), and its key aside. */
 class EventWriter {
   value: Buffer = Buffer.alloc(0);
@@ -179,28 +201,6 @@ class EventWriter {
   keyFromGeneratedId(): void {
     this.generatedId.copy(this.key, 0);
     this.keyLength = UUID_LENGTH;
-  }
-}
-
-const UUID_LENGTH = 36;
-
-/**
- * A random (version 4) UUID, RFC 9562, as its 36 characters, from a pool of random bytes:
- * crypto.randomUUID builds a string, which would then be read back character by character.
- */
-function writeUuid(target: Buffer): void {
-  if (randomAt + 16 > randomPool.length) {
-    randomFillSync(randomPool);
-    randomAt = 0;
-  }
-  let at = 0;
-  for (let i = 0; i < 16; i += 1) {
-    let byte = randomPool[randomAt++]!;
-    if (i === 6) byte = (byte & 0x0f) | 0x40; // version 4
-    if (i === 8) byte = (byte & 0x3f) | 0x80; // variant 10
-    if (i === 4 || i === 6 || i === 8 || i === 10) target[at++] = 0x2d;
-    target[at++] = HEX[byte >> 4]!;
-    target[at++] = HEX[byte & 0xf]!;
   }
 }
 
