@@ -4,8 +4,8 @@ import { readWholeTopic } from '../../../test/harness/kafka.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tollgateTap } from '../src/plugin.ts';
-import { WorkerSink } from '../src/sink/worker-sink.ts';
+// Through the entry a gateway imports (@tollgate/tap/plugin).
+import { tollgateTap, WorkerSink } from '../src/in-process.ts';
 import { startTestTap, testKafka } from './helpers.ts';
 
 const kafka = testKafka();
