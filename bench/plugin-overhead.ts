@@ -67,6 +67,7 @@ const allModes = {
   record: { name: 'same + tap plugin, sink drops', plugin: 'record', port: 18_713 },
   plugin: { name: 'same + tollgate tap plugin → Kafka', plugin: '1', port: 18_711 },
   plugin5ms: { name: 'same, hand-over to the worker every 5 ms', plugin: '1', port: 18_715, env: { HELLO_FLUSH_MS: '5' } },
+  plugin40ms: { name: 'same, hand-over to the worker every 40 ms', plugin: '1', port: 18_716, env: { HELLO_FLUSH_MS: '40' } },
 } as const;
 type ModeName = keyof typeof allModes;
 const modeNames = (process.env.BENCH_MODES ?? 'hello,control,plugin').split(',') as ModeName[];
