@@ -128,9 +128,10 @@ const median = (values: number[]): number => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
+const medianRps = (server: (typeof servers)[number]): number => median(server.runs.map((r) => r.rps));
 const rows = servers.map((s) => ({
   server: s.name,
-  'req/s median': Math.round(median(s.runs.map((r) => r.rps))),
+  'req/s median': Math.round(medianRps(s)),
   'req/s range': `${Math.round(Math.min(...s.runs.map((r) => r.rps)))}–${Math.round(Math.max(...s.runs.map((r) => r.rps)))}`,
   'p99 ms': median(s.runs.map((r) => r.p99Ms)).toFixed(2),
   'server CPU (cores)': median(s.runs.map((r) => r.cpu)).toFixed(2),
@@ -147,13 +148,13 @@ const withPlugin = servers.find((s) => s.mode === 'plugin');
 if (!without || !withPlugin) process.exit(0);
 const perRound = without.runs.map((r, i) => (withPlugin.runs[i]!.rps / r.rps) * 100);
 console.log(`${rounds} rounds, each server ${SLICES} × ${slice} s a round in turns, wrk -t1 -c${connections}${pin ? ', event loop pinned to its own core' : ', 2 cores shared by server, wrk and broker'}`);
-console.log(`requests/s with / without = ${((median(withPlugin.runs.map((r) => r.rps)) / median(without.runs.map((r) => r.rps))) * 100).toFixed(1)} % (ratio of medians; median of the rounds' ratios ${median(perRound).toFixed(1)} %: ${perRound.map((p) => p.toFixed(0)).join(', ')})`);
+console.log(`requests/s with / without = ${((medianRps(withPlugin) / medianRps(without)) * 100).toFixed(1)} % (ratio of medians; median of the rounds' ratios ${median(perRound).toFixed(1)} %: ${perRound.map((p) => p.toFixed(0)).join(', ')})`);
 const control = servers.find((s) => s.mode === 'control');
 if (control) {
   const controlRounds = without.runs.map((r, i) => (control.runs[i]!.rps / r.rps) * 100);
-  console.log(`A/A control, identical hello-worlds = ${((median(control.runs.map((r) => r.rps)) / median(without.runs.map((r) => r.rps))) * 100).toFixed(1)} % (per round ${controlRounds.map((p) => p.toFixed(0)).join(', ')})`);
+  console.log(`A/A control, identical hello-worlds = ${((medianRps(control) / medianRps(without)) * 100).toFixed(1)} % (per round ${controlRounds.map((p) => p.toFixed(0)).join(', ')})`);
   // Either hello-world could be the one "without": against their mean, neither's luck decides.
-  const bothWithout = (median(without.runs.map((r) => r.rps)) + median(control.runs.map((r) => r.rps))) / 2;
-  console.log(`requests/s with / the two hello-worlds' mean = ${((median(withPlugin.runs.map((r) => r.rps)) / bothWithout) * 100).toFixed(1)} %`);
+  const bothWithout = (medianRps(without) + medianRps(control)) / 2;
+  console.log(`requests/s with / the two hello-worlds' mean = ${((medianRps(withPlugin) / bothWithout) * 100).toFixed(1)} %`);
 }
 console.log(`event-loop capacity with / without = ${((median(without.runs.map((r) => r.loopUs)) / median(withPlugin.runs.map((r) => r.loopUs))) * 100).toFixed(1)} %`);

@@ -28,6 +28,31 @@ export type Exchange = [
   scopes: string | null,
 ];
 
+/** Each field's position in the Exchange tuple. */
+export const FIELD = {
+  requestId: 0,
+  startedAtMs: 1,
+  method: 2,
+  url: 3,
+  route: 4,
+  host: 5,
+  status: 6,
+  elapsedMs: 7,
+  requestBytes: 8,
+  responseBytes: 9,
+  clientIp: 10,
+  userAgent: 11,
+  api: 12,
+  gatewayInstance: 13,
+  consumerId: 14,
+  appId: 15,
+  subject: 16,
+  orgId: 17,
+  authMethod: 18,
+  scopes: 19,
+} as const;
+export const EXCHANGE_LENGTH = 20;
+
 const templates = new Map<string, string>();
 
 /** fastify's '/orders/:id' → '/orders/{id}', remembered per route. */

@@ -10,13 +10,12 @@
 //   < 0x8000      its length
 //   0x8000-0xFFEF the top 15 bits of a longer length; the next unit holds the low 16 bits
 // Code units are copied as they are, so any string — lone surrogates included — reads back equal.
-import type { Exchange } from '../exchange.ts';
+import { EXCHANGE_LENGTH, FIELD, type Exchange } from '../exchange.ts';
 
 /** Tuple positions of the numbers, and of the text fields, in the order they are written. */
-const NUMBER_FIELDS = [1, 6, 7, 8, 9] as const;
-const TEXT_FIELDS = [0, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19] as const;
+export const NUMBER_FIELDS: readonly number[] = [FIELD.startedAtMs, FIELD.status, FIELD.elapsedMs, FIELD.requestBytes, FIELD.responseBytes];
+const TEXT_FIELDS: readonly number[] = Array.from({ length: EXCHANGE_LENGTH }, (_, i) => i).filter((i) => !NUMBER_FIELDS.includes(i));
 // A missing number travels as NaN (the plugin records only finite numbers).
-const TUPLE_LENGTH = 20;
 const NULL_TEXT = 0xffff;
 const SAME_TEXT = 0xfffe;
 const LONG_LENGTH = 0x8000;
@@ -45,7 +44,7 @@ export class ExchangeBatchWriter {
    * The text last written for each field in this batch, as the reader will know it; null where
    * unknown. Only ever forgotten, never wrong: SAME_TEXT is written only for an equal value.
    */
-  private readonly previous: Array<string | null> = new Array<string | null>(TUPLE_LENGTH).fill(null);
+  private readonly previous: Array<string | null> = new Array<string | null>(EXCHANGE_LENGTH).fill(null);
 
   constructor(
     private readonly maxEvents: number,
@@ -142,10 +141,10 @@ function decodeText(text: Uint16Array, from: number, length: number): string {
  * equal positions are equal text (a repeated value is written once).
  */
 export class ExchangeFields {
-  readonly start = new Int32Array(TUPLE_LENGTH);
-  readonly length = new Int32Array(TUPLE_LENGTH);
+  readonly start = new Int32Array(EXCHANGE_LENGTH);
+  readonly length = new Int32Array(EXCHANGE_LENGTH);
   /** 0 where the field is null. */
-  readonly present = new Uint8Array(TUPLE_LENGTH);
+  readonly present = new Uint8Array(EXCHANGE_LENGTH);
   /** This exchange's first number in the batch's numbers (startedAtMs, status, elapsedMs, requestBytes, responseBytes). */
   numbersAt = 0;
 }
@@ -185,7 +184,7 @@ export function fieldText(text: Uint16Array, fields: ExchangeFields, field: numb
 export function readExchangeBatch(batch: ExchangeBatch): Exchange[] {
   const out: Exchange[] = [];
   scanExchangeBatch(batch, (fields) => {
-    const exchange = new Array<string | number | null>(TUPLE_LENGTH);
+    const exchange = new Array<string | number | null>(EXCHANGE_LENGTH);
     for (let i = 0; i < NUMBER_FIELDS.length; i += 1) {
       const value = batch.numbers[fields.numbersAt + i]!;
       exchange[NUMBER_FIELDS[i]!] = Number.isNaN(value) ? null : value;

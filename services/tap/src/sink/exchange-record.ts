@@ -9,30 +9,16 @@
 // escapes them (lone surrogates as \udxxx), numbers printed as JavaScript prints them.
 import { randomFillSync } from 'node:crypto';
 import { isIP } from 'node:net';
-import { EVENT_ID_PREFIX, MAX, template } from '../exchange.ts';
-import { ExchangeBatchWriter, fieldText, scanExchangeBatch, type ExchangeBatch, type ExchangeFields } from './exchange-batch.ts';
+import { EVENT_ID_PREFIX, FIELD, MAX, template, type Exchange } from '../exchange.ts';
+import { ExchangeBatchWriter, fieldText, NUMBER_FIELDS, scanExchangeBatch, type ExchangeBatch, type ExchangeFields } from './exchange-batch.ts';
 import { murmur2 } from './key-partitioner.ts';
 import { messagesOf, RecordSetBuilder } from './record-set.ts';
 import type { SpoolMessage } from './spool.ts';
-import type { Exchange } from '../exchange.ts';
 
-// Tuple positions (exchange.ts) of the text fields, and the order of each exchange's numbers.
-const REQUEST_ID = 0;
-const METHOD = 2;
-const URL = 3;
-const ROUTE = 4;
-const HOST = 5;
-const CLIENT_IP = 10;
-const USER_AGENT = 11;
-const API = 12;
-const INSTANCE = 13;
-const CONSUMER_ID = 14;
-const APP_ID = 15;
-const SUBJECT = 16;
-const ORG_ID = 17;
-const AUTH_METHOD = 18;
-const SCOPES = 19;
-const [STARTED_AT, STATUS, ELAPSED, REQUEST_BYTES, RESPONSE_BYTES] = [0, 1, 2, 3, 4];
+const { requestId: REQUEST_ID, method: METHOD, url: URL, route: ROUTE, host: HOST, clientIp: CLIENT_IP, userAgent: USER_AGENT, api: API } = FIELD;
+const { gatewayInstance: INSTANCE, consumerId: CONSUMER_ID, appId: APP_ID, subject: SUBJECT, orgId: ORG_ID, authMethod: AUTH_METHOD, scopes: SCOPES } = FIELD;
+/** Where each number sits among an exchange's numbers in the batch. */
+const [STARTED_AT, STATUS, ELAPSED, REQUEST_BYTES, RESPONSE_BYTES] = [FIELD.startedAtMs, FIELD.status, FIELD.elapsedMs, FIELD.requestBytes, FIELD.responseBytes].map((field) => NUMBER_FIELDS.indexOf(field)) as [number, number, number, number, number];
 
 /** ASCII text as bytes. */
 const bytesOf = (text: string): Buffer => Buffer.from(text, 'latin1');

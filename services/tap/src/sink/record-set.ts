@@ -44,10 +44,15 @@ function recordBodyBytes(offsetDelta: number, keyLength: number, valueLength: nu
   return 2 + varintBytes(zigzag(offsetDelta)) + varintBytes(zigzag(keyLength)) + Math.max(keyLength, 0) + varintBytes(valueLength * 2) + valueLength + 1;
 }
 
+/** A record's bytes, its length prefix included. */
+function recordBytes(offsetDelta: number, keyLength: number, valueLength: number): number {
+  const body = recordBodyBytes(offsetDelta, keyLength, valueLength);
+  return varintBytes(body * 2) + body;
+}
+
 /** A record's bytes before its value (its length prefix included), and so where the value starts. */
 function headBytes(offsetDelta: number, keyLength: number, valueLength: number): number {
-  const body = recordBodyBytes(offsetDelta, keyLength, valueLength);
-  return varintBytes(body * 2) + body - valueLength - 1;
+  return recordBytes(offsetDelta, keyLength, valueLength) - valueLength - 1;
 }
 
 /** At the end of `target`: the record's length, attributes, timestamp delta, offset delta and key length. */
@@ -154,8 +159,7 @@ export class RecordSetBuilder {
       open = { bytes: spare ?? Buffer.allocUnsafe(16_384), length: 0, count: 0 };
       this.open.set(partition, open);
     }
-    const body = recordBodyBytes(open.count, keyLength, valueLength);
-    const needed = open.length + varintBytes(body * 2) + body;
+    const needed = open.length + recordBytes(open.count, keyLength, valueLength);
     if (needed > open.bytes.length) {
       const grown = Buffer.allocUnsafe(Math.max(needed, open.bytes.length * 2));
       open.bytes.copy(grown, 0, 0, open.length);
@@ -214,7 +218,7 @@ export function splitRecords(records: PartitionRecords, maxBytes: number): Parti
   const pieces: PartitionRecords[] = [];
   let builder = new RecordSetBuilder(1);
   for (const message of partitionMessages(records)) {
-    const size = Buffer.byteLength(message.value) + (message.key === null ? 0 : Buffer.byteLength(message.key)) + 16;
+    const size = recordBytes(builder.count, message.key === null ? -1 : Buffer.byteLength(message.key), Buffer.byteLength(message.value));
     if (builder.count > 0 && builder.bytes + size > maxBytes) {
       pieces.push(builder.build().byPartition.get(0)!);
       builder = new RecordSetBuilder(1);
