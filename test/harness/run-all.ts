@@ -21,13 +21,36 @@ interface VitestJsonReport {
   numPendingTests: number;
   numTodoTests: number;
   numFailedTestSuites: number;
+  testResults: {
+    name: string;
+    message?: string;
+    assertionResults: { status: string; fullName: string; failureMessages: string[] }[];
+  }[];
 }
 
-function summarise(): { passed: number; failed: number; skipped: number; files: number } {
+function readReports(): VitestJsonReport[] {
+  if (!existsSync(resultsDir)) return [];
+  return readdirSync(resultsDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((file) => JSON.parse(readFileSync(`${resultsDir}/${file}`, 'utf8')) as VitestJsonReport);
+}
+
+// CI shows only the tail of the output: name each failure there, with its first line of reason.
+function failures(reports: VitestJsonReport[]): string[] {
+  const lines: string[] = [];
+  const firstLine = (text: string | undefined) => (text ?? '').split('\n')[0]!.slice(0, 300);
+  for (const file of reports.flatMap((report) => report.testResults ?? [])) {
+    const where = file.name.slice(REPO_ROOT.length);
+    const failed = (file.assertionResults ?? []).filter((test) => test.status === 'failed');
+    for (const test of failed) lines.push(`FAILED ${where} > ${test.fullName}: ${firstLine(test.failureMessages[0])}`);
+    if (failed.length === 0 && file.message) lines.push(`FAILED ${where}: ${firstLine(file.message)}`);
+  }
+  return lines;
+}
+
+function summarise(reports: VitestJsonReport[]): { passed: number; failed: number; skipped: number; files: number } {
   const total = { passed: 0, failed: 0, skipped: 0, files: 0 };
-  if (!existsSync(resultsDir)) return total;
-  for (const file of readdirSync(resultsDir).filter((f) => f.endsWith('.json'))) {
-    const report = JSON.parse(readFileSync(`${resultsDir}/${file}`, 'utf8')) as VitestJsonReport;
+  for (const report of reports) {
     total.files += 1;
     total.passed += report.numPassedTests;
     // A test file that fails to load has no failed tests but is a failure all the same.
@@ -49,7 +72,9 @@ try {
   for (const service of started) stop(service);
 }
 
-const { passed, failed, skipped, files } = summarise();
+const reports = readReports();
+const { passed, failed, skipped, files } = summarise(reports);
+for (const line of failures(reports)) console.log(line);
 if (checks !== 0) console.log('type-check or lint failed (see above)');
 if (tests !== 0 && failed === 0) console.log(`a test run failed before reporting (${files} reports found)`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
