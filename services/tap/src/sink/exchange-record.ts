@@ -202,10 +202,12 @@ function unicodeEscape(value: Buffer, at: number, c: number): number {
 
 const PARTS = {
   start: bytesOf('{"schema":"api-request/v1","event_id":'),
+  startGenerated: bytesOf('{"schema":"api-request/v1","event_id":"'),
   eventIdPrefix: bytesOf(`"${EVENT_ID_PREFIX}`),
-  quote: bytesOf('"'),
-  timestamp: bytesOf(',"timestamp":"'),
+  timestamp: bytesOf('","timestamp":"'),
+  requestId: bytesOf('","request_id":'),
   gateway: bytesOf('","gateway":{"kind":"fastify"'),
+  gatewayAfterRequestId: bytesOf(',"gateway":{"kind":"fastify"'),
   instance: bytesOf(',"instance":'),
   method: bytesOf('},"method":'),
   path: bytesOf(',"path":'),
@@ -214,7 +216,6 @@ const PARTS = {
   close: bytesOf('}'),
   comma: bytesOf(','),
   clientIp: bytesOf(',"client_ip":'),
-  requestId: bytesOf(',"request_id":'),
   api: bytesOf(',"api":'),
   pathTemplate: bytesOf(',"path_template":'),
   host: bytesOf(',"host":'),
@@ -232,11 +233,60 @@ const PARTS = {
   scopes: bytesOf('"scopes":'),
 } as const;
 
+/** The text fields the gateway part is written from ('"gateway":{…},"method":…'). */
+const GATEWAY_FIELDS = [INSTANCE, METHOD] as const;
+/** The text fields the part after the latency is written from, before its two numbers. */
+const TAIL_FIELDS = [CLIENT_IP, API, ROUTE, HOST, USER_AGENT, CONSUMER_ID, APP_ID, SUBJECT, ORG_ID, AUTH_METHOD, SCOPES] as const;
+
 /** Whether a text field is there and not empty (what the event leaves out either way). */
 const has = (fields: ExchangeFields, field: number): boolean => fields.present[field] === 1 && fields.length[field]! > 0;
 
 /** Bytes a field's text can take in the JSON: six per code unit (\uXXXX) and its quotes. */
 const worstCase = (fields: ExchangeFields, field: number): number => (fields.present[field] ? fields.length[field]! * 6 + 2 : 0);
+
+/**
+ * One stretch of an event's JSON as last written, and the fields it was written from (their text
+ * positions in the batch, where a repeated value keeps its position, and numbers): an event whose
+ * fields are the same copies the bytes instead of escaping and writing each field again. A
+ * gateway's consecutive requests mostly share client, host, route and consumer.
+ */
+class RepeatedPart {
+  private bytes = Buffer.allocUnsafe(512);
+  private length = -1;
+  private readonly from: Float64Array;
+  readonly next: Float64Array;
+
+  constructor(fields: number) {
+    this.from = new Float64Array(fields);
+    this.next = new Float64Array(fields);
+  }
+
+  /** Whether `next` (filled by the caller) equals what the kept bytes were written from. */
+  repeats(): boolean {
+    if (this.length < 0) return false;
+    const { from, next } = this;
+    for (let i = 0; i < from.length; i += 1) if (from[i] !== next[i]) return false;
+    return true;
+  }
+
+  copyTo(out: EventWriter): void {
+    out.at += this.bytes.copy(out.value, out.at, 0, this.length);
+  }
+
+  /** Keeps `value[start, end)` as written from `next`. */
+  keep(value: Buffer, start: number, end: number): void {
+    const length = end - start;
+    if (length > this.bytes.length) this.bytes = Buffer.allocUnsafe(length);
+    value.copy(this.bytes, 0, start, end);
+    this.length = length;
+    this.from.set(this.next);
+  }
+}
+
+/** A text field's position for RepeatedPart: where its text starts, -1 when it is left out. */
+const positionOf = (fields: ExchangeFields, field: number): number => (has(fields, field) ? fields.start[field]! : -1);
+/** A number for RepeatedPart: a missing one as -1 (NaN would equal nothing, itself included). */
+const numberOf = (n: number): number => (Number.isNaN(n) ? -1 : n);
 
 /**
  * Writes each exchange of the batch into `records` as its event, keyed like every tap message
@@ -252,6 +302,8 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
   let ipValid = false;
   let routeAt = -1;
   let routeJson: Buffer = Buffer.alloc(0);
+  const gateway = new RepeatedPart(GATEWAY_FIELDS.length);
+  const tail = new RepeatedPart(TAIL_FIELDS.length + 2);
   scanExchangeBatch(batch, (f) => {
     const { start, length } = f;
     // The request id is written twice; a route's template is up to half again as long.
@@ -271,25 +323,37 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
     out.value = records.startValue(keyPartition, out.keyLength, bound);
     out.at = records.valueAt;
 
-    out.raw(PARTS.start);
+    // Varying per request: the id, the time, the path, the status and the latency.
     if (generated) {
-      out.raw(PARTS.quote);
+      out.raw(PARTS.startGenerated);
       out.raw(out.generatedId);
     } else {
+      out.raw(PARTS.start);
       out.raw(PARTS.eventIdPrefix);
       out.unquoted(text, start[REQUEST_ID]!, idLength);
     }
-    out.raw(PARTS.quote);
     out.raw(PARTS.timestamp);
     out.timestamp(numbers[f.numbersAt + STARTED_AT]!);
-    out.raw(PARTS.gateway);
-    if (has(f, INSTANCE)) {
-      out.raw(PARTS.instance);
-      out.string(text, start[INSTANCE]!, Math.min(length[INSTANCE]!, MAX.name));
+    if (idLength > 0) {
+      out.raw(PARTS.requestId);
+      out.string(text, start[REQUEST_ID]!, Math.min(idLength, MAX.id));
+      out.raw(PARTS.gatewayAfterRequestId);
+    } else out.raw(PARTS.gateway);
+
+    for (let i = 0; i < GATEWAY_FIELDS.length; i += 1) gateway.next[i] = positionOf(f, GATEWAY_FIELDS[i]!);
+    if (gateway.repeats()) gateway.copyTo(out);
+    else {
+      const from = out.at;
+      if (has(f, INSTANCE)) {
+        out.raw(PARTS.instance);
+        out.string(text, start[INSTANCE]!, Math.min(length[INSTANCE]!, MAX.name));
+      }
+      out.raw(PARTS.method);
+      out.string(text, start[METHOD]!, length[METHOD]!);
+      out.raw(PARTS.path);
+      gateway.keep(out.value, from, out.at);
     }
-    out.raw(PARTS.method);
-    out.string(text, start[METHOD]!, length[METHOD]!);
-    out.raw(PARTS.path);
+
     let pathLength = length[URL]!;
     for (let i = 0; i < pathLength; i += 1) {
       if (text[start[URL]! + i] === 0x3f) pathLength = i;
@@ -300,68 +364,73 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
     out.raw(PARTS.latency);
     out.thousandths(numbers[f.numbersAt + ELAPSED]!);
     out.raw(PARTS.close);
-    // Checked here, off the event loop: behind a trusted proxy fastify's request.ip is a header's text.
-    if (has(f, CLIENT_IP) && start[CLIENT_IP] !== ipAt) {
-      ipAt = start[CLIENT_IP]!;
-      ipValid = isIP(fieldText(text, f, CLIENT_IP)!) !== 0;
-    }
-    if (has(f, CLIENT_IP) && ipValid) {
-      out.raw(PARTS.clientIp);
-      out.string(text, start[CLIENT_IP]!, length[CLIENT_IP]!);
-    }
-    if (idLength > 0) {
-      out.raw(PARTS.requestId);
-      out.string(text, start[REQUEST_ID]!, Math.min(idLength, MAX.id));
-    }
-    if (has(f, API)) {
-      out.raw(PARTS.api);
-      out.string(text, start[API]!, Math.min(length[API]!, MAX.name));
-    }
-    if (has(f, ROUTE)) {
-      if (start[ROUTE] !== routeAt) {
-        routeAt = start[ROUTE]!;
-        routeJson = Buffer.from(JSON.stringify(template(fieldText(text, f, ROUTE)!).slice(0, MAX.template)), 'utf8');
-      }
-      out.raw(PARTS.pathTemplate);
-      out.raw(routeJson);
-    }
-    if (has(f, HOST)) {
-      out.raw(PARTS.host);
-      out.string(text, start[HOST]!, Math.min(length[HOST]!, MAX.host));
-    }
+
     const requestBytes = numbers[f.numbersAt + REQUEST_BYTES]!;
-    if (!Number.isNaN(requestBytes)) {
-      out.raw(PARTS.requestBytes);
-      out.number(requestBytes);
-    }
     const responseBytes = numbers[f.numbersAt + RESPONSE_BYTES]!;
-    if (!Number.isNaN(responseBytes)) {
-      out.raw(PARTS.responseBytes);
-      out.number(responseBytes);
-    }
-    if (has(f, USER_AGENT)) {
-      out.raw(PARTS.userAgent);
-      out.string(text, start[USER_AGENT]!, Math.min(length[USER_AGENT]!, MAX.agent));
-    }
-    if (has(f, CONSUMER_ID) || has(f, APP_ID) || has(f, SUBJECT) || has(f, ORG_ID) || has(f, AUTH_METHOD)) {
-      out.raw(PARTS.consumer);
-      let first = true;
-      for (const [field, name, max] of PARTS.consumerFields) {
-        if (!has(f, field)) continue;
-        if (!first) out.raw(PARTS.comma);
-        first = false;
-        out.raw(name);
-        out.string(text, start[field]!, Math.min(length[field]!, max));
+    for (let i = 0; i < TAIL_FIELDS.length; i += 1) tail.next[i] = positionOf(f, TAIL_FIELDS[i]!);
+    tail.next[TAIL_FIELDS.length] = numberOf(requestBytes);
+    tail.next[TAIL_FIELDS.length + 1] = numberOf(responseBytes);
+    if (tail.repeats()) tail.copyTo(out);
+    else {
+      const from = out.at;
+      // Checked here, off the event loop: behind a trusted proxy fastify's request.ip is a header's text.
+      if (has(f, CLIENT_IP) && start[CLIENT_IP] !== ipAt) {
+        ipAt = start[CLIENT_IP]!;
+        ipValid = isIP(fieldText(text, f, CLIENT_IP)!) !== 0;
       }
-      if (has(f, SCOPES)) {
-        out.raw(PARTS.comma);
-        out.raw(PARTS.scopes);
-        const scopes = fieldText(text, f, SCOPES)!.split(' ').slice(0, MAX.scopes).map((scope) => scope.slice(0, MAX.name));
-        out.at += out.value.write(JSON.stringify(scopes), out.at, 'utf8');
+      if (has(f, CLIENT_IP) && ipValid) {
+        out.raw(PARTS.clientIp);
+        out.string(text, start[CLIENT_IP]!, length[CLIENT_IP]!);
+      }
+      if (has(f, API)) {
+        out.raw(PARTS.api);
+        out.string(text, start[API]!, Math.min(length[API]!, MAX.name));
+      }
+      if (has(f, ROUTE)) {
+        if (start[ROUTE] !== routeAt) {
+          routeAt = start[ROUTE]!;
+          routeJson = Buffer.from(JSON.stringify(template(fieldText(text, f, ROUTE)!).slice(0, MAX.template)), 'utf8');
+        }
+        out.raw(PARTS.pathTemplate);
+        out.raw(routeJson);
+      }
+      if (has(f, HOST)) {
+        out.raw(PARTS.host);
+        out.string(text, start[HOST]!, Math.min(length[HOST]!, MAX.host));
+      }
+      if (!Number.isNaN(requestBytes)) {
+        out.raw(PARTS.requestBytes);
+        out.number(requestBytes);
+      }
+      if (!Number.isNaN(responseBytes)) {
+        out.raw(PARTS.responseBytes);
+        out.number(responseBytes);
+      }
+      if (has(f, USER_AGENT)) {
+        out.raw(PARTS.userAgent);
+        out.string(text, start[USER_AGENT]!, Math.min(length[USER_AGENT]!, MAX.agent));
+      }
+      if (has(f, CONSUMER_ID) || has(f, APP_ID) || has(f, SUBJECT) || has(f, ORG_ID) || has(f, AUTH_METHOD)) {
+        out.raw(PARTS.consumer);
+        let first = true;
+        for (const [field, name, max] of PARTS.consumerFields) {
+          if (!has(f, field)) continue;
+          if (!first) out.raw(PARTS.comma);
+          first = false;
+          out.raw(name);
+          out.string(text, start[field]!, Math.min(length[field]!, max));
+        }
+        if (has(f, SCOPES)) {
+          out.raw(PARTS.comma);
+          out.raw(PARTS.scopes);
+          const scopes = fieldText(text, f, SCOPES)!.split(' ').slice(0, MAX.scopes).map((scope) => scope.slice(0, MAX.name));
+          out.at += out.value.write(JSON.stringify(scopes), out.at, 'utf8');
+        }
+        out.raw(PARTS.close);
       }
       out.raw(PARTS.close);
+      tail.keep(out.value, from, out.at);
     }
-    out.raw(PARTS.close);
 
     records.endValue(out.key, out.keyLength, out.at);
   });

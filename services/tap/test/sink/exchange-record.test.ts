@@ -9,6 +9,9 @@ import { messagesOf, RecordSetBuilder } from '../../src/sink/record-set.ts';
 import type { SpoolMessage } from '../../src/sink/spool.ts';
 import { randomExchange } from './random-exchange.ts';
 
+/** Every field but the request's own: id, start, URL and duration. */
+const REPEATABLE = [2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19] as const;
+
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** The event and key with a generated event id replaced by a placeholder: those differ from run to run. */
@@ -26,6 +29,16 @@ describe('exchange records', () => {
       for (const [i, exchange] of exchanges.entries()) {
         // Long runs of one consumer and one client, as real traffic has: what the writer remembers by position.
         if (i < 50) [exchange[14], exchange[10], exchange[4]] = ['c-7', '198.51.100.7', '/a/:b'];
+        // Runs of exchanges the same as the previous one but for the request, or but for one more
+        // field: the writer copies the parts of an event whose fields are all the same.
+        if (i >= 50 && next() < 0.8) {
+          const previous = exchanges[i - 1]!;
+          for (const field of REPEATABLE) exchange[field] = previous[field] as never;
+          if (next() < 0.4) {
+            const field = REPEATABLE[Math.floor(next() * REPEATABLE.length)]!;
+            exchange[field] = randomExchange(next, i)[field] as never;
+          }
+        }
         // A request id for every exchange, so that every key (and partition) is known beforehand.
         exchange[0] ||= `rq-${i}`;
       }
