@@ -3,12 +3,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { tollgateTap, WorkerSink } from '@tollgate/tap/plugin';
+import { importBuiltPlugin } from './lib.ts';
 
 const port = Number(process.env.HELLO_PORT ?? 18_710);
 const app = Fastify();
 let close = async (): Promise<void> => undefined;
 if (process.env.HELLO_PLUGIN === '1') {
+  // As a gateway on plain node runs it (plugin-overhead.ts builds it first).
+  const { tollgateTap, WorkerSink } = await importBuiltPlugin();
   const sink = await WorkerSink.start({
     kafka: { brokers: [process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'], clientId: 'bench-plugin' },
     // One topic for every run: a topic per server start left hundreds of partitions whose upkeep

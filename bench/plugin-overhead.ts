@@ -15,7 +15,7 @@
 // An identical second hello-world (the A/A control) shows the noise floor.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { cpuSeconds, ensureKafka, peakRssMb, REPO_ROOT, startService, stopService, table } from './lib.ts';
+import { buildPlugin, cpuSeconds, ensureKafka, peakRssMb, REPO_ROOT, startService, stopService, table } from './lib.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
 const rounds = Number(process.argv[3] ?? 10);
@@ -30,6 +30,8 @@ try {
   if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('bench/plugin-overhead.ts needs wrk: apt-get install -y wrk', { cause: error });
 }
 ensureKafka();
+// The plugin as a gateway on plain node runs it: bundled with its worker (hello-server.ts imports it).
+buildPlugin();
 const taskset = (args: string[]) => execFileSync('taskset', args, { stdio: 'ignore' });
 /** The local broker's process (none when KAFKA_BROKERS names another). */
 const brokerPidFile = `${REPO_ROOT}.local/kafka/kafka.pid`;

@@ -6,8 +6,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkerSink, type Exchange } from '@tollgate/tap/plugin';
-import { BROKER, cpuSeconds, ensureKafka, REPO_ROOT, table } from './lib.ts';
+import type { Exchange } from '@tollgate/tap/plugin';
+import { BROKER, buildPlugin, cpuSeconds, ensureKafka, importBuiltPlugin, REPO_ROOT, table } from './lib.ts';
 
 const rate = Number(process.argv[2] ?? 40_000);
 const seconds = Number(process.argv[3] ?? 6);
@@ -17,6 +17,9 @@ const flushMs = process.env.BENCH_FLUSH_MS ? Number(process.env.BENCH_FLUSH_MS) 
 ensureKafka();
 const brokerPid = Number(readFileSync(`${REPO_ROOT}.local/kafka/kafka.pid`, 'utf8').trim());
 
+// The worker as a gateway on plain node runs it: bundled, without a TypeScript loader.
+buildPlugin();
+const { WorkerSink } = await importBuiltPlugin();
 const sink = await WorkerSink.start({
   kafka: { brokers: [BROKER], clientId: 'bench-plugin-sink' },
   transport: { topic: 'bench-plugin-sink', partitions: 6, compression }, // one topic for every run (see hello-server.ts)
