@@ -5,27 +5,16 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { imageNodeFlags } from '../../../test/harness/docker-image.ts';
 import { readWholeTopic } from '../../../test/harness/kafka.ts';
 import { uniqueName } from '../../../test/harness/names.ts';
-import { ndjsonEvents, testKafka, TOKEN } from './helpers.ts';
+import { ndjsonEvents, REPO_ROOT, runNode, testKafka, TOKEN } from './helpers.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tap-bundle-'));
 // Same depth below the repository as services/tap/dist, where the image's build puts it.
 const outfile = join(REPO_ROOT, 'services/tap/dist', `${uniqueName('main')}.mjs`);
 
-function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
 
 describe('bundled tap (deploy/build/bundle.mjs)', () => {
   const children: ReturnType<typeof spawn>[] = [];
@@ -36,7 +25,7 @@ describe('bundled tap (deploy/build/bundle.mjs)', () => {
   });
 
   it('builds, runs on plain node, delivers posted events to Kafka and stops on SIGTERM', async () => {
-    const build = await run(['deploy/build/bundle.mjs', 'services/tap/src/main.ts', outfile]);
+    const build = await runNode(['deploy/build/bundle.mjs', 'services/tap/src/main.ts', outfile]);
     expect(build.code, build.output).toBe(0);
 
     const topic = uniqueName('tap_bundle');

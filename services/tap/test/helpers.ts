@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { createKafka, kafkaSettingsFromEnv } from '@tollgate/platform';
 import { uniqueName } from '../../../test/harness/names.ts';
@@ -61,4 +63,17 @@ export function ndjsonEvents(from: number, n: number, prefix = 'ev'): { ids: str
     }));
   }
   return { ids, body: `${lines.join('\n')}\n` };
+}
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Runs node with `args` from the repository's root; resolves with its exit code and output. */
+export function runNode(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
 }

@@ -2,33 +2,22 @@
 // (dist/plugin.mjs) with its worker (dist/sink-worker-entry.mjs, which the plugin starts from beside
 // itself). A fastify app on plain node, no TypeScript loader, serves requests through it; every
 // request reaches the topic as its event.
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readWholeTopic } from '../../../test/harness/kafka.ts';
 import { uniqueName } from '../../../test/harness/names.ts';
-import { testKafka } from './helpers.ts';
+import { REPO_ROOT, runNode, testKafka } from './helpers.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 // Below services/tap/dist like the build's own output, so that packages resolve the same way.
 const outdir = join(REPO_ROOT, 'services/tap/dist', uniqueName('plugin'));
 
-function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
 
 /** A gateway on plain node: serves `requests` requests through the bundled plugin, then closes. */
 const GATEWAY = `
 import Fastify from 'fastify';
 import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tollgateTap, WorkerSink } from './plugin.mjs';
 
@@ -55,7 +44,7 @@ describe('bundled in-process plugin (npm run build -w services/tap)', () => {
   it('runs in a fastify app on plain node, its worker bundled too: one event per request in the topic', async () => {
     mkdirSync(outdir, { recursive: true });
     for (const [entry, out] of [['src/in-process.ts', 'plugin.mjs'], ['src/sink/sink-worker.ts', 'sink-worker-entry.mjs']] as const) {
-      const build = await run(['deploy/build/bundle.mjs', `services/tap/${entry}`, join(outdir, out)]);
+      const build = await runNode(['deploy/build/bundle.mjs', `services/tap/${entry}`, join(outdir, out)]);
       expect(build.code, build.output).toBe(0);
     }
     // The worker the plugin starts is the bundle beside it, not the source's tsx entry.
@@ -64,7 +53,7 @@ describe('bundled in-process plugin (npm run build -w services/tap)', () => {
 
     const topic = uniqueName('plugin_bundle');
     const requests = 300;
-    const gateway = await run([join(outdir, 'gateway.mjs')], { ...process.env, TOPIC: topic, REQUESTS: String(requests), KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' });
+    const gateway = await runNode([join(outdir, 'gateway.mjs')], { ...process.env, TOPIC: topic, REQUESTS: String(requests), KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' });
     expect(gateway.code, gateway.output).toBe(0);
     expect(JSON.parse(gateway.output.trim().split('\n').at(-1)!)).toEqual({ delivered: requests, dropped: 0 });
 
