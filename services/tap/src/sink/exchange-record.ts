@@ -216,9 +216,8 @@ function unicodeEscape(value: Buffer, at: number, c: number): number {
 }
 
 const PARTS = {
-  start: bytesOf('{"schema":"api-request/v1","event_id":'),
   startGenerated: bytesOf('{"schema":"api-request/v1","event_id":"'),
-  eventIdPrefix: bytesOf(`"${EVENT_ID_PREFIX}`),
+  startFromRequestId: bytesOf(`{"schema":"api-request/v1","event_id":"${EVENT_ID_PREFIX}`),
   timestamp: bytesOf('","timestamp":"'),
   requestId: bytesOf('","request_id":'),
   gateway: bytesOf('","gateway":{"kind":"fastify"'),
@@ -284,7 +283,8 @@ class RepeatedPart {
     if (this.kept !== null) {
       const { from, next } = this;
       let same = true;
-      for (let i = 0; i < from.length && same; i += 1) same = from[i] === next[i];
+      // NaN (a number left out) equals itself here.
+      for (let i = 0; i < from.length && same; i += 1) same = from[i] === next[i] || (from[i] !== from[i] && next[i] !== next[i]);
       if (same) {
         this.misses = 0;
         return true;
@@ -317,8 +317,6 @@ class RepeatedPart {
 
 /** A text field's position for RepeatedPart: where its text starts, -1 when it is left out. */
 const positionOf = (fields: ExchangeFields, field: number): number => (has(fields, field) ? fields.start[field]! : -1);
-/** A number for RepeatedPart: a missing one as -1 (NaN would equal nothing, itself included). */
-const numberOf = (n: number): number => (Number.isNaN(n) ? -1 : n);
 
 /**
  * Writes each exchange of the batch into `records` as its event, keyed like every tap message
@@ -360,8 +358,7 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
       out.raw(PARTS.startGenerated);
       out.raw(out.generatedId);
     } else {
-      out.raw(PARTS.start);
-      out.raw(PARTS.eventIdPrefix);
+      out.raw(PARTS.startFromRequestId);
       out.unquoted(text, start[REQUEST_ID]!, idLength);
     }
     out.raw(PARTS.timestamp);
@@ -400,8 +397,8 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
     const requestBytes = numbers[f.numbersAt + REQUEST_BYTES]!;
     const responseBytes = numbers[f.numbersAt + RESPONSE_BYTES]!;
     for (let i = 0; i < TAIL_FIELDS.length; i += 1) tail.next[i] = positionOf(f, TAIL_FIELDS[i]!);
-    tail.next[TAIL_FIELDS.length] = numberOf(requestBytes);
-    tail.next[TAIL_FIELDS.length + 1] = numberOf(responseBytes);
+    tail.next[TAIL_FIELDS.length] = requestBytes;
+    tail.next[TAIL_FIELDS.length + 1] = responseBytes;
     if (tail.repeats()) tail.copyTo(out);
     else {
       const from = out.at;
