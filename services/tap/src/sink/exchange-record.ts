@@ -15,7 +15,7 @@ import { murmur2 } from './key-partitioner.ts';
 import { messagesOf, RecordSetBuilder } from './record-set.ts';
 import type { SpoolMessage } from './spool.ts';
 
-const { requestId: REQUEST_ID, method: METHOD, url: URL, route: ROUTE, host: HOST, clientIp: CLIENT_IP, userAgent: USER_AGENT, api: API } = FIELD;
+const { requestId: REQUEST_ID, method: METHOD, url: REQUEST_URL, route: ROUTE, host: HOST, clientIp: CLIENT_IP, userAgent: USER_AGENT, api: API } = FIELD;
 const { gatewayInstance: INSTANCE, consumerId: CONSUMER_ID, appId: APP_ID, subject: SUBJECT, orgId: ORG_ID, authMethod: AUTH_METHOD, scopes: SCOPES } = FIELD;
 /** Where each number sits among an exchange's numbers in the batch. */
 const [STARTED_AT, STATUS, ELAPSED, REQUEST_BYTES, RESPONSE_BYTES] = [FIELD.startedAtMs, FIELD.status, FIELD.elapsedMs, FIELD.requestBytes, FIELD.responseBytes].map((field) => NUMBER_FIELDS.indexOf(field)) as [number, number, number, number, number];
@@ -383,11 +383,11 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
       gateway.keep(out.value, from, out.at);
     }
 
-    let pathLength = length[URL]!;
+    let pathLength = length[REQUEST_URL]!;
     for (let i = 0; i < pathLength; i += 1) {
-      if (text[start[URL]! + i] === 0x3f) pathLength = i;
+      if (text[start[REQUEST_URL]! + i] === 0x3f) pathLength = i;
     }
-    out.string(text, start[URL]!, Math.min(pathLength, MAX.path));
+    out.string(text, start[REQUEST_URL]!, Math.min(pathLength, MAX.path));
     out.raw(PARTS.status);
     out.number(numbers[f.numbersAt + STATUS]!);
     out.raw(PARTS.latency);
