@@ -21,7 +21,11 @@ if (process.env.HELLO_PLUGIN === '1') {
     // HELLO_FLUSH_MS: the hand-over period, to compare against WorkerSink's default.
     ...(process.env.HELLO_FLUSH_MS ? { flushEvery: { events: 2_000, ms: Number(process.env.HELLO_FLUSH_MS) } } : {}),
   });
-  await app.register(tollgateTap, { sink, api: 'hello', consumer: () => ({ id: 'bench-consumer' }) });
+  // HELLO_CONSUMERS: consumers taking turns request by request (no event repeats the previous one's).
+  const consumers = Number(process.env.HELLO_CONSUMERS ?? 1);
+  let served = 0;
+  const consumer = consumers > 1 ? () => ({ id: `consumer-${(served += 1) % consumers}` }) : () => ({ id: 'bench-consumer' });
+  await app.register(tollgateTap, { sink, api: 'hello', consumer });
   close = () => sink.close();
 }
 if (process.env.HELLO_PLUGIN === 'noop') {

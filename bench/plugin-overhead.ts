@@ -68,6 +68,7 @@ const allModes = {
   // Diagnostic: the plugin's hook with a sink that drops every exchange (its event-loop cost alone).
   record: { name: 'same + tap plugin, sink drops', plugin: 'record', port: 18_713 },
   plugin: { name: 'same + tollgate tap plugin → Kafka', plugin: '1', port: 18_711 },
+  pluginConsumers: { name: 'same, 64 consumers taking turns', plugin: '1', port: 18_717, env: { HELLO_CONSUMERS: '64' } },
   plugin5ms: { name: 'same, hand-over to the worker every 5 ms', plugin: '1', port: 18_715, env: { HELLO_FLUSH_MS: '5' } },
   plugin40ms: { name: 'same, hand-over to the worker every 40 ms', plugin: '1', port: 18_716, env: { HELLO_FLUSH_MS: '40' } },
 } as const;

@@ -195,7 +195,18 @@ class EventWriter {
   /** The key: `length` code units from `start` as UTF-8, as Buffer.from(text) encodes them. */
   keyFrom(text: Uint16Array, start: number, length: number): void {
     if (this.key.length < length * 3) this.key = Buffer.allocUnsafe(length * 3);
-    this.keyLength = this.key.write(String.fromCharCode.apply(null, text.subarray(start, start + length) as unknown as number[]), 0, 'utf8');
+    // ASCII byte by byte: interleaved consumers change the key on every event, and building a
+    // string to encode it cost more than the rest of the key's handling.
+    const key = this.key;
+    for (let i = 0; i < length; i += 1) {
+      const c = text[start + i]!;
+      if (c >= 0x80) {
+        this.keyLength = key.write(String.fromCharCode.apply(null, text.subarray(start, start + length) as unknown as number[]), 0, 'utf8');
+        return;
+      }
+      key[i] = c;
+    }
+    this.keyLength = length;
   }
 
   /** The key: the generated event id. */
