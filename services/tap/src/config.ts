@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { EnvReader, kafkaSettingsFromEnv, type Env, type KafkaSettings } from '@tollgate/platform';
 import type { FsyncPolicy } from './sink/spool.ts';
+import { DEFAULT_MAX_BATCH_BYTES } from './sink/kafka-transport.ts';
 
 export type Compression = 'gzip' | 'snappy' | 'none';
 
@@ -52,7 +53,7 @@ export function tapConfigFromEnv(env: Env, defaults: Partial<Pick<TapConfig, 'to
     maxBatchMessages: r.int('TAP_MAX_BATCH_MESSAGES', 2_500, { min: 1, max: 100_000 }),
     lingerMs: r.int('TAP_LINGER_MS', 2, { min: 0, max: 1_000 }),
     // Under the broker's message.max.bytes (1 MiB by default) even after snappy on incompressible text.
-    maxBatchBytes: r.int('TAP_MAX_BATCH_BYTES', 800_000, { min: 1024, max: 1024 * MiB }),
+    maxBatchBytes: r.int('TAP_MAX_BATCH_BYTES', DEFAULT_MAX_BATCH_BYTES, { min: 1024, max: 1024 * MiB }),
     spool: {
       dir: r.string('TAP_SPOOL_DIR', DEFAULT_SPOOL_DIR),
       maxBytes: r.int('TAP_SPOOL_MAX_BYTES', 1024 * MiB, { min: 1024 }),

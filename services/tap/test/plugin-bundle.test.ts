@@ -2,16 +2,17 @@
 // (dist/plugin.mjs) with its worker (dist/sink-worker-entry.mjs, which the plugin starts from beside
 // itself). A fastify app on plain node, no TypeScript loader, serves requests through it; every
 // request reaches the topic as its event.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readWholeTopic } from '../../../test/harness/kafka.ts';
 import { uniqueName } from '../../../test/harness/names.ts';
 import { REPO_ROOT, runNode, testKafka } from './helpers.ts';
 
-// Below services/tap/dist like the build's own output, so that packages resolve the same way.
-const outdir = join(REPO_ROOT, 'services/tap/dist', uniqueName('plugin'));
-
+const dist = join(REPO_ROOT, 'services/tap/dist');
+// Beside the build's plugin.mjs, as a gateway would keep it.
+const gatewayFile = join(dist, `${uniqueName('gateway')}.mjs`);
 
 /** A gateway on plain node: serves `requests` requests through the bundled plugin, then closes. */
 const GATEWAY = `
@@ -39,21 +40,18 @@ console.log(JSON.stringify({ delivered: sink.delivered, dropped: sink.dropped })
 `;
 
 describe('bundled in-process plugin (npm run build -w services/tap)', () => {
-  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+  afterAll(() => rmSync(gatewayFile, { force: true }));
 
   it('runs in a fastify app on plain node, its worker bundled too: one event per request in the topic', async () => {
-    mkdirSync(outdir, { recursive: true });
-    for (const [entry, out] of [['src/in-process.ts', 'plugin.mjs'], ['src/sink/sink-worker.ts', 'sink-worker-entry.mjs']] as const) {
-      const build = await runNode(['deploy/build/bundle.mjs', `services/tap/${entry}`, join(outdir, out)]);
-      expect(build.code, build.output).toBe(0);
-    }
+    const build = spawnSync('npm', ['run', 'build', '-w', 'services/tap'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(build.status, `${build.stdout}${build.stderr}`).toBe(0);
     // The worker the plugin starts is the bundle beside it, not the source's tsx entry.
-    expect(readFileSync(join(outdir, 'sink-worker-entry.mjs'), 'utf8')).not.toContain('tsx/esm/api');
-    writeFileSync(join(outdir, 'gateway.mjs'), GATEWAY);
+    expect(readFileSync(join(dist, 'sink-worker-entry.mjs'), 'utf8')).not.toContain('tsx/esm/api');
+    writeFileSync(gatewayFile, GATEWAY);
 
     const topic = uniqueName('plugin_bundle');
     const requests = 300;
-    const gateway = await runNode([join(outdir, 'gateway.mjs')], { ...process.env, TOPIC: topic, REQUESTS: String(requests), KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' });
+    const gateway = await runNode([gatewayFile], { ...process.env, TOPIC: topic, REQUESTS: String(requests), KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' });
     expect(gateway.code, gateway.output).toBe(0);
     expect(JSON.parse(gateway.output.trim().split('\n').at(-1)!)).toEqual({ delivered: requests, dropped: 0 });
 

@@ -12,8 +12,8 @@
 // them back as text only when a send fails.
 import type { Logger } from 'pino';
 import type { Exchange } from '../exchange.ts';
-import type { ExchangeBatch } from './exchange-batch.ts';
-import { appendExchanges, messageFromExchange } from './exchange-record.ts';
+import { batchOf, type ExchangeBatch } from './exchange-batch.ts';
+import { appendExchanges } from './exchange-record.ts';
 import { messagesOf, recordSetOf, RecordSetBuilder, type RecordSet } from './record-set.ts';
 import { SpoolFullError, type Spool, type SpoolMessage } from './spool.ts';
 
@@ -112,7 +112,8 @@ export class EventSink {
 
   /** For the in-process plugin: fire and forget; a refusal (spool full) is counted and logged. */
   record(exchange: Exchange): void {
-    this.accept([messageFromExchange(exchange)]).catch((error: unknown) => {
+    // Written into the next batch's records once, not made into text first.
+    this.acceptExchanges(batchOf(exchange)).catch((error: unknown) => {
       this.dropped += 1;
       this.log.warn({ err: error }, 'event dropped: Kafka unreachable and the spool full');
     });

@@ -135,6 +135,13 @@ function decodeText(text: Uint16Array, from: number, length: number): string {
   return out;
 }
 
+/** One exchange as a batch of its own (grown to fit an exchange longer than the usual room). */
+export function batchOf(exchange: Exchange): ExchangeBatch {
+  const writer = new ExchangeBatchWriter(1, 256);
+  while (!writer.add(exchange));
+  return writer.take()!;
+}
+
 /**
  * Where one exchange's fields lie in its batch, by tuple position, without making strings of them:
  * a text field's code units are text[start[f]] … text[start[f] + length[f] - 1]. Within a batch,

@@ -10,7 +10,7 @@
 import { randomFillSync } from 'node:crypto';
 import { isIP } from 'node:net';
 import { EVENT_ID_PREFIX, FIELD, MAX, template, type Exchange } from '../exchange.ts';
-import { ExchangeBatchWriter, fieldText, NUMBER_FIELDS, scanExchangeBatch, type ExchangeBatch, type ExchangeFields } from './exchange-batch.ts';
+import { batchOf, fieldText, NUMBER_FIELDS, scanExchangeBatch, type ExchangeBatch, type ExchangeFields } from './exchange-batch.ts';
 import { murmur2 } from './key-partitioner.ts';
 import { messagesOf, RecordSetBuilder } from './record-set.ts';
 import type { SpoolMessage } from './spool.ts';
@@ -476,15 +476,9 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
   });
 }
 
-/**
- * One exchange as its Kafka message (key and event text), for a sink on the event loop's own
- * thread (EventSink.record) and for tests: the same writer as the worker's batches.
- */
+/** One exchange as its Kafka message (key and event text): the same writer as the worker's batches. */
 export function messageFromExchange(exchange: Exchange): SpoolMessage {
-  const writer = new ExchangeBatchWriter(1, 256);
-  // An exchange too long for the batch grows it, and is added to the grown one.
-  while (!writer.add(exchange));
   const records = new RecordSetBuilder(1);
-  appendExchanges(records, writer.take()!);
+  appendExchanges(records, batchOf(exchange));
   return messagesOf(records.build())[0]!;
 }

@@ -29,7 +29,7 @@ export interface KafkaTransportOptions {
   maxBatchBytes?: number;
 }
 
-const DEFAULT_MAX_BATCH_BYTES = 800_000;
+export const DEFAULT_MAX_BATCH_BYTES = 800_000;
 
 /**
  * Answers meaning the broker no longer matches this producer's idempotence state (its id, epoch or

@@ -59,7 +59,8 @@ export class WorkerSink {
   }
 
   static async start(options: WorkerSinkOptions, onDropped: (count: number, reason: string) => void = () => undefined): Promise<WorkerSink> {
-    // The worker is TypeScript; its plain-JS entry loads it through tsx.
+    // Beside this module: in the source tree a plain-JS entry that loads the TypeScript worker through
+    // tsx; in the build (npm run build -w services/tap) the bundled worker itself.
     // A small young generation: the worker writes events as bytes and makes little garbage, and
     // V8's default let its heap take ~40 MB more of the gateway's memory under load (211 against
     // 174 MB peak, hello-world + plugin) for no CPU saved (bench/plugin-sink.ts).
