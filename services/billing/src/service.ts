@@ -22,6 +22,8 @@ export interface BillingService {
   quota: QuotaBook;
   /** Runs one billing run at a time, in the order asked. */
   run(options: RunOptions): Promise<RunResult>;
+  /** What the schedule does when it fires at `now`: run the month before `now`'s month. */
+  runScheduled(now?: Date): Promise<RunResult>;
   close(): Promise<void>;
 }
 
@@ -67,13 +69,18 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     return next;
   };
 
+  // The period is taken from the moment the schedule fired, so a run at 00:00:05 on the 1st bills
+  // the month that ended five seconds earlier, whatever the run's own duration.
+  const runScheduled = (now = new Date()): Promise<RunResult> => {
+    const period = previousPeriod(now).name;
+    log.info(`scheduled billing run for ${period}`);
+    return run({ period, dryRun: !stripe, trigger: 'schedule' });
+  };
   const scheduler =
     config.schedule === 'off'
       ? undefined
-      : new Cron(config.schedule, { timezone: 'UTC', protect: true }, async () => {
-          const period = previousPeriod(new Date()).name;
-          log.info(`scheduled billing run for ${period}`);
-          await run({ period, dryRun: !stripe, trigger: 'schedule' }).catch((error: unknown) => log.error({ err: error }, 'scheduled billing run failed'));
+      : new Cron(config.schedule, { timezone: 'UTC', protect: true }, async (job: Cron) => {
+          await runScheduled(job.currentRun() ?? new Date()).catch((error: unknown) => log.error({ err: error }, 'scheduled billing run failed'));
         });
 
   const app = buildBillingApp({
@@ -99,6 +106,7 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     plans,
     quota,
     run,
+    runScheduled,
     async close() {
       scheduler?.stop();
       await app.close();

@@ -6,12 +6,21 @@ import { writeConsumers, type ConsumerRecord } from '@tollgate/schemas';
 import { startStripeProxy, type RecordedStripeRequest, type StripeProxy } from '../../../test/harness/stripe-proxy.ts';
 import { STRIPE_MOCK_URL } from '../../../test/harness/infra.ts';
 import { Ledger } from '../src/ledger.ts';
+import { clickHouseTime, previousPeriod } from '../src/period.ts';
 import { loadPlansFile } from '../src/pricing/index.ts';
 import { runBilling, type RunOptions, type RunResult } from '../src/run.ts';
 import { StripeBilling } from '../src/stripe-billing.ts';
 
 export const PLANS_FILE = fileURLToPath(new URL('./fixtures/plans.yaml', import.meta.url));
-export const PERIOD = '2026-10';
+/** The last closed month, from the clock: usage TTLs and "which period is now" follow the date. */
+const closed = previousPeriod(new Date());
+export const PERIOD = closed.name;
+/** The month before PERIOD. */
+export const PERIOD_BEFORE = previousPeriod(closed.start).name;
+/** `days` days and `hours` hours into PERIOD, as ClickHouse DateTime64 text. */
+export function inPeriod(days: number, hours = 0): string {
+  return clickHouseTime(new Date(closed.start.getTime() + (days * 24 + hours) * 3_600_000));
+}
 
 export function consumer(id: string, plan: string, over: Partial<ConsumerRecord> = {}): ConsumerRecord {
   return { consumer_id: id, org_id: `org-${id}`, name: id, email: `${id}@example.test`, plan_id: plan, stripe_customer_id: '', tags: [], metadata: {}, ...over };
@@ -33,7 +42,7 @@ export async function seedUsage(
               FROM numbers({n:UInt64})`,
       query_params: {
         prefix: `${r.consumer}-${r.api}-${i}-${Date.now()}-`,
-        at: r.at ?? `${PERIOD}-05 00:00:00`,
+        at: r.at ?? inPeriod(4),
         consumer: r.consumer,
         api: r.api,
         method: r.method ?? 'GET',

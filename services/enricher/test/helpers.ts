@@ -4,6 +4,7 @@ import { CompressionTypes, type Kafka } from 'kafkajs';
 import { createKafka, kafkaSettingsFromEnv, queryRows } from '@tollgate/platform';
 import { migrate, type ApiRequestEvent } from '@tollgate/schemas';
 import type { TestClickHouse } from '../../../test/harness/clickhouse.ts';
+import { daysAgo } from '../../../test/harness/clock.ts';
 import { uniqueName } from '../../../test/harness/names.ts';
 import { enricherConfigFromEnv, type EnricherConfig } from '../src/config.ts';
 import { startEnricher, type EnricherService } from '../src/service.ts';
@@ -30,11 +31,14 @@ export async function startTestEnricher(ch: TestClickHouse, config: EnricherConf
   return startEnricher(config, ch.client, pino({ level: 'silent' }));
 }
 
+/** Event i is stamped i seconds after a base three days back: 200 000 events still end in the past. */
+const EVENTS_START_MS = daysAgo(3);
+
 export function event(i: number, over: Partial<ApiRequestEvent> = {}): ApiRequestEvent {
   return {
     schema: 'api-request/v1',
     event_id: `e-${i}`,
-    timestamp: new Date(Date.UTC(2026, 10, 1) + i * 1_000).toISOString(),
+    timestamp: new Date(EVENTS_START_MS + i * 1_000).toISOString(),
     gateway: { kind: 'generic' },
     method: 'GET',
     path: `/v1/orders/${i}`,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { createKafka, kafkaSettingsFromEnv } from '@tollgate/platform';
+import { daysAgo } from '../../../test/harness/clock.ts';
 import { uniqueName } from '../../../test/harness/names.ts';
 import { tapConfigFromEnv, type TapConfig } from '../src/config.ts';
 import { startTap, type TapService } from '../src/service.ts';
@@ -45,6 +46,8 @@ export function ingest(tap: TapService, format: string, body: string, contentTyp
   });
 }
 
+const EVENTS_START_MS = daysAgo(3);
+
 export function ndjsonEvents(from: number, n: number, prefix = 'ev'): { ids: string[]; body: string } {
   const ids: string[] = [];
   const lines: string[] = [];
@@ -54,7 +57,7 @@ export function ndjsonEvents(from: number, n: number, prefix = 'ev'): { ids: str
     lines.push(JSON.stringify({
       schema: 'api-request/v1',
       event_id: id,
-      timestamp: new Date(Date.UTC(2026, 10, 1) + i * 1000).toISOString(),
+      timestamp: new Date(EVENTS_START_MS + i * 1000).toISOString(),
       gateway: { kind: 'generic' },
       method: 'GET',
       path: `/v1/orders/${i}`,

@@ -10,7 +10,7 @@ import { billingConfigFromEnv } from '../../src/config.ts';
 import { runBillingCli } from '../../src/cli.ts';
 import { periodOf } from '../../src/period.ts';
 import { startBilling, type BillingService } from '../../src/service.ts';
-import { consumer, PLANS_FILE, seedConsumers, seedUsage, startProxy } from '../helpers.ts';
+import { consumer, PERIOD, PLANS_FILE, seedConsumers, seedUsage, startProxy } from '../helpers.ts';
 
 const WEBHOOK_SECRET = 'whsec_test_secret';
 let ch: TestClickHouse;
@@ -20,7 +20,7 @@ const admin = { authorization: 'Bearer admin-1' };
 
 beforeAll(async () => {
   ch = await testClickHouse('billing_http');
-  await migrate(ch.client, { database: ch.database, usageRetentionDays: 4000 });
+  await migrate(ch.client, { database: ch.database, usageRetentionDays: 400 });
   proxy = await startProxy();
   const now = periodOf(new Date());
   await seedConsumers(ch.client, ch.database, [consumer('capped-over', 'capped'), consumer('capped-under', 'capped'), consumer('pro-user', 'pro')]);
@@ -106,7 +106,7 @@ describe('admin API', () => {
     expect(result.customers.find((c: { consumer_id: string }) => c.consumer_id === 'pro-user')).toMatchObject({ outcome: 'draft', currency: 'USD', amount_minor: 1300 });
     expect(proxy.requests.filter((r) => r.method === 'POST')).toEqual([]);
 
-    const noToken = await runBillingCli(['run', '--period', '2026-10'], { ...env, BILLING_ADMIN_TOKENS: '' }, { out: () => undefined, err: (l) => err.push(l) });
+    const noToken = await runBillingCli(['run', '--period', PERIOD], { ...env, BILLING_ADMIN_TOKENS: '' }, { out: () => undefined, err: (l) => err.push(l) });
     expect(noToken).toBe(1);
     expect(err.at(-1)).toMatch(/a billing service is running at .* set BILLING_ADMIN_TOKENS/);
     expect(await runBillingCli(['run', '--period', '2026-13'], env, { out: () => undefined, err: (l) => err.push(l) })).toBe(2);

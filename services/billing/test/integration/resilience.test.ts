@@ -35,7 +35,7 @@ function expectNoDuplicates(requests: RecordedStripeRequest[], customers: string
 const customers = Array.from({ length: 12 }, (_, i) => `cust-${String(i).padStart(2, '0')}`);
 
 async function seed(ch: { client: TestClickHouse['client']; database: string }): Promise<void> {
-  await migrate(ch.client, { database: ch.database, usageRetentionDays: 4000 });
+  await migrate(ch.client, { database: ch.database, usageRetentionDays: 400 });
   await seedConsumers(ch.client, ch.database, customers.map((id) => consumer(id, 'basic')));
   await seedUsage(ch.client, ch.database, customers.map((id, i) => ({ consumer: id, api: 'orders', n: 150 + i })));
 }

@@ -5,14 +5,14 @@ import { migrate } from '@tollgate/schemas';
 import { testClickHouse, type TestClickHouse } from '../../../../test/harness/clickhouse.ts';
 import type { StripeProxy } from '../../../../test/harness/stripe-proxy.ts';
 import { Ledger } from '../../src/ledger.ts';
-import { consumer, creates, PERIOD, runWithProxy, seedConsumers, seedUsage, startProxy } from '../helpers.ts';
+import { consumer, creates, inPeriod, PERIOD, PERIOD_BEFORE, runWithProxy, seedConsumers, seedUsage, startProxy } from '../helpers.ts';
 
 let ch: TestClickHouse;
 let proxy: StripeProxy;
 
 beforeAll(async () => {
   ch = await testClickHouse('billing_run');
-  await migrate(ch.client, { database: ch.database, usageRetentionDays: 4000 });
+  await migrate(ch.client, { database: ch.database, usageRetentionDays: 400 });
   proxy = await startProxy();
   await seedConsumers(ch.client, ch.database, [
     consumer('alice', 'basic'),
@@ -23,7 +23,7 @@ beforeAll(async () => {
   await seedUsage(ch.client, ch.database, [
     { consumer: 'alice', api: 'orders', n: 350 },
     { consumer: 'alice', api: 'orders', n: 20, status: 503 },
-    { consumer: 'alice', api: 'orders', n: 40, at: '2026-09-30 23:00:00' }, // previous period
+    { consumer: 'alice', api: 'orders', n: 40, at: inPeriod(0, -1) }, // the last hour of the previous period
     { consumer: 'bob', api: 'orders', n: 1500, requestBytes: 100, responseBytes: 900 },
     { consumer: 'bob', api: 'search', n: 30, requestBytes: 100, responseBytes: 900 },
     { consumer: 'bob', api: 'health', n: 500, billable: false },
@@ -101,7 +101,7 @@ describe('billing run', () => {
   });
 
   it('late events for the closed period are reported with their count and amount, not billed', async () => {
-    await seedUsage(ch.client, ch.database, [{ consumer: 'alice', api: 'orders', n: 30, at: `${PERIOD}-20 00:00:00` }]);
+    await seedUsage(ch.client, ch.database, [{ consumer: 'alice', api: 'orders', n: 30, at: inPeriod(19) }]);
     proxy.reset();
     const late = await runWithProxy(ch.client, ch.database, proxy, { customer: 'alice' });
     expect(proxy.requests.filter((r) => r.method === 'POST')).toEqual([]);
@@ -111,7 +111,7 @@ describe('billing run', () => {
 
   it('a dry run computes the same lines and sends nothing', async () => {
     proxy.reset();
-    const dry = await runWithProxy(ch.client, ch.database, proxy, { period: '2026-09', dryRun: true });
+    const dry = await runWithProxy(ch.client, ch.database, proxy, { period: PERIOD_BEFORE, dryRun: true });
     expect(proxy.requests).toEqual([]);
     expect(dry.customers.find((c) => c.consumer_id === 'alice')).toMatchObject({ outcome: 'draft', amount_minor: 1000, lines: [{ key: 'base_fee', amount_minor: 1000 }, { key: 'calls', units: 40, included_units: 40, billable_units: 0, amount_minor: 0 }] });
   });
