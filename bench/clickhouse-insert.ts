@@ -49,7 +49,7 @@ for (const [i, variant] of variants.entries()) {
   for (const { name } of all) if (!variant.keep(name)) await client.command({ query: `DROP VIEW ${database}.${name}` });
   const writer = new UsageWriter(client, database);
   const t0 = performance.now();
-  for (const batch of batches) await writer.write(`bench/0/${batch.at}`, batch.usage, variant.latency ? batch.latency : none);
+  for (const batch of batches) await writer.write(`bench/0/${batch.at}`, variant.latency ? batch : { ...batch, latency: none, latencyOffsets: [] });
   const seconds = (performance.now() - t0) / 1000;
   results.push({ tables: variant.name, views: all.filter((v) => variant.keep(v.name)).length, 'rows/s': Math.round(rows / seconds), 'µs/row': ((seconds * 1e6) / rows).toFixed(1) });
   console.error(`  ${variant.name}: ${Math.round(rows / seconds)} rows/s`);

@@ -4,3 +4,4 @@ export * from './migrations.ts';
 export * from './target.ts';
 export * from './consumers.ts';
 export * from './version.ts';
+export * from './text.ts';

@@ -107,6 +107,55 @@ export class JsonCompactRows {
   toBuffer(): Buffer {
     return Buffer.concat([...this.chunks, this.chunk.subarray(0, this.used)]);
   }
+
+  /** Each row's line (newline included), in order: JSON text holds no raw newline, so they split cleanly. */
+  lines(): Buffer[] {
+    const all = this.toBuffer();
+    const lines: Buffer[] = [];
+    for (let start = 0; start < all.length; ) {
+      const end = all.indexOf(0x0a, start) + 1;
+      lines.push(all.subarray(start, end));
+      start = end;
+    }
+    return lines;
+  }
+
+  /** Rows from lines made by lines(). */
+  static fromLines(lines: readonly Buffer[]): JsonCompactRows {
+    const rows = new JsonCompactRows();
+    rows.chunks = [...lines];
+    rows.chunk = Buffer.alloc(0);
+    rows.count = lines.length;
+    return rows;
+  }
+}
+
+/**
+ * Error codes with which ClickHouse refuses rows for what they hold (text it cannot parse, a value
+ * out of its column's range), as opposed to refusing the moment (connection refused, timeouts,
+ * TOO_MANY_PARTS, readonly, memory): the same rows fail the same way on every retry.
+ * CANNOT_PARSE_TEXT 6, CANNOT_PARSE_ESCAPE_SEQUENCE 25, CANNOT_PARSE_QUOTED_STRING 26,
+ * CANNOT_PARSE_INPUT_ASSERTION_FAILED 27, ATTEMPT_TO_READ_AFTER_EOF 32, CANNOT_PARSE_DATE 38,
+ * CANNOT_PARSE_DATETIME 41, TYPE_MISMATCH 53, ARGUMENT_OUT_OF_BOUND 69, CANNOT_CONVERT_TYPE 70,
+ * CANNOT_PARSE_NUMBER 72, INCORRECT_DATA 117, TOO_LARGE_ARRAY_SIZE 128, TOO_LARGE_STRING_SIZE 131,
+ * SIZES_OF_ARRAYS_DONT_MATCH 190, VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE 321, CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN 349,
+ * CANNOT_PARSE_UUID 376, CANNOT_PARSE_IPV4 441, CANNOT_PARSE_IPV6 442, CANNOT_PARSE_BOOL 467,
+ * VIOLATED_CONSTRAINT 469 (a CHECK an operator added to a table).
+ */
+const ROW_CONTENT_ERROR_CODES = new Set([6, 25, 26, 27, 32, 38, 41, 53, 69, 70, 72, 117, 128, 131, 190, 321, 349, 376, 441, 442, 467, 469]);
+
+/** The numeric ClickHouse error code: a server's error carries it, chDB's only in its message. */
+export function clickHouseErrorCode(error: unknown): number | undefined {
+  const code = Number((error as { code?: unknown } | null)?.code);
+  if (Number.isInteger(code) && code > 0) return code;
+  const match = /^Code: (\d+)\./.exec(String((error as { message?: unknown } | null)?.message ?? ''));
+  return match ? Number(match[1]) : undefined;
+}
+
+/** True when ClickHouse refused an insert for the rows it holds: retrying the same rows cannot help. */
+export function isRowContentError(error: unknown): boolean {
+  const code = clickHouseErrorCode(error);
+  return code !== undefined && ROW_CONTENT_ERROR_CODES.has(code);
 }
 
 export interface RowsInsert {

@@ -1,6 +1,6 @@
 // A fetched batch of Kafka messages → rows for ClickHouse and dead letters. Pure.
 import { JsonCompactRows } from '@tollgate/platform';
-import { validateApiRequest } from '@tollgate/schemas';
+import { repairText, validateApiRequest } from '@tollgate/schemas';
 import { enrichEvent, type EnrichDeps } from './rows.ts';
 
 export interface SourceMessage {
@@ -17,22 +17,30 @@ export interface DeadLetter {
 export interface ProcessedBatch {
   /** Rows of api_requests, encoded as each event is enriched (USAGE_COLUMNS). */
   usage: JsonCompactRows;
+  /** The Kafka offset each usage row came from, in row order: a row ClickHouse refuses is traced to its message. */
+  usageOffsets: string[];
   /** Rows of request_latency (LATENCY_COLUMNS). */
   latency: JsonCompactRows;
+  latencyOffsets: string[];
   dead: DeadLetter[];
   unknownConsumers: number;
+  /** Events whose text held lone surrogates (replaced by U+FFFD so ClickHouse can store them). */
+  repaired: number;
 }
 
 export function processBatch(partition: number, messages: readonly SourceMessage[], deps: EnrichDeps): ProcessedBatch {
-  const out: ProcessedBatch = { usage: new JsonCompactRows(), latency: new JsonCompactRows(), dead: [], unknownConsumers: 0 };
+  const out: ProcessedBatch = { usage: new JsonCompactRows(), usageOffsets: [], latency: new JsonCompactRows(), latencyOffsets: [], dead: [], unknownConsumers: 0, repaired: 0 };
   for (const message of messages) {
     let candidate: unknown;
+    const text = message.value?.toString('utf8') ?? '';
     try {
-      candidate = JSON.parse(message.value?.toString('utf8') ?? '');
+      candidate = JSON.parse(text);
     } catch {
       out.dead.push({ ...message, reason: 'not JSON' });
       continue;
     }
+    // Decoded UTF-8 is always well-formed; only a \u escape can carry a lone surrogate.
+    if (text.includes('\\u') && repairText(candidate) > 0) out.repaired += 1;
     const valid = validateApiRequest(candidate);
     if (!valid.ok) {
       out.dead.push({ ...message, reason: `schema: ${valid.reason}` });
@@ -41,7 +49,11 @@ export function processBatch(partition: number, messages: readonly SourceMessage
     try {
       const enriched = enrichEvent(valid.event, deps, { partition, offset: message.offset });
       out.usage.push(enriched.usage);
-      if (enriched.latency) out.latency.push(enriched.latency);
+      out.usageOffsets.push(message.offset);
+      if (enriched.latency) {
+        out.latency.push(enriched.latency);
+        out.latencyOffsets.push(message.offset);
+      }
       if (enriched.unknownConsumer) out.unknownConsumers += 1;
     } catch (error) {
       // Enrichment is written not to throw; if it ever does, the event is parked, not the partition.

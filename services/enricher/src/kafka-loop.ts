@@ -9,12 +9,19 @@
 // process after a crash, or another instance after a rebalance) reads the intent and replays
 // exactly that range under the same deduplication token, so a crash at any point neither loses
 // nor doubles a row — in the usage table or in the rollups its materialized views feed.
+//
+// No event may stop a partition for good: a message that is not a valid event, and a row that
+// ClickHouse refuses for its content (see writer.ts), go to the dead-letter topic with the reason,
+// and the rest of the range is stored. Only an outage pauses the partition and retries it.
+//
+// The Kafka clients and the store are handed in (as OpenMeter's sink takes its Storage), so this
+// logic runs against fakes in unit tests and against the broker in integration tests.
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { processBatch, type DeadLetter, type ProcessedBatch } from './batch.ts';
 import type { EnricherMetrics } from './metrics.ts';
 import type { EnrichDeps } from './rows.ts';
-import { batchToken, type UsageWriter } from './writer.ts';
+import { batchToken, type UsageStore } from './writer.ts';
 
 const INTENT = 'tollgate-enricher/v1 writing ';
 
@@ -51,6 +58,31 @@ interface PartitionState {
   writing: Promise<boolean>;
 }
 
+/** The three Kafka clients the loop works with. */
+export interface EnricherKafkaClients {
+  consumer: Consumer;
+  /** Writes the dead-letter topic. */
+  dlq: Producer;
+  admin: Admin;
+}
+
+export function createEnricherKafkaClients(kafka: Kafka, options: Pick<KafkaLoopOptions, 'groupId' | 'maxBytesPerPartition' | 'minBytes' | 'maxWaitMs' | 'sessionTimeoutMs'>): EnricherKafkaClients {
+  return {
+    consumer: kafka.consumer({
+      groupId: options.groupId,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+      maxBytes: options.maxBytesPerPartition * 4,
+      minBytes: options.minBytes,
+      maxWaitTimeInMs: options.maxWaitMs,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+    }),
+    dlq: kafka.producer({ idempotent: true, maxInFlightRequests: 1 }),
+    admin: kafka.admin(),
+  };
+}
+
 export class EnricherLoop {
   private readonly consumer: Consumer;
   private readonly dlq: Producer;
@@ -71,25 +103,14 @@ export class EnricherLoop {
   private committedAtJoin: Promise<Array<{ partition: number; offset: string; metadata: string | null }>> | undefined;
 
   constructor(
-    kafka: Kafka,
-    private readonly writer: UsageWriter,
+    clients: EnricherKafkaClients,
+    private readonly store: UsageStore,
     private readonly deps: () => EnrichDeps,
     private readonly metrics: EnricherMetrics,
     private readonly log: Logger,
     private readonly options: KafkaLoopOptions,
   ) {
-    this.consumer = kafka.consumer({
-      groupId: options.groupId,
-      maxBytesPerPartition: options.maxBytesPerPartition,
-      maxBytes: options.maxBytesPerPartition * 4,
-      minBytes: options.minBytes,
-      maxWaitTimeInMs: options.maxWaitMs,
-      sessionTimeout: options.sessionTimeoutMs,
-      heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
-      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
-    });
-    this.dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    this.admin = kafka.admin();
+    ({ consumer: this.consumer, dlq: this.dlq, admin: this.admin } = clients);
     // A new generation may have moved partitions: forget everything and re-read the intents.
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.generation += 1;
@@ -197,11 +218,20 @@ export class EnricherLoop {
     await heartbeat();
   }
 
-  /** Enriches a range and writes it: dead letters, then the rows. Throws when a write fails. */
+  /**
+   * Enriches a range and writes it: dead letters, then the rows, then the rows ClickHouse refused
+   * (as dead letters too). Throws when a write fails for an outage.
+   */
   private async write(partition: number, messages: KafkaMessage[], first: bigint, last: bigint): Promise<ProcessedBatch> {
     const processed = processBatch(partition, messages, this.deps());
     if (processed.dead.length > 0) await this.sendDeadLetters(partition, processed.dead);
-    await this.writer.write(batchToken(this.options.topic, partition, String(first), String(last)), processed.usage, processed.latency);
+    const refused = await this.store.write(batchToken(this.options.topic, partition, String(first), String(last)), processed);
+    if (refused.length > 0) {
+      const byOffset = new Map(messages.map((m) => [m.offset, m.value]));
+      await this.sendDeadLetters(partition, refused.map((r) => ({ offset: r.offset, value: byOffset.get(r.offset) ?? null, reason: r.reason })));
+      this.log.warn({ partition, first: String(first), last: String(last), rows: refused.length, reason: refused[0]?.reason }, 'rows refused by ClickHouse for their content were dead-lettered; the rest of the range is stored');
+      this.metrics.quarantined(refused.length);
+    }
     return processed;
   }
 
@@ -246,7 +276,7 @@ export class EnricherLoop {
     state.pending = undefined;
     state.replay = [];
     state.retryDelayMs = this.options.retryMs;
-    this.metrics.batchWritten(processed.usage.count, processed.dead.length, processed.unknownConsumers, (performance.now() - started) / 1000);
+    this.metrics.batchWritten(processed.usage.count, processed.dead.length, processed.unknownConsumers, processed.repaired, (performance.now() - started) / 1000);
   }
 
   private pauseAndRetry(partition: number, state: PartitionState): void {

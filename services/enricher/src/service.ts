@@ -7,7 +7,7 @@ import { bearerTokenCheck, createKafka, createMetricsRegistry, registerErrorHand
 import type { EnricherConfig } from './config.ts';
 import { compileCatalog, loadCatalogFile, type CatalogMatcher } from './enrich/catalog.ts';
 import { warmGeo } from './enrich/geo.ts';
-import { EnricherLoop } from './kafka-loop.ts';
+import { createEnricherKafkaClients, EnricherLoop } from './kafka-loop.ts';
 import { createEnricherMetrics } from './metrics.ts';
 import { RegistryCache } from './registry-cache.ts';
 import { WhereCache, type EnrichDeps } from './rows.ts';
@@ -36,13 +36,14 @@ export async function startEnricher(config: EnricherConfig, client: ClickHouseCl
     consumer: (id) => registry.get(id),
     where: new WhereCache(),
   };
+  const loopOptions = { topic: config.topic, dlqTopic: config.dlqTopic, groupId: config.groupId, ...config.batch, sessionTimeoutMs: config.sessionTimeoutMs, retryMs: 500, maxRetryMs: 30_000 };
   const loop = new EnricherLoop(
-    createKafka(config.kafka, {}, log),
+    createEnricherKafkaClients(createKafka(config.kafka, {}, log), loopOptions),
     new UsageWriter(client, config.clickhouse.database),
     () => deps,
     metrics,
     log,
-    { topic: config.topic, dlqTopic: config.dlqTopic, groupId: config.groupId, ...config.batch, sessionTimeoutMs: config.sessionTimeoutMs, retryMs: 500, maxRetryMs: 30_000 },
+    loopOptions,
   );
   await loop.start();
 
