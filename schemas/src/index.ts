@@ -2,5 +2,4 @@ export * from './api-request.ts';
 export * from './validate.ts';
 export * from './migrations.ts';
 export * from './target.ts';
-export * from './consumers.ts';
 export * from './version.ts';

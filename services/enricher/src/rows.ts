@@ -1,7 +1,8 @@
 // One validated event → one usage row (and one latency row when the gateway measured latency).
 // Pure: every lookup it needs arrives in EnrichDeps.
 import type { BlockList } from 'node:net';
-import { isCanonicalUtc, type ApiRequestEvent, type ConsumerRecord } from '@tollgate/schemas';
+import type { ConsumerRecord } from '@tollgate/registry';
+import { isCanonicalUtc, type ApiRequestEvent } from '@tollgate/schemas';
 import type { CatalogMatcher } from './enrich/catalog.ts';
 import { resolveClientIp } from './enrich/client-ip.ts';
 import { lookupGeo, type Geo } from './enrich/geo.ts';
