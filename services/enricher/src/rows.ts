@@ -1,9 +1,9 @@
 // One validated event → one usage row (and one latency row when the gateway measured latency).
 // Pure: every lookup it needs arrives in EnrichDeps.
 import type { BlockList } from 'node:net';
+import type { CatalogMatcher } from '@tollgate/catalog';
 import type { ConsumerRecord } from '@tollgate/registry';
 import { isCanonicalUtc, type ApiRequestEvent } from '@tollgate/schemas';
-import type { CatalogMatcher } from './enrich/catalog.ts';
 import { resolveClientIp } from './enrich/client-ip.ts';
 import { lookupGeo, type Geo } from './enrich/geo.ts';
 import { maskIp, type IpPrivacyPolicy } from './enrich/ip-privacy.ts';
