@@ -7,11 +7,11 @@
 // batch of 50 000 is about what the enricher gets per partition when it drains a backlog.
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { compileCatalog } from '@tollgate/catalog';
 import { clickHouseSettingsFromEnv, createClickHouseClient, JsonCompactRows, queryRows } from '@tollgate/platform';
 import { migrate } from '@tollgate/schemas';
 import { processBatch } from '../services/enricher/src/batch.ts';
 import { enricherConfigFromEnv } from '../services/enricher/src/config.ts';
-import { compileCatalog } from '../services/enricher/src/enrich/catalog.ts';
 import { WhereCache } from '../services/enricher/src/rows.ts';
 import { UsageWriter } from '../services/enricher/src/writer.ts';
 import { ndjsonBody, table } from './lib.ts';

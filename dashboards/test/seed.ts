@@ -3,7 +3,7 @@
 // and request_latency (which feeds latency_minute). The expected figures below are derived by hand.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { writeConsumers } from '@tollgate/schemas';
+import { writeConsumers } from '@tollgate/registry';
 
 export const TEST_PLANS_YAML = `version: 1
 plans:

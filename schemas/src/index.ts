@@ -2,6 +2,5 @@ export * from './api-request.ts';
 export * from './validate.ts';
 export * from './migrations.ts';
 export * from './target.ts';
-export * from './consumers.ts';
 export * from './version.ts';
 export * from './text.ts';

@@ -55,7 +55,9 @@ interface AppService {
 }
 
 const CLICKHOUSE_NAMES = ['CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_DATABASE', 'CLICKHOUSE_CLUSTER'];
-const SHARED_DIRS = ['packages/platform/src', 'schemas/src'];
+/** Every shared package's sources (packages/platform, packages/registry, packages/catalog, ...). */
+const PACKAGE_DIRS = readdirSync(join(ROOT, 'packages')).sort().map((p) => `packages/${p}/src`);
+const SHARED_DIRS = [...PACKAGE_DIRS, 'schemas/src'];
 const SERVICES: AppService[] = [
   { name: 'tap', port: 8700, srcDirs: ['services/tap/src'], uses: SHARED_DIRS, entry: 'services/tap/src/main.ts', bundle: 'services/tap/dist/main.mjs', pending: [] },
   { name: 'enricher', port: 8701, srcDirs: ['services/enricher/src'], uses: SHARED_DIRS, entry: 'services/enricher/src/main.ts', pending: [] },
@@ -111,8 +113,7 @@ export function envNamesIn(source: string): Set<string> {
 const SOURCE_ROOTS = [
   ...readdirSync(join(ROOT, 'services')).map((s) => `services/${s}/src`),
   'dashboards/src',
-  'packages/platform/src',
-  'schemas/src',
+  ...SHARED_DIRS,
 ];
 const sourceFiles = SOURCE_ROOTS.flatMap((dir) => walk(join(ROOT, dir))).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
 
@@ -276,6 +277,31 @@ function copySources(args: string): string[] | undefined {
 
 const SHARED = /# ----- shared stages[\s\S]*# ----- end of shared stages -----/;
 
+interface Manifest {
+  name?: string;
+  dependencies?: Record<string, string>;
+}
+const manifestOf = (dir: string): Manifest => JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as Manifest;
+
+/** Workspace folder by package name, from the root package.json's "workspaces" ('dir' or 'dir/*'). */
+const WORKSPACES = new Map(
+  (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces
+    .flatMap((pattern) => (pattern.endsWith('/*') ? readdirSync(join(ROOT, pattern.slice(0, -2))).map((d) => `${pattern.slice(0, -2)}/${d}`) : [pattern]))
+    .filter((dir) => existsSync(join(ROOT, dir, 'package.json')))
+    .map((dir) => [manifestOf(dir).name ?? dir, dir]),
+);
+
+/** The workspace folders a workspace depends on, directly or through another workspace. */
+function workspaceDependencies(dir: string, found = new Set<string>()): Set<string> {
+  for (const name of Object.keys(manifestOf(dir).dependencies ?? {})) {
+    const dependency = WORKSPACES.get(name);
+    if (dependency === undefined || found.has(dependency)) continue;
+    found.add(dependency);
+    workspaceDependencies(dependency, found);
+  }
+  return found;
+}
+
 describe('Dockerfiles (deploy/docker/<service>.Dockerfile)', () => {
   const dockerfiles = SERVICES.map((s) => ({ service: s, file: join(DEPLOY, 'docker', `${s.name}.Dockerfile`) }));
 
@@ -326,8 +352,14 @@ describe('Dockerfiles (deploy/docker/<service>.Dockerfile)', () => {
       expect(cmd[loader + 2]).toBe(service.entry);
     }
     if (!existsSync(join(ROOT, service.entry))) note(`${rel(file)}: CMD runs ${service.entry}, which does not exist yet`);
-    // The entry point's folder is copied into the image.
-    expect(instructions.some((i) => i.op === 'COPY' && (copySources(i.args) ?? []).some((src) => service.entry.startsWith(src.replace(/\/?$/, '/'))))).toBe(true);
+    // The entry point's folder is copied into the image, and so is every workspace it depends on.
+    const copied = instructions.filter((i) => i.op === 'COPY').flatMap((i) => copySources(i.args) ?? []);
+    const isCopied = (path: string): boolean => copied.some((src) => path.startsWith(src.replace(/\/?$/, '/')));
+    expect(isCopied(service.entry)).toBe(true);
+    const workspace = service.srcDirs[0]!.replace(/\/src$/, '');
+    const dependencies = workspaceDependencies(workspace);
+    expect(dependencies.size, `${workspace}/package.json declares workspaces`).toBeGreaterThan(0);
+    for (const dir of dependencies) expect(isCopied(`${dir}/`), `${rel(file)} copies ${dir}, which ${workspace} depends on`).toBe(true);
 
     // ENV of the service stage (after the shared block) is what the service reads.
     const own = dockerInstructions(text.replace(SHARED, ''));

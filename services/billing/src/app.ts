@@ -6,7 +6,7 @@ import { Histogram, type Registry } from 'prom-client';
 import Stripe from 'stripe';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { bearerTokenCheck, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
-import { deleteConsumer, readConsumers, writeConsumers, type ConsumerRecord } from '@tollgate/schemas';
+import { deleteConsumer, parseConsumerUpdate, readConsumers, upsertConsumer } from '@tollgate/registry';
 import type { Ledger } from './ledger.ts';
 import { parsePeriod } from './period.ts';
 import type { PlanCatalog } from './pricing/index.ts';
@@ -29,26 +29,6 @@ export interface BillingAppOptions {
 }
 
 const unauthorized = { error: 'unauthorized', message: 'a valid bearer token is required' };
-
-function consumerUpdate(body: unknown, plans: PlanCatalog): { update: Partial<ConsumerRecord> } | { problem: string } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { problem: 'the body must be a JSON object' };
-  const b = body as Record<string, unknown>;
-  const allowed = ['org_id', 'name', 'email', 'plan_id', 'stripe_customer_id', 'tags', 'metadata'];
-  const unknown = Object.keys(b).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) return { problem: `unknown fields: ${unknown.join(', ')} (allowed: ${allowed.join(', ')})` };
-  for (const key of ['org_id', 'name', 'email', 'plan_id', 'stripe_customer_id']) {
-    if (b[key] !== undefined && typeof b[key] !== 'string') return { problem: `${key} must be a string` };
-  }
-  if (typeof b.plan_id === 'string' && b.plan_id !== '' && !plans.plans.has(b.plan_id)) {
-    return { problem: `plan_id "${b.plan_id}" is not in the plans file (known: ${[...plans.plans.keys()].join(', ')})` };
-  }
-  if (typeof b.email === 'string' && b.email !== '' && !/^[^\s@]+@[^\s@]+$/.test(b.email)) return { problem: 'email is not an email address' };
-  if (b.tags !== undefined && (!Array.isArray(b.tags) || b.tags.some((t) => typeof t !== 'string'))) return { problem: 'tags must be an array of strings' };
-  if (b.metadata !== undefined && (typeof b.metadata !== 'object' || b.metadata === null || Object.values(b.metadata).some((v) => typeof v !== 'string'))) {
-    return { problem: 'metadata must be an object of strings' };
-  }
-  return { update: b as Partial<ConsumerRecord> };
-}
 
 export function buildBillingApp(o: BillingAppOptions): FastifyInstance {
   const app = Fastify({ loggerInstance: o.log.child({ component: 'http' }) as FastifyBaseLogger });
@@ -123,24 +103,11 @@ export function buildBillingApp(o: BillingAppOptions): FastifyInstance {
       return found ?? reply.code(404).send({ error: 'not_found', message: `no consumer "${request.params.id}"` });
     });
     admin.put<{ Params: { id: string } }>('/v1/admin/consumers/:id', async (request, reply) => {
-      const parsed = consumerUpdate(request.body, o.plans);
+      const parsed = parseConsumerUpdate(request.body, o.plans.plans);
       if ('problem' in parsed) return reply.code(400).send({ error: 'invalid_consumer', message: parsed.problem });
-      const [existing] = await readConsumers(o.client, o.database, request.params.id);
-      const record: ConsumerRecord = {
-        consumer_id: request.params.id,
-        org_id: '',
-        name: '',
-        email: '',
-        plan_id: '',
-        stripe_customer_id: '',
-        tags: [],
-        metadata: {},
-        ...existing,
-        ...parsed.update,
-      };
-      await writeConsumers(o.client, o.database, [record]);
+      const { record, created } = await upsertConsumer(o.client, o.database, request.params.id, parsed.update);
       await o.quota.refresh();
-      return reply.code(existing ? 200 : 201).send(record);
+      return reply.code(created ? 201 : 200).send(record);
     });
     admin.delete<{ Params: { id: string } }>('/v1/admin/consumers/:id', async (request, reply) => {
       await deleteConsumer(o.client, o.database, request.params.id);

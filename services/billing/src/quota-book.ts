@@ -3,7 +3,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import { every } from '@tollgate/platform';
-import { readConsumers, type ConsumerRecord } from '@tollgate/schemas';
+import { readConsumers, type ConsumerRecord } from '@tollgate/registry';
 import { clickHouseTime, periodOf, type Period } from './period.ts';
 import { quotaState, type Plan, type PlanCatalog, type QuotaState, type StatusClass } from './pricing/index.ts';
 

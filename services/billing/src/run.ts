@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
-import { readConsumers, writeConsumers, type ConsumerRecord } from '@tollgate/schemas';
+import { readConsumers, setStripeCustomerId, type ConsumerRecord } from '@tollgate/registry';
 import { ledgerTime, type InvoiceRecord, type Ledger, type LineRecord } from './ledger.ts';
 import { parsePeriod } from './period.ts';
 import { priceInvoice, type InvoiceDraft, type InvoiceLine, type PlanCatalog } from './pricing/index.ts';
@@ -264,7 +264,7 @@ async function invoiceCustomer(
   let customerId = consumer.stripe_customer_id || previous?.stripe_customer_id || '';
   if (!customerId) {
     customerId = await stripe.createCustomer({ scope: deps.database, consumerId: consumer.consumer_id, name: consumer.name, email: consumer.email, orgId: consumer.org_id });
-    await writeConsumers(deps.client, deps.database, [{ ...consumer, stripe_customer_id: customerId }]);
+    await setStripeCustomerId(deps.client, deps.database, consumer, customerId);
   }
   record = { ...record, stripe_customer_id: customerId };
 

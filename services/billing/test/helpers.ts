@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { pino } from 'pino';
 import { createStripeClient } from '@tollgate/platform';
-import { writeConsumers, type ConsumerRecord } from '@tollgate/schemas';
+import { writeConsumers, type ConsumerRecord } from '@tollgate/registry';
 import { startStripeProxy, type RecordedStripeRequest, type StripeProxy } from '../../../test/harness/stripe-proxy.ts';
 import { STRIPE_MOCK_URL } from '../../../test/harness/infra.ts';
 import { Ledger } from '../src/ledger.ts';

@@ -4,5 +4,3 @@ export * from './rows.ts';
 export * from './batch.ts';
 export * from './writer.ts';
 export * from './kafka-loop.ts';
-export { runConsumersCli } from './consumers-cli.ts';
-export { parseConsumerImport } from './enrich/consumer-import.ts';

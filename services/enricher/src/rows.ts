@@ -1,8 +1,9 @@
 // One validated event → one usage row (and one latency row when the gateway measured latency).
 // Pure: every lookup it needs arrives in EnrichDeps.
 import type { BlockList } from 'node:net';
-import { isCanonicalUtc, type ApiRequestEvent, type ConsumerRecord } from '@tollgate/schemas';
-import type { CatalogMatcher } from './enrich/catalog.ts';
+import type { CatalogMatcher } from '@tollgate/catalog';
+import type { ConsumerRecord } from '@tollgate/registry';
+import { isCanonicalUtc, type ApiRequestEvent } from '@tollgate/schemas';
 import { resolveClientIp } from './enrich/client-ip.ts';
 import { lookupGeo, type Geo } from './enrich/geo.ts';
 import { maskIp, type IpPrivacyPolicy } from './enrich/ip-privacy.ts';

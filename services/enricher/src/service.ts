@@ -3,13 +3,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { compileCatalog, loadCatalogFile, type CatalogMatcher } from '@tollgate/catalog';
 import { bearerTokenCheck, createKafka, createMetricsRegistry, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
+import { RegistryCache } from '@tollgate/registry';
 import type { EnricherConfig } from './config.ts';
-import { compileCatalog, loadCatalogFile, type CatalogMatcher } from './enrich/catalog.ts';
 import { warmGeo } from './enrich/geo.ts';
 import { createEnricherKafkaClients, EnricherLoop } from './kafka-loop.ts';
 import { createEnricherMetrics } from './metrics.ts';
-import { RegistryCache } from './registry-cache.ts';
 import { WhereCache, type EnrichDeps } from './rows.ts';
 import { UsageWriter } from './writer.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { compileCatalog } from '@tollgate/catalog';
 import type { ApiRequestEvent } from '@tollgate/schemas';
-import { compileCatalog } from '../../src/enrich/catalog.ts';
 import { parseTrustedProxies } from '../../src/enrich/client-ip.ts';
 import { clickHouseTime, enrichEvent, USAGE_COLUMNS, WhereCache, type EnrichDeps } from '../../src/rows.ts';
 

@@ -3,7 +3,7 @@
 import { CompressionTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '@tollgate/platform';
-import { writeConsumers } from '@tollgate/schemas';
+import { writeConsumers } from '@tollgate/registry';
 import { testClickHouse, type TestClickHouse } from '../../../../test/harness/clickhouse.ts';
 import { readWholeTopic } from '../../../../test/harness/kafka.ts';
 import type { EnricherConfig } from '../../src/config.ts';

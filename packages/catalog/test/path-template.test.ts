@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { derivePathTemplate, normalizePath } from '../../src/enrich/path-template.ts';
+import { derivePathTemplate, normalizePath } from '../src/path-template.ts';
 
 describe('derivePathTemplate', () => {
   it.each([

@@ -1,7 +1,7 @@
 // The consumer registry held in memory: loaded at start, refreshed on an interval and on demand.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { every } from '@tollgate/platform';
-import { readConsumers, type ConsumerRecord } from '@tollgate/schemas';
+import { readConsumers, type ConsumerRecord } from './consumer-table.ts';
 import type { Logger } from 'pino';
 
 export class RegistryCache {

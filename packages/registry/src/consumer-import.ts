@@ -3,9 +3,7 @@
 // problem is left out rather than imported half-right, because these rows drive billing
 // (plan_id, stripe_customer_id).
 
-import type { ConsumerRecord } from '@tollgate/schemas';
-
-export type { ConsumerRecord };
+import type { ConsumerRecord } from './consumer-table.ts';
 
 /** CSV problems carry the 1-based line the record starts on (the header is line 1); JSON ones the 0-based array index. */
 export interface ConsumerImportError {

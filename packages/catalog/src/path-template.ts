@@ -20,7 +20,7 @@ const PREFIXED_ID = /^[A-Za-z]{2,12}_(?=[A-Za-z]*\d)[A-Za-z0-9]{8,}$/;
 const SUFFIX = /^(.+?)([.:][A-Za-z][A-Za-z0-9]{0,15})$/;
 
 /** The placeholder for one raw path segment, or undefined to keep the segment. */
-export function classifySegment(segment: string): string | undefined {
+function classifySegment(segment: string): string | undefined {
   const value = decodeSegment(segment);
   if (UUID.test(value)) return '{uuid}';
   if (DATE.test(value)) return '{date}';

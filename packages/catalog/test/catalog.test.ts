@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compileCatalog, loadCatalogFile, type CatalogEvent, type CatalogRule } from '../../src/enrich/catalog.ts';
+import { compileCatalog, loadCatalogFile, type CatalogEvent, type CatalogRule } from '../src/catalog.ts';
 
 const event = (over: Partial<CatalogEvent> = {}): CatalogEvent => ({ method: 'GET', path: '/', ...over });
 

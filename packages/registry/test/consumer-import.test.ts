@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConsumerImport, parseCsv, type ConsumerRecord } from '../../src/enrich/consumer-import.ts';
+import { parseConsumerImport, parseCsv } from '../src/consumer-import.ts';
+import type { ConsumerRecord } from '../src/consumer-table.ts';
 
 const record = (over: Partial<ConsumerRecord>): ConsumerRecord => ({
   consumer_id: '',

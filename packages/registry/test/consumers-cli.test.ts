@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readConsumers } from '@tollgate/schemas';
-import { testClickHouse, type TestClickHouse } from '../../../../test/harness/clickhouse.ts';
-import { runConsumersCli } from '../../src/consumers-cli.ts';
+import { testClickHouse, type TestClickHouse } from '../../../test/harness/clickhouse.ts';
+import { readConsumers } from '../src/consumer-table.ts';
+import { runConsumersCli } from '../src/consumers-cli.ts';
 
 let ch: TestClickHouse;
 beforeAll(async () => {

@@ -1,6 +1,8 @@
 // The API catalog maps raw gateway traffic onto the products we bill for. Rules are checked in
 // order and the first match wins, so specific rules go before broad ones. Everything is validated
 // and compiled up front: a typo in the catalog must fail the deploy, not mis-bill requests.
+// A catalog file (API_CATALOG_FILE; services/stack/demo-catalog.json is one) is a JSON object
+// { "rules": [CatalogRule, ...] }.
 import { readFile } from 'node:fs/promises';
 import type { ApiRequestEvent } from '@tollgate/schemas';
 import { derivePathTemplate, normalizePath } from './path-template.ts';

@@ -3,8 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { clickHouseSettingsFromEnv, ConfigError, createClickHouseClient, EnvReader } from '@tollgate/platform';
-import { migrate, migrationTargetFromEnv, writeConsumers } from '@tollgate/schemas';
-import { parseConsumerImport } from './enrich/consumer-import.ts';
+import { migrate, migrationTargetFromEnv } from '@tollgate/schemas';
+import { parseConsumerImport } from './consumer-import.ts';
+import { writeConsumers } from './consumer-table.ts';
 
 const USAGE = 'usage: npm run consumers -- import FILE   (FILE: .json array or .csv with a header row)';
 

@@ -1,0 +1,2 @@
+export { compileCatalog, loadCatalogFile, type CatalogEvent, type CatalogMatch, type CatalogMatcher, type CatalogRule, type CatalogRuleMatch } from './catalog.ts';
+export * from './api-product.ts';
