@@ -1,9 +1,7 @@
 // The dashboard service's configuration, read once from the environment at start-up.
-import { fileURLToPath } from 'node:url';
 import { clickHouseSettingsFromEnv, EnvReader, type ClickHouseSettings, type Env } from '@tollgate/platform';
+import { DEFAULT_PLANS_FILE } from '@tollgate/pricing';
 import { migrationTargetFromEnv, type MigrationTarget } from '@tollgate/schemas';
-
-export const DEFAULT_PLANS_FILE = fileURLToPath(new URL('../../services/billing/plans.example.yaml', import.meta.url));
 
 /** Shorter tokens are guessable; refuse them at start-up rather than in production. */
 export const MIN_TOKEN_LENGTH = 16;

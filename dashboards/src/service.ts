@@ -6,7 +6,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { Histogram } from 'prom-client';
-import { loadPlansFile } from '@tollgate/billing';
+import { loadPlansFile } from '@tollgate/pricing';
 import { createMetricsRegistry, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
 import { createAuthenticator, type Caller } from './auth.ts';
 import type { DashboardConfig } from './config.ts';

@@ -1,14 +1,14 @@
 // Pure parts: parameter parsing, table choice, revenue allocation, token configuration.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, seededRandom } from '@tollgate/platform';
-import { DEFAULT_PLANS_FILE, dashboardConfigFromEnv } from '../src/config.ts';
+import { dashboardConfigFromEnv } from '../src/config.ts';
 import { pricingKeySql, pricingKeys, type KeyMap, type PricingKeys } from '../src/queries/pricing-keys.ts';
 import { writeTestPlans } from './seed.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allocate, withinIncludedUnits } from '../src/queries/revenue.ts';
-import { STATUS_CLASSES, loadPlansFile, priceInvoice, type StatusClass, type UsageRow } from '@tollgate/billing';
+import { DEFAULT_PLANS_FILE, STATUS_CLASSES, loadPlansFile, priceInvoice, type StatusClass, type UsageRow } from '@tollgate/pricing';
 import { P, ParamError, parseParams } from '../src/queries/params.ts';
 import { BILLING, GEO, LATENCY, USAGE, splitMonths, splitRange, splitUsage, type RollupFamily } from '../src/queries/sources.ts';
 
@@ -207,7 +207,7 @@ describe('config', () => {
   it('reads defaults', () => {
     const config = dashboardConfigFromEnv({});
     expect(config).toMatchObject({ host: '127.0.0.1', port: 8703, adminTokens: [] });
-    expect(config.plansFile).toMatch(/services\/billing\/plans\.example\.yaml$/);
+    expect(config.plansFile).toMatch(/packages\/pricing\/plans\.example\.yaml$/);
   });
   it('parses consumer tokens and reports every problem', () => {
     expect(dashboardConfigFromEnv({ QUERY_CONSUMER_TOKENS: 'aaaaaaaaaaaaaaaa:alice, bbbbbbbbbbbbbbbb:bob' }).consumerTokens).toEqual(new Map([['aaaaaaaaaaaaaaaa', 'alice'], ['bbbbbbbbbbbbbbbb', 'bob']]));

@@ -37,9 +37,8 @@ COPY packages ./packages
 COPY schemas ./schemas
 # ----- end of shared stages -----
 
-# ----- dashboard: the built-in analytics page and query API (imports @tollgate/billing for pricing).
+# ----- dashboard: the built-in analytics page and query API (prices revenue with @tollgate/pricing, in packages/).
 FROM runtime AS dashboard
-COPY services/billing ./services/billing
 COPY dashboards ./dashboards
 ENV DASHBOARD_HOST=0.0.0.0 \
     DASHBOARD_PORT=8703

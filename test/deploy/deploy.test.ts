@@ -55,7 +55,7 @@ interface AppService {
 }
 
 const CLICKHOUSE_NAMES = ['CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_DATABASE', 'CLICKHOUSE_CLUSTER'];
-const SHARED_DIRS = ['packages/platform/src', 'schemas/src'];
+const SHARED_DIRS = ['packages/platform/src', 'packages/pricing/src', 'schemas/src'];
 const SERVICES: AppService[] = [
   { name: 'tap', port: 8700, srcDirs: ['services/tap/src'], uses: SHARED_DIRS, entry: 'services/tap/src/main.ts', bundle: 'services/tap/dist/main.mjs', pending: [] },
   { name: 'enricher', port: 8701, srcDirs: ['services/enricher/src'], uses: SHARED_DIRS, entry: 'services/enricher/src/main.ts', pending: [] },
@@ -71,7 +71,7 @@ const SERVICES: AppService[] = [
     name: 'dashboard',
     port: 8703,
     srcDirs: ['dashboards/src'],
-    uses: [...SHARED_DIRS, 'services/billing/src'],
+    uses: SHARED_DIRS,
     entry: 'dashboards/src/main.ts',
     pending: ['DASHBOARD_HOST', 'DASHBOARD_PORT', 'QUERY_TOKENS', 'BILLING_PLANS_FILE', ...CLICKHOUSE_NAMES],
   },
@@ -112,6 +112,7 @@ const SOURCE_ROOTS = [
   ...readdirSync(join(ROOT, 'services')).map((s) => `services/${s}/src`),
   'dashboards/src',
   'packages/platform/src',
+  'packages/pricing/src',
   'schemas/src',
 ];
 const sourceFiles = SOURCE_ROOTS.flatMap((dir) => walk(join(ROOT, dir))).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));

@@ -4,7 +4,7 @@
 // reaches TypeScript: the invoice priced from the collapsed rows is the invoice priced from the
 // full ones. The maps do not depend on the row's plan, so ClickHouse applies each to the
 // dictionary of a LowCardinality column instead of to every row.
-import { STATUS_CLASSES, type Plan } from '@tollgate/billing';
+import { STATUS_CLASSES, type Plan } from '@tollgate/pricing';
 
 export interface KeyMap {
   from: string[];

@@ -21,7 +21,7 @@ import {
   type StatusClass,
   type UsageRow,
   unitsOfRow,
-} from '@tollgate/billing';
+} from '@tollgate/pricing';
 import { P, type QueryParams } from './params.ts';
 import { pricingKeySql, pricingKeys } from './pricing-keys.ts';
 import { BILLING, splitMonths, splitSource, type SignedPart } from './sources.ts';

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { PlanCatalog } from '@tollgate/billing';
+import type { PlanCatalog } from '@tollgate/pricing';
 import { queryRows } from '@tollgate/platform';
 import { chDateTime, type ParamSpec, type QueryParams } from './params.ts';
 import type { Retention } from './sources.ts';

@@ -6,10 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
+import { parsePeriod, priceInvoice, type InvoiceDraft, type InvoiceLine, type PlanCatalog } from '@tollgate/pricing';
 import { readConsumers, writeConsumers, type ConsumerRecord } from '@tollgate/schemas';
 import { ledgerTime, type InvoiceRecord, type Ledger, type LineRecord } from './ledger.ts';
-import { parsePeriod } from './period.ts';
-import { priceInvoice, type InvoiceDraft, type InvoiceLine, type PlanCatalog } from './pricing/index.ts';
 import type { StripeBilling } from './stripe-billing.ts';
 import { usageForPeriod } from './usage-query.ts';
 

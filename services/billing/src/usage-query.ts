@@ -1,8 +1,8 @@
 // Exact usage per customer for a period, from the usage table, deduplicated by event id: an event
 // shipped twice by a gateway (same event id) is billed once.
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { StatusClass, UsageRow } from './pricing/index.ts';
-import { clickHouseTime, type Period } from './period.ts';
+import { clickHouseTime } from '@tollgate/platform';
+import { isStatusClass, type Period, type UsageRow } from '@tollgate/pricing';
 
 export type UsageByConsumer = Map<string, UsageRow[]>;
 
@@ -43,12 +43,12 @@ export async function usageForPeriod(
   });
   const usage: UsageByConsumer = new Map();
   for (const r of await result.json<UsageRecord>()) {
-    if (!['1xx', '2xx', '3xx', '4xx', '5xx'].includes(r.status_class)) continue;
+    if (!isStatusClass(r.status_class)) continue;
     const rows = usage.get(r.consumer_id) ?? [];
     rows.push({
       api: r.api,
       method: r.method,
-      statusClass: r.status_class as StatusClass,
+      statusClass: r.status_class,
       requests: BigInt(r.requests),
       requestBytes: BigInt(r.request_bytes),
       responseBytes: BigInt(r.response_bytes),

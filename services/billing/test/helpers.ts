@@ -2,11 +2,11 @@ import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { pino } from 'pino';
 import { createStripeClient } from '@tollgate/platform';
+import { loadPlansFile } from '@tollgate/pricing';
 import { writeConsumers, type ConsumerRecord } from '@tollgate/schemas';
 import { startStripeProxy, type RecordedStripeRequest, type StripeProxy } from '../../../test/harness/stripe-proxy.ts';
 import { STRIPE_MOCK_URL } from '../../../test/harness/infra.ts';
 import { Ledger } from '../src/ledger.ts';
-import { loadPlansFile } from '../src/pricing/index.ts';
 import { runBilling, type RunOptions, type RunResult } from '../src/run.ts';
 import { StripeBilling } from '../src/stripe-billing.ts';
 

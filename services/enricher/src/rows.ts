@@ -1,7 +1,8 @@
 // One validated event → one usage row (and one latency row when the gateway measured latency).
 // Pure: every lookup it needs arrives in EnrichDeps.
 import type { BlockList } from 'node:net';
-import { isCanonicalUtc, type ApiRequestEvent, type ConsumerRecord } from '@tollgate/schemas';
+import { clickHouseTime } from '@tollgate/platform';
+import type { ApiRequestEvent, ConsumerRecord } from '@tollgate/schemas';
 import type { CatalogMatcher } from './enrich/catalog.ts';
 import { resolveClientIp } from './enrich/client-ip.ts';
 import { lookupGeo, type Geo } from './enrich/geo.ts';
@@ -39,13 +40,6 @@ export interface EnrichedEvent {
   latency: Row | undefined;
   /** The event names a consumer the registry does not know. */
   unknownConsumer: boolean;
-}
-
-/** '2026-11-26T06:20:27.123Z' → '2026-11-26 06:20:27.123', the form DateTime64 parses fastest. */
-export function clickHouseTime(iso: string): string {
-  // The tap emits exactly this form; anything else (hand-made events) goes through Date.
-  if (isCanonicalUtc(iso)) return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
-  return new Date(Date.parse(iso)).toISOString().slice(0, 23).replace('T', ' ');
 }
 
 interface Where {

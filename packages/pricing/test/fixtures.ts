@@ -1,6 +1,6 @@
 // Small builders so each test states only the part of a plan it is about.
-import { parseDecimal, type Decimal } from '../../src/pricing/money.ts';
-import { DEFAULT_BILLABLE_STATUSES, type Meter, type Plan, type PriceModel, type StatusClass, type Tier, type UsageRow } from '../../src/pricing/types.ts';
+import { parseDecimal, type Decimal } from '../src/money.ts';
+import { DEFAULT_BILLABLE_STATUSES, type Meter, type Plan, type PriceModel, type StatusClass, type Tier, type UsageRow } from '../src/types.ts';
 
 export const d = (text: string): Decimal => parseDecimal(text);
 

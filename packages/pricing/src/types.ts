@@ -1,8 +1,9 @@
 // The pricing domain. Amounts of money are bigint minor units or exact Decimals, never numbers.
+import type { StatusClass } from '@tollgate/schemas';
 import type { Decimal } from './money.ts';
 
-export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
-export const STATUS_CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+// The status classes are the usage table's (api_requests.status_class), defined in @tollgate/schemas.
+export { STATUS_CLASSES, isStatusClass, type StatusClass } from '@tollgate/schemas';
 export type StatusClassSet = ReadonlySet<StatusClass>;
 
 /**

@@ -50,10 +50,6 @@ export function multiplyDecimal(price: Decimal, units: bigint): Decimal {
   return normalise(price.coefficient * units, price.scale);
 }
 
-export function isZero(value: Decimal): boolean {
-  return value.coefficient === 0n;
-}
-
 /**
  * A unit count as a bigint. Counts arrive as JS numbers (exact up to 2^53) or as bigints (ClickHouse
  * UInt64); anything fractional, negative or past 2^53 as a number has already lost precision.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currencyDecimals, isKnownCurrency } from '../../src/pricing/currency.ts';
+import { currencyDecimals, isKnownCurrency } from '../src/currency.ts';
 import {
   addDecimal,
   amountMinor,
@@ -10,7 +10,7 @@ import {
   parseDecimal,
   roundToMinor,
   toUnits,
-} from '../../src/pricing/money.ts';
+} from '../src/money.ts';
 import { d } from './fixtures.ts';
 
 describe('parseDecimal', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decimalToString } from '../../src/pricing/money.ts';
-import { priceInvoice, priceMeter, priceModelExact, priceUsage } from '../../src/pricing/price.ts';
-import type { PriceModel, UsageLine } from '../../src/pricing/types.ts';
+import { decimalToString } from '../src/money.ts';
+import { priceInvoice, priceMeter, priceModelExact, priceUsage } from '../src/price.ts';
+import type { PriceModel, UsageLine } from '../src/types.ts';
 import { d, meter, perUnit, plan, row, tier } from './fixtures.ts';
 
 const exact = (model: PriceModel, units: bigint): string => decimalToString(priceModelExact(model, units));

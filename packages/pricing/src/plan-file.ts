@@ -1,9 +1,10 @@
-// Reads and validates the versioned plans file (see services/billing/plans.example.yaml). Every
+// Reads and validates the versioned plans file (see packages/pricing/plans.example.yaml, DEFAULT_PLANS_FILE). Every
 // problem is collected with its path, e.g. "plans.starter.meters[0].price.tiers[1].up_to ...", so one
 // start-up attempt shows all of them. Parsers return a placeholder after recording an error; the
 // catalog is only returned when there were none, so placeholders never escape.
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { currencyDecimals, isKnownCurrency } from './currency.ts';
 import { ZERO, exactMinor, parseDecimal, type Decimal } from './money.ts';
@@ -22,6 +23,9 @@ import {
 } from './types.ts';
 
 export type PlansFileFormat = 'yaml' | 'json';
+
+/** The example plans file shipped with this package: what billing and the dashboards read when BILLING_PLANS_FILE is unset. */
+export const DEFAULT_PLANS_FILE = fileURLToPath(new URL('../plans.example.yaml', import.meta.url));
 
 export class PlanFileError extends Error {
   constructor(

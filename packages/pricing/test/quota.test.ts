@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quotaState, quotaUnits } from '../../src/pricing/quota.ts';
+import { quotaState, quotaUnits } from '../src/quota.ts';
 import { meter, perUnit, plan, row } from './fixtures.ts';
 
 describe('quotaState', () => {

@@ -1,4 +1,6 @@
-// Plans and pricing: pure functions, no I/O except loadPlansFile.
+// @tollgate/pricing: the plans file, price models, exact money, quotas and billing periods — the
+// pricing domain billing and the dashboards share, so an invoice and the revenue dashboard price
+// usage with the same code. Pure functions, no I/O except loadPlansFile.
 export { currencyDecimals, isKnownCurrency } from './currency.ts';
 export {
   MAX_DECIMAL_SCALE,
@@ -14,8 +16,9 @@ export {
   toUnits,
   type Decimal,
 } from './money.ts';
-export { PlanFileError, loadPlansFile, parsePlansFile, type PlansFileFormat } from './plan-file.ts';
+export { DEFAULT_PLANS_FILE, PlanFileError, loadPlansFile, parsePlansFile, type PlansFileFormat } from './plan-file.ts';
 export { describePrice, priceInvoice, priceMeter, priceModelExact, priceUsage, type PriceUsageOptions } from './price.ts';
 export { quotaState, quotaUnits, type QuotaState } from './quota.ts';
 export { meterCounts, meterUsage, unitsOfRow, type MeterUsage } from './usage.ts';
 export * from './types.ts';
+export { parsePeriod, periodOf, previousPeriod, type Period } from './period.ts';

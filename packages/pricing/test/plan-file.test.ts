@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { PlanFileError, loadPlansFile, parsePlansFile } from '../../src/pricing/plan-file.ts';
-import { priceInvoice } from '../../src/pricing/price.ts';
-import { quotaState } from '../../src/pricing/quota.ts';
-import type { Plan } from '../../src/pricing/types.ts';
+import { PlanFileError, loadPlansFile, parsePlansFile } from '../src/plan-file.ts';
+import { priceInvoice } from '../src/price.ts';
+import { quotaState } from '../src/quota.ts';
+import type { Plan } from '../src/types.ts';
 import { d, row } from './fixtures.ts';
 
-const EXAMPLE = fileURLToPath(new URL('../../plans.example.yaml', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../plans.example.yaml', import.meta.url));
 
 /** The errors a file produces (empty when it is valid). */
 function errorsOf(text: string, format: 'yaml' | 'json' = 'yaml'): readonly string[] {

@@ -1,4 +1,5 @@
-// Billing periods are calendar months in UTC, named YYYY-MM.
+// Billing periods are calendar months in UTC, named YYYY-MM: the only period plan file version 1
+// knows (Plan.period 'month'), so they belong to the pricing domain, next to the plans.
 
 export interface Period {
   name: string;
@@ -22,9 +23,4 @@ export function periodOf(date: Date): Period {
 
 export function previousPeriod(date: Date): Period {
   return periodOf(new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - 1, 1)));
-}
-
-/** '2026-11-01 00:00:00.000', the form ClickHouse DateTime64 query parameters take. */
-export function clickHouseTime(date: Date): string {
-  return date.toISOString().slice(0, 23).replace('T', ' ');
 }
