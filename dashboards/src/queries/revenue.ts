@@ -1,39 +1,44 @@
 // Revenue, priced exactly by the billing plans (services/billing/plans*.yaml) in TypeScript.
 //
-// Usage is read from the billing rollups (0004) aggregated per (calendar month, consumer, plan, API,
-// method, status class), with what the plan cannot tell apart summed in SQL (pricing-keys.ts), and
-// each (month, consumer, plan) group is priced as one invoice with priceInvoice: included units,
-// tiers, packages and base fees behave as on the real invoice for that month. A range that cuts a
-// month prices the usage inside the range as if it were the whole month (revenue "to date").
-// The plan is the plan_id recorded on each usage row (the plan in force when the call was made).
+// Usage is read from the billing rollups (0004) aggregated per (calendar month, consumer, stamped
+// plan, API, method, status class), with what the plan cannot tell apart summed in SQL
+// (pricing-keys.ts), and each (month, consumer) is priced as one invoice by the rule billing runs
+// apply (@tollgate/pricing plan-assignment.ts: each call under the plan stamped on it, one base fee
+// for the consumer's current registry plan), so a month's revenue here is the month's invoice.
+// A range that cuts a month prices the usage inside the range as if it were the whole month
+// (revenue "to date").
 //
 // Per-API figures: lines priced by an API override belong to that API; a meter's default line is
 // split across its APIs in proportion to their billable units (largest remainder, so the parts add
 // up to the line exactly). Lost revenue is split by non-billable calls. Base fees belong to no API.
 // Money stays bigint minor units and is serialised as decimal strings next to its currency.
 import {
+  assignmentTotals,
+  assignPlans,
   formatMoney,
-  meterCounts,
+  isStatusClass,
   meterUsage,
   priceInvoice,
-  STATUS_CLASSES,
   type Plan,
-  type StatusClass,
+  type PlanAssignment,
+  type StampedUsage,
   type UsageRow,
-  unitsOfRow,
 } from '@tollgate/pricing';
+import { readConsumerPlans } from '@tollgate/schemas';
 import { P, type QueryParams } from './params.ts';
 import { pricingKeySql, pricingKeys } from './pricing-keys.ts';
 import { BILLING, splitMonths, splitSource, type SignedPart } from './sources.ts';
 import { CONSUMER_FILTER, col, sqlParams, type NamedQuery, type QueryContext, type Row } from './types.ts';
 
-/** month, consumer_id, plan_id, api_key, method_key, status_key, calls, request_bytes, response_bytes */
-type UsageGroupRow = [string, string, string, string, string, string, string, string, string];
+/** month, consumer_id, plan_id, api_key, method_key, status_key, calls, request_bytes, response_bytes, last_call */
+type UsageGroupRow = [string, string, string, string, string, string, string, string, string, number];
 
 export interface PricedInvoice {
   month: string;
   consumerId: string;
-  plan: Plan;
+  /** The plans that price the month (plan-assignment.ts): the current plan and those calls were made under. */
+  planIds: string[];
+  currency: string;
   totalMinor: bigint;
   baseFeeMinor: bigint;
   lostRevenueMinor: bigint;
@@ -46,7 +51,7 @@ export interface PricedInvoice {
 
 export interface RevenueResult {
   invoices: PricedInvoice[];
-  /** Calls whose plan is not in the plans file (unknown consumers, retired plans): not priced. */
+  /** Calls whose plan is not in the plans file (unknown consumers, retired plans) or not in the invoice's currency: not priced. */
   unpriced: { calls: bigint; planIds: string[] };
 }
 
@@ -85,74 +90,75 @@ function billingColumns(part: SignedPart): string {
     : `bucket, consumer_id, plan_id, api, method, status_class, ${counters}`;
 }
 
-interface UsageGroup {
+/** One invoice's usage: a consumer's usage in one calendar month, per stamped plan. */
+interface MonthUsage {
   month: string;
   consumerId: string;
-  planId: string;
-  rows: UsageRow[];
+  stamped: Map<string, { planId: string; rows: UsageRow[]; lastCallAt: number }>;
 }
 
-const invoiceKey = (group: UsageGroup): string => `${group.month}\u0000${group.consumerId}\u0000${group.planId}`;
+const invoiceKey = (month: string, consumerId: string): string => `${month}\u0000${consumerId}`;
 
 /**
- * Usage per (month, consumer, plan, API, method, status class) from the billing rollups, with the
- * keys no meter distinguishes collapsed in SQL (pricing-keys.ts), grouped per invoice. `keepApis`
- * keeps every API (for the per-API split); `consumers` narrows the read to those consumers.
+ * Usage per (month, consumer, stamped plan, API, method, status class) from the billing rollups,
+ * with the keys no meter distinguishes collapsed in SQL (pricing-keys.ts), grouped per invoice, and
+ * the current registry plan of each consumer in it (read unless `knownPlans` has them). `keepApis`
+ * keeps every API (for the per-API split); `consumers` narrows the read to those consumers. Calls of no known status class are unpriced.
  */
-async function readUsage(ctx: QueryContext, params: QueryParams, keepApis: boolean, consumers?: string[]) {
+async function readUsage(ctx: QueryContext, params: QueryParams, keepApis: boolean, consumers?: string[], knownPlans?: ReadonlyMap<string, string>) {
   const keys = pricingKeySql(pricingKeys([...ctx.plans.plans.values()], keepApis));
   const parts = splitMonths(BILLING, 'billing_month', params.from, params.to, ctx.retention, ctx.now());
   const where = consumers === undefined ? CONSUMER_FILTER : `consumer_id IN {split_consumers:Array(String)}`;
   const u = splitSource(ctx.database, parts, billingColumns, where);
-  // JSONCompact and sorted: half the parsing of JSONEachRow, and each invoice's rows arrive together.
-  const result = await ctx.client.query({
-    query: `SELECT toStartOfMonth(src.bucket) AS month, consumer_id, plan_id, ${keys.api} AS api_key, ${keys.method} AS method_key,
-        ${keys.status} AS status_key, sum(src.calls) AS calls, sum(src.request_bytes) AS request_bytes, sum(src.response_bytes) AS response_bytes
-      FROM ${u.from}
-      GROUP BY month, consumer_id, plan_id, api_key, method_key, status_key
-      HAVING calls != 0 OR request_bytes != 0 OR response_bytes != 0
-      ORDER BY month, consumer_id, plan_id`,
-    query_params: { ...sqlParams(params), ...u.params, ...keys.params, split_consumers: consumers ?? [] },
-    format: 'JSONCompact',
-  });
+  // JSONCompact: half the parsing of JSONEachRow. The latest bucket of a group is when its latest
+  // call was made, as precisely as the source knows it (plan-assignment.ts rule 3).
+  const [result, currentPlans] = await Promise.all([
+    ctx.client.query({
+      query: `SELECT toStartOfMonth(src.bucket) AS month, consumer_id, plan_id, ${keys.api} AS api_key, ${keys.method} AS method_key,
+          ${keys.status} AS status_key, sum(src.calls) AS calls, sum(src.request_bytes) AS request_bytes, sum(src.response_bytes) AS response_bytes,
+          toUnixTimestamp(max(src.bucket)) AS last_call
+        FROM ${u.from}
+        GROUP BY month, consumer_id, plan_id, api_key, method_key, status_key
+        HAVING calls != 0 OR request_bytes != 0 OR response_bytes != 0`,
+      query_params: { ...sqlParams(params), ...u.params, ...keys.params, split_consumers: consumers ?? [] },
+      format: 'JSONCompact',
+    }),
+    knownPlans ?? readConsumerPlans(ctx.client, ctx.database, consumers),
+  ]);
   const { data } = await result.json<UsageGroupRow>();
-  const groups = new Map<string, UsageGroup>();
+  const invoices = new Map<string, MonthUsage>();
   const unpriced = { calls: 0n, planIds: new Set<string>() };
-  let group: UsageGroup | undefined;
-  for (const [month, consumerId, planId, api, method, status, calls, requestBytes, responseBytes] of data) {
-    if (!ctx.plans.plans.has(planId) || !STATUS_CLASSES.includes(status as StatusClass)) {
+  for (const [month, consumerId, planId, api, method, status, calls, requestBytes, responseBytes, lastCall] of data) {
+    if (!isStatusClass(status)) {
       unpriced.calls += BigInt(calls);
       unpriced.planIds.add(planId);
       continue;
     }
-    if (group?.month !== month || group.consumerId !== consumerId || group.planId !== planId) {
-      group = { month, consumerId, planId, rows: [] };
-      groups.set(invoiceKey(group), group);
-    }
+    const key = invoiceKey(month, consumerId);
+    const invoice = invoices.get(key) ?? { month, consumerId, stamped: new Map() };
+    invoices.set(key, invoice);
+    const group = invoice.stamped.get(planId) ?? { planId, rows: [], lastCallAt: -Infinity };
+    invoice.stamped.set(planId, group);
     group.rows.push({
       api,
       method,
-      statusClass: status as StatusClass,
+      statusClass: status,
       requests: BigInt(calls),
       requestBytes: BigInt(requestBytes),
       responseBytes: BigInt(responseBytes),
     });
+    group.lastCallAt = Math.max(group.lastCallAt, Number(lastCall));
   }
-  return { groups, unpriced };
+  return { invoices, currentPlans, unpriced };
 }
 
-/**
- * True when no meter counts more units than it includes: every usage line is then zero whatever
- * the price model (no model charges for zero billable units), and so is the lost revenue. Most
- * invoices of a month are like this, and this is much cheaper than pricing them.
- */
-export function withinIncludedUnits(plan: Plan, rows: readonly UsageRow[]): boolean {
-  return plan.meters.every((meter) => {
-    let units = 0n;
-    for (const row of rows) if (meterCounts(meter, row)) units += unitsOfRow(row, meter.unit);
-    return units <= BigInt(meter.includedUnits);
-  });
+/** The month's plan assignment: the same rule, and so the same invoice, as a billing run's. */
+function assign(ctx: QueryContext, usage: MonthUsage, currentPlans: ReadonlyMap<string, string>): PlanAssignment {
+  const stamped: StampedUsage[] = [...usage.stamped.values()];
+  return assignPlans(currentPlans.get(usage.consumerId), stamped, ctx.plans);
 }
+
+const callsOf = (rows: readonly UsageRow[]): bigint => rows.reduce((sum, row) => sum + BigInt(row.requests), 0n);
 
 /** An invoice's usage revenue and lost revenue per API, from its usage with every API kept. */
 function splitInvoiceByApi(plan: Plan, rows: readonly UsageRow[]): { revenueByApi: Map<string, bigint>; lostByApi: Map<string, bigint> } {
@@ -179,35 +185,44 @@ function splitInvoiceByApi(plan: Plan, rows: readonly UsageRow[]): { revenueByAp
 }
 
 /**
- * Prices the range's usage per (month, consumer, plan). `perApi` also splits revenue by API: only
+ * Prices the range's usage per (month, consumer). `perApi` also splits revenue by API: only
  * invoices with usage revenue or lost revenue need it, so only their consumers' usage is read again
- * with every API kept.
+ * with every API kept (and assigned to plans with the registry read the first time).
  */
 export async function priceRange(ctx: QueryContext, params: QueryParams, perApi = true): Promise<RevenueResult> {
-  const { groups, unpriced } = await readUsage(ctx, params, false);
+  const { invoices: usage, currentPlans, unpriced } = await readUsage(ctx, params, false);
   const invoices = new Map<string, PricedInvoice>();
-  for (const [key, group] of groups) {
-    const plan = ctx.plans.plans.get(group.planId)!;
-    const baseFeeMinor = plan.baseFee ?? 0n;
-    const invoice = withinIncludedUnits(plan, group.rows) ? { totalMinor: baseFeeMinor, lostRevenueMinor: 0n } : priceInvoice(plan, group.rows);
+  for (const [key, month] of usage) {
+    const assignment = assign(ctx, month, currentPlans);
+    for (const u of assignment.unpriced) {
+      unpriced.calls += callsOf(u.rows);
+      unpriced.planIds.add(u.planId);
+    }
+    const totals = assignmentTotals(assignment);
+    if (totals === undefined || assignment.invoicePlan === undefined) continue;
     invoices.set(key, {
-      month: group.month,
-      consumerId: group.consumerId,
-      plan,
-      totalMinor: invoice.totalMinor,
-      baseFeeMinor,
-      lostRevenueMinor: invoice.lostRevenueMinor,
+      month: month.month,
+      consumerId: month.consumerId,
+      planIds: assignment.groups.map((g) => g.plan.id),
+      currency: assignment.invoicePlan.currency,
+      ...totals,
       revenueByApi: new Map(),
       lostByApi: new Map(),
-      calls: group.rows.reduce((sum, row) => sum + BigInt(row.requests), 0n),
+      calls: assignment.groups.reduce((sum, g) => sum + callsOf(g.rows), 0n),
     });
   }
   if (perApi) {
     const toSplit = [...invoices].filter(([, i]) => i.totalMinor !== i.baseFeeMinor || i.lostRevenueMinor !== 0n);
     if (toSplit.length > 0) {
-      const full = await readUsage(ctx, params, true, [...new Set(toSplit.map(([, i]) => i.consumerId))]);
+      const full = await readUsage(ctx, params, true, [...new Set(toSplit.map(([, i]) => i.consumerId))], currentPlans);
       for (const [key, invoice] of toSplit) {
-        Object.assign(invoice, splitInvoiceByApi(invoice.plan, full.groups.get(key)?.rows ?? []));
+        const month = full.invoices.get(key);
+        if (month === undefined) continue;
+        for (const group of assign(ctx, month, currentPlans).groups) {
+          const split = splitInvoiceByApi(group.plan, group.rows);
+          for (const [api, amount] of split.revenueByApi) add(invoice.revenueByApi, api, amount);
+          for (const [api, amount] of split.lostByApi) add(invoice.lostByApi, api, amount);
+        }
       }
     }
   }
@@ -228,8 +243,8 @@ export const revenueByApi: NamedQuery = {
     for (const invoice of invoices) {
       const apis = new Set([...invoice.revenueByApi.keys(), ...invoice.lostByApi.keys()]);
       for (const api of apis) {
-        const key = `${api}\u0000${invoice.plan.currency}`;
-        const t = totals.get(key) ?? { api, currency: invoice.plan.currency, revenue: 0n, lost: 0n };
+        const key = `${api}\u0000${invoice.currency}`;
+        const t = totals.get(key) ?? { api, currency: invoice.currency, revenue: 0n, lost: 0n };
         t.revenue += invoice.revenueByApi.get(api) ?? 0n;
         t.lost += invoice.lostByApi.get(api) ?? 0n;
         totals.set(key, t);
@@ -268,9 +283,9 @@ export const revenueByConsumer: NamedQuery = {
     const { invoices } = await priceRange(ctx, params, false);
     const totals = new Map<string, { consumer: string; plans: Set<string>; currency: string; calls: bigint; total: bigint; base: bigint; lost: bigint }>();
     for (const invoice of invoices) {
-      const key = `${invoice.consumerId}\u0000${invoice.plan.currency}`;
-      const t = totals.get(key) ?? { consumer: invoice.consumerId, plans: new Set<string>(), currency: invoice.plan.currency, calls: 0n, total: 0n, base: 0n, lost: 0n };
-      t.plans.add(invoice.plan.id);
+      const key = `${invoice.consumerId}\u0000${invoice.currency}`;
+      const t = totals.get(key) ?? { consumer: invoice.consumerId, plans: new Set<string>(), currency: invoice.currency, calls: 0n, total: 0n, base: 0n, lost: 0n };
+      for (const planId of invoice.planIds) t.plans.add(planId);
       t.calls += invoice.calls;
       t.total += invoice.totalMinor;
       t.base += invoice.baseFeeMinor;
@@ -316,13 +331,13 @@ export const revenueSummary: NamedQuery = {
     const { invoices, unpriced } = await priceRange(ctx, params, false);
     const totals = new Map<string, { consumers: Set<string>; calls: bigint; total: bigint; base: bigint; lost: bigint }>();
     for (const invoice of invoices) {
-      const t = totals.get(invoice.plan.currency) ?? { consumers: new Set<string>(), calls: 0n, total: 0n, base: 0n, lost: 0n };
+      const t = totals.get(invoice.currency) ?? { consumers: new Set<string>(), calls: 0n, total: 0n, base: 0n, lost: 0n };
       t.consumers.add(invoice.consumerId);
       t.calls += invoice.calls;
       t.total += invoice.totalMinor;
       t.base += invoice.baseFeeMinor;
       t.lost += invoice.lostRevenueMinor;
-      totals.set(invoice.plan.currency, t);
+      totals.set(invoice.currency, t);
     }
     const rows = [...totals.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))

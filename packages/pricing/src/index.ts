@@ -17,7 +17,17 @@ export {
   type Decimal,
 } from './money.ts';
 export { DEFAULT_PLANS_FILE, PlanFileError, loadPlansFile, parsePlansFile, type PlansFileFormat } from './plan-file.ts';
-export { describePrice, priceInvoice, priceMeter, priceModelExact, priceUsage, type PriceUsageOptions } from './price.ts';
+export { describePrice, priceInvoice, priceMeter, priceModelExact, priceUsage, withinIncludedUnits, type PriceUsageOptions } from './price.ts';
+export {
+  assignPlans,
+  assignmentTotals,
+  priceAssignment,
+  type AssignmentTotals,
+  type PlanAssignment,
+  type PlanGroup,
+  type StampedUsage,
+  type UnpricedUsage,
+} from './plan-assignment.ts';
 export { quotaState, quotaUnits, type QuotaState } from './quota.ts';
 export { meterCounts, meterUsage, unitsOfRow, type MeterUsage } from './usage.ts';
 export * from './types.ts';

@@ -22,7 +22,7 @@ import type {
   UsageLine,
   UsageRow,
 } from './types.ts';
-import { meterUsage, mergeUsage } from './usage.ts';
+import { meterCounts, meterUsage, mergeUsage, unitsOfRow } from './usage.ts';
 
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
@@ -186,3 +186,16 @@ export function priceInvoice(plan: Plan, usage: readonly UsageRow[]): InvoiceDra
   return { planId: plan.id, currency: plan.currency, lines, totalMinor: sumAmounts(lines), lostRevenueMinor };
 }
 
+
+/**
+ * True when no meter counts more units than it includes: every usage line is then zero whatever
+ * the price model (no model charges for zero billable units), and so is the lost revenue — the
+ * invoice is the base fee, which is much cheaper to know than pricing the usage.
+ */
+export function withinIncludedUnits(plan: Plan, rows: readonly UsageRow[]): boolean {
+  return plan.meters.every((meter) => {
+    let units = 0n;
+    for (const row of rows) if (meterCounts(meter, row)) units += unitsOfRow(row, meter.unit);
+    return units <= BigInt(meter.includedUnits);
+  });
+}

@@ -106,6 +106,8 @@ export interface UsageLine extends LineAmount {
   readonly description: string;
   /** Set on lines priced by an API override. */
   readonly api?: string;
+  /** Set when the invoice prices usage under several plans (plan-assignment.ts): the plan of this line. */
+  readonly planId?: string;
 }
 
 export interface BaseFeeLine {
