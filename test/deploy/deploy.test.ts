@@ -70,9 +70,9 @@ const SERVICES: AppService[] = [
   {
     name: 'dashboard',
     port: 8703,
-    srcDirs: ['dashboards/src'],
+    srcDirs: ['services/dashboards/src'],
     uses: SHARED_DIRS,
-    entry: 'dashboards/src/main.ts',
+    entry: 'services/dashboards/src/main.ts',
     pending: ['DASHBOARD_HOST', 'DASHBOARD_PORT', 'QUERY_TOKENS', 'BILLING_PLANS_FILE', ...CLICKHOUSE_NAMES],
   },
 ];
@@ -110,7 +110,6 @@ export function envNamesIn(source: string): Set<string> {
 
 const SOURCE_ROOTS = [
   ...readdirSync(join(ROOT, 'services')).map((s) => `services/${s}/src`),
-  'dashboards/src',
   'packages/platform/src',
   'packages/pricing/src',
   'schemas/src',

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { migrate } from '@tollgate/schemas';
-import { REPO_ROOT } from '../../test/harness/infra.ts';
-import { testClickHouse, type TestClickHouse } from '../../test/harness/clickhouse.ts';
+import { REPO_ROOT } from '../../../test/harness/infra.ts';
+import { testClickHouse, type TestClickHouse } from '../../../test/harness/clickhouse.ts';
 import { dashboardConfigFromEnv, type DashboardConfig } from '../src/config.ts';
 import { startDashboard, type DashboardService } from '../src/service.ts';
 import { writeTestPlans } from './seed.ts';

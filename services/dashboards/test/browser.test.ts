@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../test/harness/infra.ts';
+import { REPO_ROOT } from '../../../test/harness/infra.ts';
 import { callsOf, EARLY, LATE, seed } from './seed.ts';
 import { ADMIN_TOKEN, startTestDashboard, type TestDashboard } from './helpers.ts';
 

@@ -5,14 +5,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { migrate } from '@tollgate/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testClickHouse, type TestClickHouse } from '../../test/harness/clickhouse.ts';
+import { testClickHouse, type TestClickHouse } from '../../../test/harness/clickhouse.ts';
 import { callsOf, EARLY, fixedDay, LATE, seed } from './seed.ts';
 
 interface Target { rawSql: string; meta: { expectedColumns: string[] } }
 interface Panel { id: number; title: string; type: string; targets?: Target[] }
 interface Dashboard { uid: string; title: string; panels: Panel[]; templating: { list: { name: string }[] } }
 
-const DIR = new URL('../grafana/dashboards/', import.meta.url);
+const DIR = new URL('../../../dashboards/grafana/dashboards/', import.meta.url);
 const dashboards = readdirSync(DIR).filter((f) => f.endsWith('.json')).map((file) => ({ file, dashboard: JSON.parse(readFileSync(new URL(file, DIR), 'utf8')) as Dashboard }));
 const panels = dashboards.flatMap(({ file, dashboard }) => dashboard.panels.filter((p) => p.targets?.length).map((panel) => ({ file, panel })));
 

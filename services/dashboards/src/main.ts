@@ -1,4 +1,4 @@
-// `tsx dashboards/src/main.ts`: the query API and dashboard page as a standalone service.
+// `tsx services/dashboards/src/main.ts`: the query API and dashboard page as a standalone service.
 import { createClickHouseClient, runService } from '@tollgate/platform';
 import { migrate } from '@tollgate/schemas';
 import { dashboardConfigFromEnv } from './config.ts';
