@@ -3,11 +3,11 @@
 // (median of 5 runs, after one warm-up) over the last 7 days and the last 30 days. Target: ≤ 200 ms.
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadPlansFile } from '@tollgate/billing';
 import { clickHouseSettingsFromEnv, createClickHouseClient, queryRows } from '@tollgate/platform';
 import { seedTrafficSql } from './lib.ts';
+import { DEFAULT_PLANS_FILE, loadPlansFile } from '@tollgate/pricing';
 import { migrate } from '@tollgate/schemas';
-import { DEFAULT_PLANS_FILE, NAMED_QUERIES, consumerUsage, loadRollupCoverage, parseParams, type QueryContext } from '@tollgate/dashboards';
+import { NAMED_QUERIES, consumerUsage, loadRollupCoverage, parseParams, type QueryContext } from '@tollgate/dashboards';
 
 const EVENTS = Number(process.argv[2] ?? 10_000_000);
 const DATA_DIR = fileURLToPath(new URL('../.local/bench-chdb', import.meta.url));

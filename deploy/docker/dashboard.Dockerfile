@@ -37,10 +37,9 @@ COPY packages ./packages
 COPY schemas ./schemas
 # ----- end of shared stages -----
 
-# ----- dashboard: the built-in analytics page and query API (imports @tollgate/billing for pricing).
+# ----- dashboard: the built-in analytics page and query API (prices revenue with @tollgate/pricing, in packages/).
 FROM runtime AS dashboard
-COPY services/billing ./services/billing
-COPY dashboards ./dashboards
+COPY services/dashboards ./services/dashboards
 ENV DASHBOARD_HOST=0.0.0.0 \
     DASHBOARD_PORT=8703
 USER node
@@ -48,4 +47,4 @@ EXPOSE 8703
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.DASHBOARD_PORT||8703)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node is PID 1 (no tsx wrapper process): SIGTERM reaches the service's own graceful shutdown.
-CMD ["node", "--import", "tsx", "dashboards/src/main.ts"]
+CMD ["node", "--import", "tsx", "services/dashboards/src/main.ts"]

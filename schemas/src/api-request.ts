@@ -44,3 +44,16 @@ export interface ApiRequestEvent {
   user_agent?: string;
   consumer?: ConsumerIdentity;
 }
+
+/**
+ * The classes of HTTP status in api_requests.status_class, in order. Defined once here, the contract
+ * between the enricher that writes the column and billing, pricing and the dashboards that read it.
+ * A status outside 100–599 is stored as 'other' (OTHER_STATUS_CLASS) and is no class of these.
+ */
+export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
+export const STATUS_CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+export const OTHER_STATUS_CLASS = 'other';
+
+export function isStatusClass(value: string): value is StatusClass {
+  return (STATUS_CLASSES as readonly string[]).includes(value);
+}

@@ -72,9 +72,9 @@ const SERVICES: AppService[] = [
   {
     name: 'dashboard',
     port: 8703,
-    srcDirs: ['dashboards/src'],
-    uses: [...SHARED_DIRS, 'services/billing/src'],
-    entry: 'dashboards/src/main.ts',
+    srcDirs: ['services/dashboards/src'],
+    uses: SHARED_DIRS,
+    entry: 'services/dashboards/src/main.ts',
     pending: ['DASHBOARD_HOST', 'DASHBOARD_PORT', 'QUERY_TOKENS', 'BILLING_PLANS_FILE', ...CLICKHOUSE_NAMES],
   },
 ];
@@ -112,7 +112,6 @@ export function envNamesIn(source: string): Set<string> {
 
 const SOURCE_ROOTS = [
   ...readdirSync(join(ROOT, 'services')).map((s) => `services/${s}/src`),
-  'dashboards/src',
   ...SHARED_DIRS,
 ];
 const sourceFiles = SOURCE_ROOTS.flatMap((dir) => walk(join(ROOT, dir))).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));

@@ -1,5 +1,6 @@
 export * from './config.ts';
 export * from './clickhouse.ts';
+export * from './clickhouse-time.ts';
 export * from './kafka.ts';
 export * from './stripe.ts';
 export * from './ops.ts';

@@ -84,3 +84,15 @@ export async function upsertConsumer(
 export async function setStripeCustomerId(client: ClickHouseClient, database: string, consumer: ConsumerRecord, stripeCustomerId: string): Promise<void> {
   await writeConsumers(client, database, [{ ...consumer, stripe_customer_id: stripeCustomerId }]);
 }
+
+/** consumer id → plan_id of every live consumer (or of those asked for): the plan in force now. */
+export async function readConsumerPlans(client: ClickHouseClient, database: string, consumerIds?: readonly string[]): Promise<Map<string, string>> {
+  const result = await client.query({
+    query: `SELECT consumer_id, plan_id FROM ${database}.consumers FINAL
+            WHERE NOT deleted ${consumerIds === undefined ? '' : 'AND consumer_id IN {ids:Array(String)}'}`,
+    query_params: { ids: consumerIds ?? [] },
+    format: 'JSONCompact',
+  });
+  const { data } = await result.json<[string, string]>();
+  return new Map(data);
+}

@@ -6,10 +6,9 @@ import { Histogram, type Registry } from 'prom-client';
 import Stripe from 'stripe';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { bearerTokenCheck, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
+import { parsePeriod, type PlanCatalog } from '@tollgate/pricing';
 import { deleteConsumer, parseConsumerUpdate, readConsumers, upsertConsumer } from '@tollgate/registry';
 import type { Ledger } from './ledger.ts';
-import { parsePeriod } from './period.ts';
-import type { PlanCatalog } from './pricing/index.ts';
 import type { QuotaBook } from './quota-book.ts';
 import type { RunOptions, RunResult } from './run.ts';
 

@@ -5,11 +5,10 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigError, createClickHouseClient, createStripeClient, EmbeddedClickHouseBusyError } from '@tollgate/platform';
+import { formatMoney, loadPlansFile, parsePeriod } from '@tollgate/pricing';
 import { migrate } from '@tollgate/schemas';
 import { billingConfigFromEnv } from './config.ts';
 import { Ledger } from './ledger.ts';
-import { parsePeriod } from './period.ts';
-import { formatMoney, loadPlansFile } from './pricing/index.ts';
 import { runBilling, type RunOptions, type RunResult } from './run.ts';
 import { StripeBilling } from './stripe-billing.ts';
 

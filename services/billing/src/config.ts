@@ -1,5 +1,4 @@
 // Billing's configuration, read once from the environment at start-up.
-import { fileURLToPath } from 'node:url';
 import { Cron } from 'croner';
 import {
   clickHouseSettingsFromEnv,
@@ -9,6 +8,7 @@ import {
   type Env,
   type StripeSettings,
 } from '@tollgate/platform';
+import { DEFAULT_PLANS_FILE } from '@tollgate/pricing';
 import { migrationTargetFromEnv, type MigrationTarget } from '@tollgate/schemas';
 
 export interface BillingConfig {
@@ -30,8 +30,6 @@ export interface BillingConfig {
   consumerHeader: string;
   quotaRefreshMs: number;
 }
-
-export const DEFAULT_PLANS_FILE = fileURLToPath(new URL('../plans.example.yaml', import.meta.url));
 
 /** `requireAdminTokens: false` for the CLI, which runs without serving the admin API. */
 export function billingConfigFromEnv(env: Env, { requireAdminTokens = true } = {}): BillingConfig {

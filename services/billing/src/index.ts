@@ -1,7 +1,5 @@
-export * from './pricing/index.ts';
 export * from './config.ts';
 export * from './service.ts';
 export * from './run.ts';
-export * from './period.ts';
 export * from './usage-query.ts';
 export { runBillingCli, formatRunTable } from './cli.ts';

@@ -2,10 +2,9 @@
 // refreshed from the hourly rollup on a short interval, and each consumer's plan from the registry.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
-import { every } from '@tollgate/platform';
+import { clickHouseTime, every } from '@tollgate/platform';
+import { periodOf, quotaState, type Period, type Plan, type PlanCatalog, type QuotaState, type StatusClass } from '@tollgate/pricing';
 import { readConsumers, type ConsumerRecord } from '@tollgate/registry';
-import { clickHouseTime, periodOf, type Period } from './period.ts';
-import { quotaState, type Plan, type PlanCatalog, type QuotaState, type StatusClass } from './pricing/index.ts';
 
 export interface QuotaAnswer {
   consumer: string;

@@ -6,10 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
+import { assignPlans, parsePeriod, priceAssignment, type InvoiceDraft, type InvoiceLine, type PlanAssignment, type PlanCatalog } from '@tollgate/pricing';
 import { readConsumers, setStripeCustomerId, type ConsumerRecord } from '@tollgate/registry';
 import { ledgerTime, type InvoiceRecord, type Ledger, type LineRecord } from './ledger.ts';
-import { parsePeriod } from './period.ts';
-import { priceInvoice, type InvoiceDraft, type InvoiceLine, type PlanCatalog } from './pricing/index.ts';
 import type { StripeBilling } from './stripe-billing.ts';
 import { usageForPeriod } from './usage-query.ts';
 
@@ -84,8 +83,26 @@ function safe(n: bigint): number {
   return Number(n);
 }
 
+/**
+ * The line's key in the ledger and in Stripe idempotency keys: base_fee, meter or meter:api, as ever
+ * for a consumer with one plan in the period; prefixed with the plan (plan:meter[:api]) on an
+ * invoice that prices usage under several plans, so that keys stay unique.
+ */
 export function lineKey(line: InvoiceLine): string {
-  return line.kind === 'base_fee' ? 'base_fee' : line.api ? `${line.meterId}:${line.api}` : line.meterId;
+  if (line.kind === 'base_fee') return 'base_fee';
+  const key = line.api ? `${line.meterId}:${line.api}` : line.meterId;
+  return line.planId === undefined ? key : `${line.planId}:${key}`;
+}
+
+/** Why some usage is not on the invoice (plan-assignment.ts rule 4), or undefined when all of it is. */
+function unpricedReason(assignment: PlanAssignment): string | undefined {
+  const unknown = assignment.unpriced.filter((u) => u.reason === 'unknown_plan').map((u) => JSON.stringify(u.planId));
+  const otherCurrency = assignment.unpriced.filter((u) => u.reason === 'other_currency').map((u) => JSON.stringify(u.planId));
+  const parts = [
+    ...(unknown.length > 0 ? [`unknown plan ${unknown.join(', ')}`] : []),
+    ...(otherCurrency.length > 0 ? [`plan ${otherCurrency.join(', ')} in another currency than the invoice`] : []),
+  ];
+  return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
 function lineResults(draft: InvoiceDraft): LineResult[] {
@@ -137,21 +154,26 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
   const results: CustomerResult[] = [];
   await inPool(ids, settings.concurrency, async (consumerId) => {
     const consumer = consumers.get(consumerId);
-    const plan = consumer ? deps.plans.plans.get(consumer.plan_id) : undefined;
-    const rows = usage.get(consumerId) ?? [];
-    if (!consumer || !plan) {
-      if (rows.length > 0) results.push({ consumer_id: consumerId, plan_id: consumer?.plan_id ?? '', currency: '', outcome: 'no_plan', amount_minor: 0, lost_revenue_minor: 0, lines: [], reason: consumer ? `unknown plan "${consumer.plan_id}"` : 'not in the consumer registry' });
+    const stamped = usage.get(consumerId) ?? [];
+    const rows = stamped.flatMap((group) => group.rows);
+    // Which plan prices which usage: the rule shared with the revenue dashboards (plan-assignment.ts).
+    // A consumer no longer in the registry has no one to invoice: its usage is reported, not billed.
+    const assignment = consumer ? assignPlans(consumer.plan_id, stamped, deps.plans) : undefined;
+    const draft = assignment && priceAssignment(assignment);
+    if (!consumer || !assignment || !draft) {
+      if (rows.length > 0) results.push({ consumer_id: consumerId, plan_id: consumer?.plan_id ?? '', currency: '', outcome: 'no_plan', amount_minor: 0, lost_revenue_minor: 0, lines: [], reason: assignment ? (unpricedReason(assignment) ?? 'nothing to price') : 'not in the consumer registry' });
       return;
     }
-    const draft = priceInvoice(plan, rows);
+    const unpriced = unpricedReason(assignment);
     const base: CustomerResult = {
       consumer_id: consumerId,
-      plan_id: plan.id,
-      currency: plan.currency,
+      plan_id: draft.planId,
+      currency: draft.currency,
       outcome: 'draft',
       amount_minor: safe(draft.totalMinor),
       lost_revenue_minor: safe(draft.lostRevenueMinor),
       lines: lineResults(draft),
+      ...(unpriced ? { reason: `not billed: usage under ${unpriced}` } : {}),
     };
     const previous = ledgerState.get(consumerId);
     if (previous?.state === 'finalized' || previous?.state === 'nothing_to_bill') {
@@ -171,18 +193,18 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
       return;
     }
     if (draft.totalMinor <= 0n) {
-      await deps.ledger.writeInvoice(invoiceRow(period.name, consumerId, runId, plan.id, 'nothing_to_bill', draft, rows, previous));
+      await deps.ledger.writeInvoice(invoiceRow(period.name, consumerId, runId, draft.planId, 'nothing_to_bill', draft, rows, previous));
       results.push({ ...base, outcome: 'nothing_to_bill' });
       return;
     }
     try {
-      const invoiced = await invoiceCustomer(period.name, runId, consumer, plan.id, draft, rows, previous, settings, deps);
+      const invoiced = await invoiceCustomer(period.name, runId, consumer, draft.planId, draft, rows, previous, settings, deps);
       results.push({ ...base, outcome: 'invoiced', stripe_invoice_id: invoiced.invoiceId, amount_minor: safe(invoiced.amountMinor) });
     } catch (error) {
       const reason = (error as Error).message;
       deps.log.warn({ err: error, consumer: consumerId, period: period.name }, 'invoicing failed; the next run retries');
       const latest = (await deps.ledger.invoices(period.name, consumerId)).get(consumerId);
-      await deps.ledger.writeInvoice({ ...invoiceRow(period.name, consumerId, runId, plan.id, 'failed', draft, rows, latest), reason });
+      await deps.ledger.writeInvoice({ ...invoiceRow(period.name, consumerId, runId, draft.planId, 'failed', draft, rows, latest), reason });
       results.push({ ...base, outcome: 'failed', reason });
     }
   });

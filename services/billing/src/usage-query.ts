@@ -1,19 +1,22 @@
-// Exact usage per customer for a period, from the usage table, deduplicated by event id: an event
-// shipped twice by a gateway (same event id) is billed once.
+// Exact usage per customer and stamped plan for a period, from the usage table, deduplicated by
+// event id: an event shipped twice by a gateway (same event id) is billed once.
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { StatusClass, UsageRow } from './pricing/index.ts';
-import { clickHouseTime, type Period } from './period.ts';
+import { clickHouseTime } from '@tollgate/platform';
+import { isStatusClass, type Period, type StampedUsage, type UsageRow } from '@tollgate/pricing';
 
-export type UsageByConsumer = Map<string, UsageRow[]>;
+/** Consumer → its usage per stamped plan (plan-assignment.ts decides which plan prices it). */
+export type UsageByConsumer = Map<string, StampedUsage[]>;
 
 interface UsageRecord {
   consumer_id: string;
+  plan_id: string;
   api: string;
   method: string;
   status_class: string;
   requests: string;
   request_bytes: string;
   response_bytes: string;
+  last_call_ms: string;
 }
 
 export async function usageForPeriod(
@@ -24,36 +27,40 @@ export async function usageForPeriod(
 ): Promise<UsageByConsumer> {
   const result = await client.query({
     query: `
-      SELECT customer AS consumer_id, product AS api, verb AS method, class AS status_class,
-             count() AS requests, sum(in_bytes) AS request_bytes, sum(out_bytes) AS response_bytes
+      SELECT customer AS consumer_id, plan AS plan_id, product AS api, verb AS method, class AS status_class,
+             count() AS requests, sum(in_bytes) AS request_bytes, sum(out_bytes) AS response_bytes,
+             toUnixTimestamp64Milli(max(at)) AS last_call_ms
       FROM (
-        SELECT event_id, any(consumer_id) AS customer, any(api) AS product, any(method) AS verb,
-               any(status_class) AS class, any(request_bytes) AS in_bytes, any(response_bytes) AS out_bytes
+        SELECT event_id, any(consumer_id) AS customer, any(plan_id) AS plan, any(api) AS product, any(method) AS verb,
+               any(status_class) AS class, any(request_bytes) AS in_bytes, any(response_bytes) AS out_bytes, any(ts) AS at
         FROM ${database}.api_requests
         WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
           AND billable AND consumer_id != ''
           ${consumerId === undefined ? '' : 'AND consumer_id = {consumer:String}'}
         GROUP BY event_id
       )
-      GROUP BY customer, product, verb, class`,
+      GROUP BY customer, plan, product, verb, class`,
     query_params: { from: clickHouseTime(period.start), to: clickHouseTime(period.end), consumer: consumerId ?? '' },
     format: 'JSONEachRow',
     // UInt64 sums arrive as strings: exact, converted to bigint below.
     clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
   });
-  const usage: UsageByConsumer = new Map();
+  const byConsumer = new Map<string, Map<string, { planId: string; rows: UsageRow[]; lastCallAt: number }>>();
   for (const r of await result.json<UsageRecord>()) {
-    if (!['1xx', '2xx', '3xx', '4xx', '5xx'].includes(r.status_class)) continue;
-    const rows = usage.get(r.consumer_id) ?? [];
-    rows.push({
+    if (!isStatusClass(r.status_class)) continue;
+    const plans = byConsumer.get(r.consumer_id) ?? new Map();
+    byConsumer.set(r.consumer_id, plans);
+    const group = plans.get(r.plan_id) ?? { planId: r.plan_id, rows: [], lastCallAt: -Infinity };
+    plans.set(r.plan_id, group);
+    group.rows.push({
       api: r.api,
       method: r.method,
-      statusClass: r.status_class as StatusClass,
+      statusClass: r.status_class,
       requests: BigInt(r.requests),
       requestBytes: BigInt(r.request_bytes),
       responseBytes: BigInt(r.response_bytes),
     });
-    usage.set(r.consumer_id, rows);
+    group.lastCallAt = Math.max(group.lastCallAt, Number(r.last_call_ms));
   }
-  return usage;
+  return new Map([...byConsumer].map(([consumer, plans]) => [consumer, [...plans.values()]]));
 }

@@ -2,12 +2,12 @@ import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { pino } from 'pino';
 import { createStripeClient } from '@tollgate/platform';
+import { clickHouseTime } from '@tollgate/platform';
+import { loadPlansFile, previousPeriod } from '@tollgate/pricing';
 import { writeConsumers, type ConsumerRecord } from '@tollgate/registry';
 import { startStripeProxy, type RecordedStripeRequest, type StripeProxy } from '../../../test/harness/stripe-proxy.ts';
 import { STRIPE_MOCK_URL } from '../../../test/harness/infra.ts';
 import { Ledger } from '../src/ledger.ts';
-import { clickHouseTime, previousPeriod } from '../src/period.ts';
-import { loadPlansFile } from '../src/pricing/index.ts';
 import { runBilling, type RunOptions, type RunResult } from '../src/run.ts';
 import { StripeBilling } from '../src/stripe-billing.ts';
 
@@ -26,24 +26,28 @@ export function consumer(id: string, plan: string, over: Partial<ConsumerRecord>
   return { consumer_id: id, org_id: `org-${id}`, name: id, email: `${id}@example.test`, plan_id: plan, stripe_customer_id: '', tags: [], metadata: {}, ...over };
 }
 
-/** n requests of one kind for one consumer inside the period, inserted into the usage table. */
+/**
+ * n requests of one kind for one consumer inside the period, inserted into the usage table.
+ * `plan` is the plan_id the enricher would have stamped (default: none, as for an unknown consumer).
+ */
 export async function seedUsage(
   client: ClickHouseClient,
   database: string,
-  rows: Array<{ consumer: string; api: string; n: number; status?: number; method?: string; requestBytes?: number; responseBytes?: number; at?: string; billable?: boolean }>,
+  rows: Array<{ consumer: string; api: string; n: number; status?: number; method?: string; requestBytes?: number; responseBytes?: number; at?: string; billable?: boolean; plan?: string }>,
 ): Promise<void> {
   for (const [i, r] of rows.entries()) {
     const status = r.status ?? 200;
     await client.command({
-      query: `INSERT INTO ${database}.api_requests (event_id, ts, consumer_id, api, method, status, status_class, billable, request_bytes, response_bytes)
+      query: `INSERT INTO ${database}.api_requests (event_id, ts, consumer_id, plan_id, api, method, status, status_class, billable, request_bytes, response_bytes)
               SELECT concat({prefix:String}, toString(number)), toDateTime64({at:String}, 3, 'UTC') + toIntervalSecond(number % 86400),
-                     {consumer:String}, {api:String}, {method:String}, {status:UInt16}, {statusClass:String}, {billable:Bool},
+                     {consumer:String}, {plan:String}, {api:String}, {method:String}, {status:UInt16}, {statusClass:String}, {billable:Bool},
                      {requestBytes:UInt64}, {responseBytes:UInt64}
               FROM numbers({n:UInt64})`,
       query_params: {
         prefix: `${r.consumer}-${r.api}-${i}-${Date.now()}-`,
         at: r.at ?? inPeriod(4),
         consumer: r.consumer,
+        plan: r.plan ?? '',
         api: r.api,
         method: r.method ?? 'GET',
         status,

@@ -2,8 +2,9 @@
 // Pure: every lookup it needs arrives in EnrichDeps.
 import type { BlockList } from 'node:net';
 import type { CatalogMatcher } from '@tollgate/catalog';
+import { clickHouseTime } from '@tollgate/platform';
 import type { ConsumerRecord } from '@tollgate/registry';
-import { isCanonicalUtc, type ApiRequestEvent } from '@tollgate/schemas';
+import type { ApiRequestEvent } from '@tollgate/schemas';
 import { resolveClientIp } from './enrich/client-ip.ts';
 import { lookupGeo, type Geo } from './enrich/geo.ts';
 import { maskIp, type IpPrivacyPolicy } from './enrich/ip-privacy.ts';
@@ -40,13 +41,6 @@ export interface EnrichedEvent {
   latency: Row | undefined;
   /** The event names a consumer the registry does not know. */
   unknownConsumer: boolean;
-}
-
-/** '2026-11-26T06:20:27.123Z' → '2026-11-26 06:20:27.123', the form DateTime64 parses fastest. */
-export function clickHouseTime(iso: string): string {
-  // The tap emits exactly this form; anything else (hand-made events) goes through Date.
-  if (isCanonicalUtc(iso)) return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
-  return new Date(Date.parse(iso)).toISOString().slice(0, 23).replace('T', ' ');
 }
 
 interface Where {

@@ -8,10 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { billingConfigFromEnv, formatMoney, periodOf, startBilling } from '@tollgate/billing';
+// Billing's narrow entries (config, service): the stack starts billing, it needs none of its internals.
+import { billingConfigFromEnv } from '@tollgate/billing/config';
+import { startBilling } from '@tollgate/billing/service';
 import { dashboardConfigFromEnv, startDashboard } from '@tollgate/dashboards';
 import { enricherConfigFromEnv, startEnricher } from '@tollgate/enricher';
 import { ConfigError, createClickHouseClient, describeClickHouse, EmbeddedClickHouseBusyError, queryRows } from '@tollgate/platform';
+import { formatMoney, periodOf } from '@tollgate/pricing';
 import { migrate } from '@tollgate/schemas';
 import { startTap, tapConfigFromEnv } from '@tollgate/tap';
 import { feedDemo } from './demo.ts';

@@ -2,10 +2,9 @@
 // parsers, and what comes out must be plausible (geography, statuses, plans) and reproducible.
 import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiRequestEvent } from '@tollgate/schemas';
-import { loadPlansFile } from '../../billing/src/pricing/index.ts';
+import { DEFAULT_PLANS_FILE, loadPlansFile } from '@tollgate/pricing';
 import { formats } from '../../tap/src/formats/index.ts';
 import type { MapContext } from '../../tap/src/formats/index.ts';
 import { DEMO_CONSUMERS, DEMO_FORMAT_SHARES, DEMO_STATUS_MIX, demoTraffic } from '../src/demo-traffic.ts';
@@ -19,7 +18,7 @@ const geoip = createRequire(import.meta.url)('geoip-lite') as GeoipLite;
 const NOW = new Date('2026-11-26T12:00:00.000Z');
 const DAYS = 14;
 const EVENTS = 30_000;
-const PLANS_FILE = fileURLToPath(new URL('../../billing/plans.example.yaml', import.meta.url));
+const PLANS_FILE = DEFAULT_PLANS_FILE;
 
 function context(): MapContext {
   let next = 0;

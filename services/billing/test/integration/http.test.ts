@@ -3,12 +3,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
 import { pino } from 'pino';
+import { periodOf } from '@tollgate/pricing';
 import { migrate } from '@tollgate/schemas';
 import { testClickHouse, type TestClickHouse } from '../../../../test/harness/clickhouse.ts';
 import type { StripeProxy } from '../../../../test/harness/stripe-proxy.ts';
 import { billingConfigFromEnv } from '../../src/config.ts';
 import { runBillingCli } from '../../src/cli.ts';
-import { periodOf } from '../../src/period.ts';
 import { startBilling, type BillingService } from '../../src/service.ts';
 import { consumer, PERIOD, PLANS_FILE, seedConsumers, seedUsage, startProxy } from '../helpers.ts';
 

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '@tollgate/schemas';
 import { testClickHouse, type TestClickHouse } from '../../../../test/harness/clickhouse.ts';
 import { billingConfigFromEnv } from '../../src/config.ts';
-import { clickHouseTime, periodOf, previousPeriod } from '../../src/period.ts';
+import { clickHouseTime } from '@tollgate/platform';
+import { periodOf, previousPeriod } from '@tollgate/pricing';
 import { startBilling, type BillingService } from '../../src/service.ts';
 import { consumer, PLANS_FILE, seedConsumers, seedUsage } from '../helpers.ts';
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compileCatalog } from '@tollgate/catalog';
+import { clickHouseTime } from '@tollgate/platform';
 import type { ApiRequestEvent } from '@tollgate/schemas';
 import { parseTrustedProxies } from '../../src/enrich/client-ip.ts';
-import { clickHouseTime, enrichEvent, USAGE_COLUMNS, WhereCache, type EnrichDeps } from '../../src/rows.ts';
+import { enrichEvent, USAGE_COLUMNS, WhereCache, type EnrichDeps } from '../../src/rows.ts';
 
 const base: ApiRequestEvent = {
   schema: 'api-request/v1',

@@ -1,4 +1,0 @@
-export { dashboardConfigFromEnv, DEFAULT_PLANS_FILE, type DashboardConfig } from './config.ts';
-export { startDashboard, type DashboardService } from './service.ts';
-export { createAuthenticator, type Caller } from './auth.ts';
-export * from './queries/index.ts';

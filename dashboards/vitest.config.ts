@@ -1,4 +1,0 @@
-import { defineConfig } from 'vitest/config';
-import { sharedTestConfig } from '../test/harness/vitest-shared.ts';
-
-export default defineConfig(sharedTestConfig('dashboards', []));

@@ -1,0 +1,129 @@
+// The pricing domain. Amounts of money are bigint minor units or exact Decimals, never numbers.
+import type { StatusClass } from '@tollgate/schemas';
+import type { Decimal } from './money.ts';
+
+// The status classes are the usage table's (api_requests.status_class), defined in @tollgate/schemas.
+export { STATUS_CLASSES, isStatusClass, type StatusClass } from '@tollgate/schemas';
+export type StatusClassSet = ReadonlySet<StatusClass>;
+
+/**
+ * Everything but server errors: a 4xx is the caller's mistake and still cost us the work, a 5xx is
+ * ours. 1xx is in so that protocol upgrades (101 for WebSockets) are not reported as lost revenue.
+ */
+export const DEFAULT_BILLABLE_STATUSES: StatusClassSet = new Set<StatusClass>(['1xx', '2xx', '3xx', '4xx']);
+
+/** `bytes` is request + response bytes. */
+export type MeterUnit = 'requests' | 'request_bytes' | 'response_bytes' | 'bytes';
+
+export interface Tier {
+  /** Inclusive upper bound in billable units; null only on the last tier (unbounded). */
+  readonly upTo: number | null;
+  readonly unitPrice: Decimal;
+  /** Charged once when the tier is reached (graduated) or selected (volume). */
+  readonly flatFee?: Decimal;
+}
+
+export type PriceModel =
+  | { readonly model: 'per_unit'; readonly unitPrice: Decimal }
+  /** Whole packages only: 1 001 calls at 1 000 per package is two packages. */
+  | { readonly model: 'package'; readonly packageSize: number; readonly packagePrice: Decimal }
+  /** Each tier's units at that tier's price. */
+  | { readonly model: 'graduated'; readonly tiers: readonly Tier[] }
+  /** All units at the price of the tier the total falls in. */
+  | { readonly model: 'volume'; readonly tiers: readonly Tier[] };
+
+export interface MeterFilter {
+  readonly apis?: readonly string[];
+  /** Upper case. */
+  readonly methods?: readonly string[];
+  readonly statusClasses?: readonly StatusClass[];
+}
+
+export interface Meter {
+  readonly id: string;
+  readonly description: string;
+  readonly unit: MeterUnit;
+  readonly filter: MeterFilter;
+  /** Free units per period; price models apply to the units beyond (tiers count billable units). */
+  readonly includedUnits: number;
+  readonly price: PriceModel;
+  /** API product → the model pricing that product's units instead of `price`. */
+  readonly apiOverrides?: Readonly<Record<string, PriceModel>>;
+}
+
+export interface Quota {
+  /** Billable requests per period, across all APIs. */
+  readonly limit: number;
+  /** soft: overage is billed by the meters; hard: the gateway refuses calls beyond the limit. */
+  readonly kind: 'soft' | 'hard';
+}
+
+export interface Plan {
+  readonly id: string;
+  readonly name: string;
+  /** ISO 4217, upper case. */
+  readonly currency: string;
+  /** Calendar month; the only period supported by plan file version 1. */
+  readonly period: 'month';
+  /** Minor units, exact. */
+  readonly baseFee?: bigint;
+  readonly billableStatuses: StatusClassSet;
+  readonly quota?: Quota;
+  readonly meters: readonly Meter[];
+}
+
+export interface PlanCatalog {
+  readonly version: 1;
+  /** In file order. */
+  readonly plans: ReadonlyMap<string, Plan>;
+}
+
+export type Count = number | bigint;
+
+/** Usage of one customer in one period, aggregated by (api, method, status class). */
+export interface UsageRow {
+  readonly api: string;
+  readonly method: string;
+  readonly statusClass: StatusClass;
+  readonly requests: Count;
+  readonly requestBytes: Count;
+  readonly responseBytes: Count;
+}
+
+/** One priced quantity: the meter's default-priced usage, or one overridden API's usage. */
+export interface LineAmount {
+  readonly units: bigint;
+  /** Included units consumed by this line. */
+  readonly includedUnits: bigint;
+  readonly billableUnits: bigint;
+  readonly amountMinor: bigint;
+  readonly unitPriceDescription: string;
+}
+
+export interface UsageLine extends LineAmount {
+  readonly kind: 'usage';
+  readonly meterId: string;
+  readonly description: string;
+  /** Set on lines priced by an API override. */
+  readonly api?: string;
+  /** Set when the invoice prices usage under several plans (plan-assignment.ts): the plan of this line. */
+  readonly planId?: string;
+}
+
+export interface BaseFeeLine {
+  readonly kind: 'base_fee';
+  readonly description: string;
+  readonly amountMinor: bigint;
+}
+
+export type InvoiceLine = BaseFeeLine | UsageLine;
+
+export interface InvoiceDraft {
+  readonly planId: string;
+  readonly currency: string;
+  readonly lines: readonly InvoiceLine[];
+  /** Sum of the (already rounded) line amounts, so the lines always add up to it. */
+  readonly totalMinor: bigint;
+  /** What calls with non-billable statuses (5xx by default) would have added to the total. */
+  readonly lostRevenueMinor: bigint;
+}
