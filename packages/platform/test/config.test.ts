@@ -9,7 +9,7 @@ describe('configuration from the environment', () => {
     expect(ch.url).toBeUndefined();
     expect(ch.database).toBe('tollgate');
     expect(ch.dataDir).toMatch(/\/\.local\/clickhouse$/);
-    expect(kafkaSettingsFromEnv({}, 'x').brokers).toEqual(['127.0.0.1:9092']);
+    expect(kafkaSettingsFromEnv({}, 'x').brokers).toEqual([`127.0.0.1:${process.env.TOLLGATE_KAFKA_PORT ?? '9092'}`]); // the local broker's port (kafka.sh)
   });
 
   it('reads a ClickHouse server and a broker list', () => {
