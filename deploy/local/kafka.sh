@@ -136,7 +136,8 @@ pid_alive() {
   # (no `| grep -q` here: with pipefail, grep exiting early SIGPIPEs tr -> false negative)
   local cmdline
   cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
-  [[ "$cmdline" == *"kafka.Kafka $CONF"* ]] || return 1
+  # The state folder may be reached through a symlink (a git worktree sharing a broker): compare real paths too.
+  [[ "$cmdline" == *"kafka.Kafka $CONF"* || "$cmdline" == *"kafka.Kafka $(realpath -m "$CONF")"* ]] || return 1
   echo "$pid"
 }
 

@@ -74,7 +74,9 @@ running_pid() {
   if [[ -r "/proc/$pid/exe" || -e "/proc/$pid" ]]; then
     local exe
     exe="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
-    [[ -z "$exe" || "$exe" == "$BIN" || "$exe" == "$BIN (deleted)" ]] || return 1
+    local real
+    real="$(realpath -m "$BIN")"
+    [[ -z "$exe" || "$exe" == "$BIN" || "$exe" == "$BIN (deleted)" || "$exe" == "$real" || "$exe" == "$real (deleted)" ]] || return 1
   fi
   printf '%s\n' "$pid"
 }

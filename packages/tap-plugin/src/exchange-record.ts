@@ -9,9 +9,11 @@
 // escapes them (lone surrogates as \udxxx), numbers printed as JavaScript prints them.
 import { randomFillSync } from 'node:crypto';
 import { isIP } from 'node:net';
+// The schema's limits alone: the worker does not load the validator.
+import { API_REQUEST_LIMITS as MAX } from '@tollgate/schemas/limits';
 import { murmur2, type RecordSetBuilder } from '@tollgate/tap-delivery';
 import { fieldText, NUMBER_FIELDS, scanExchangeBatch, type ExchangeBatch, type ExchangeFields } from './exchange-batch.ts';
-import { EVENT_ID_PREFIX, FIELD, MAX, template } from './exchange.ts';
+import { EVENT_ID_PREFIX, FIELD, template } from './exchange.ts';
 
 const { requestId: REQUEST_ID, method: METHOD, url: REQUEST_URL, route: ROUTE, host: HOST, clientIp: CLIENT_IP, userAgent: USER_AGENT, api: API } = FIELD;
 const { gatewayInstance: INSTANCE, consumerId: CONSUMER_ID, appId: APP_ID, subject: SUBJECT, orgId: ORG_ID, authMethod: AUTH_METHOD, scopes: SCOPES } = FIELD;
@@ -247,10 +249,10 @@ const PARTS = {
   userAgent: bytesOf(',"user_agent":'),
   consumer: bytesOf(',"consumer":{'),
   consumerFields: [
-    [CONSUMER_ID, bytesOf('"id":'), MAX.name],
-    [APP_ID, bytesOf('"app_id":'), MAX.name],
-    [SUBJECT, bytesOf('"subject":'), MAX.name],
-    [ORG_ID, bytesOf('"org_id":'), MAX.name],
+    [CONSUMER_ID, bytesOf('"id":'), MAX.consumerId],
+    [APP_ID, bytesOf('"app_id":'), MAX.appId],
+    [SUBJECT, bytesOf('"subject":'), MAX.subject],
+    [ORG_ID, bytesOf('"org_id":'), MAX.orgId],
     [AUTH_METHOD, bytesOf('"auth_method":'), MAX.authMethod],
   ] as const,
   scopes: bytesOf('"scopes":'),
@@ -349,7 +351,7 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
     let bound = 1_024 + worstCase(f, REQUEST_ID) + worstCase(f, ROUTE);
     for (let field = 0; field < start.length; field += 1) bound += worstCase(f, field);
     const idLength = has(f, REQUEST_ID) ? length[REQUEST_ID]! : 0;
-    const generated = !(idLength > 0 && idLength <= MAX.id - EVENT_ID_PREFIX.length);
+    const generated = !(idLength > 0 && idLength <= MAX.eventId - EVENT_ID_PREFIX.length);
     if (generated) writeUuid(out.generatedId);
     const keyField = has(f, CONSUMER_ID) ? CONSUMER_ID : idLength > 0 ? REQUEST_ID : -1;
     // The same key as the last exchange's (a consumer's requests in a row) is already written.
@@ -374,7 +376,7 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
     out.timestamp(numbers[f.numbersAt + STARTED_AT]!);
     if (idLength > 0) {
       out.raw(PARTS.requestId);
-      out.string(text, start[REQUEST_ID]!, Math.min(idLength, MAX.id));
+      out.string(text, start[REQUEST_ID]!, Math.min(idLength, MAX.requestId));
       out.raw(PARTS.gatewayAfterRequestId);
     } else out.raw(PARTS.gateway);
 
@@ -384,7 +386,7 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
       const from = out.at;
       if (has(f, INSTANCE)) {
         out.raw(PARTS.instance);
-        out.string(text, start[INSTANCE]!, Math.min(length[INSTANCE]!, MAX.name));
+        out.string(text, start[INSTANCE]!, Math.min(length[INSTANCE]!, MAX.gatewayInstance));
       }
       out.raw(PARTS.method);
       out.string(text, start[METHOD]!, length[METHOD]!);
@@ -422,12 +424,12 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
       }
       if (has(f, API)) {
         out.raw(PARTS.api);
-        out.string(text, start[API]!, Math.min(length[API]!, MAX.name));
+        out.string(text, start[API]!, Math.min(length[API]!, MAX.api));
       }
       if (has(f, ROUTE)) {
         if (start[ROUTE] !== routeAt) {
           routeAt = start[ROUTE]!;
-          routeJson = Buffer.from(JSON.stringify(template(fieldText(text, f, ROUTE)!).slice(0, MAX.template)), 'utf8');
+          routeJson = Buffer.from(JSON.stringify(template(fieldText(text, f, ROUTE)!).slice(0, MAX.pathTemplate)), 'utf8');
         }
         out.raw(PARTS.pathTemplate);
         out.raw(routeJson);
@@ -446,7 +448,7 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
       }
       if (has(f, USER_AGENT)) {
         out.raw(PARTS.userAgent);
-        out.string(text, start[USER_AGENT]!, Math.min(length[USER_AGENT]!, MAX.agent));
+        out.string(text, start[USER_AGENT]!, Math.min(length[USER_AGENT]!, MAX.userAgent));
       }
       if (has(f, CONSUMER_ID) || has(f, APP_ID) || has(f, SUBJECT) || has(f, ORG_ID) || has(f, AUTH_METHOD)) {
         out.raw(PARTS.consumer);
@@ -461,7 +463,7 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
         if (has(f, SCOPES)) {
           out.raw(PARTS.comma);
           out.raw(PARTS.scopes);
-          const scopes = fieldText(text, f, SCOPES)!.split(' ').slice(0, MAX.scopes).map((scope) => scope.slice(0, MAX.name));
+          const scopes = fieldText(text, f, SCOPES)!.split(' ').slice(0, MAX.scopes).map((scope) => scope.slice(0, MAX.scope));
           out.at += out.value.write(JSON.stringify(scopes), out.at, 'utf8');
         }
         out.raw(PARTS.close);

@@ -65,7 +65,5 @@ export function template(route: string): string {
   return t;
 }
 
-/** The schema's limits (schemas/events/api-request.v1.schema.json). */
-export const MAX = { id: 128, name: 256, path: 8192, template: 1024, host: 512, agent: 1024, authMethod: 64, scopes: 64 } as const;
 /** Event ids made from a request id: this prefix, then the id. */
 export const EVENT_ID_PREFIX = 'fastify:';

@@ -18,6 +18,7 @@
 //                (key-auth's default), Authorization, or a configured secret query parameter.
 // A custom log_format replaces all of these fields; such entries lack request/response and are
 // rejected with a reason saying so.
+import { API_REQUEST_LIMITS as MAX } from '@tollgate/schemas';
 import {
   clientIp, count, credentialFrom, epochMs, eventId, finish, forwardedFor, get, header, isObj, latency,
   method, required, safeMap, safeSplit, splitJsonDocument, splitTarget, recordTime, status, str,
@@ -47,13 +48,13 @@ function mapApisix(rec: Obj, ctx: MapContext): MapResult {
   return finish({
     event_id: eventId('apisix', [requestId, epochMs(ts)], ctx),
     timestamp: ts,
-    gateway: { kind: 'apisix', instance: str(get(rec, 'server', 'hostname'), 256) ?? ctx.gatewayInstance },
-    request_id: requestId !== undefined && requestId.length <= 128 ? requestId : undefined,
-    api: str(get(rec, 'service_id'), 256),
-    route: str(get(rec, 'route_id'), 256),
+    gateway: { kind: 'apisix', instance: str(get(rec, 'server', 'hostname'), MAX.gatewayInstance) ?? ctx.gatewayInstance },
+    request_id: requestId !== undefined && requestId.length <= MAX.requestId ? requestId : undefined,
+    api: str(get(rec, 'service_id'), MAX.api),
+    route: str(get(rec, 'route_id'), MAX.route),
     method: req.method,
     path: req.path,
-    host: header(headers, 'host')?.slice(0, 512),
+    host: header(headers, 'host')?.slice(0, MAX.host),
     status: req.status,
     request_bytes: count(get(request, 'size')),
     response_bytes: count(get(rec, 'response', 'size')),
@@ -62,13 +63,13 @@ function mapApisix(rec: Obj, ctx: MapContext): MapResult {
       upstream: latency(get(rec, 'upstream_latency')),
       gateway: latency(get(rec, 'apisix_latency')),
     },
-    upstream: { address: lastUpstream ? lastUpstream.slice(0, 256) : undefined },
+    upstream: { address: lastUpstream ? lastUpstream.slice(0, MAX.upstreamAddress) : undefined },
     client_ip: clientIp(get(rec, 'client_ip')),
     forwarded_for: forwardedFor(header(headers, 'x-forwarded-for')),
-    user_agent: header(headers, 'user-agent')?.slice(0, 1024),
+    user_agent: header(headers, 'user-agent')?.slice(0, MAX.userAgent),
     consumer: {
       ...credentialFrom(headers, get(request, 'querystring') ?? target?.query, ctx),
-      id: str(get(rec, 'consumer', 'username'), 256),
+      id: str(get(rec, 'consumer', 'username'), MAX.consumerId),
     },
   });
 }

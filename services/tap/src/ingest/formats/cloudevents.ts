@@ -20,7 +20,7 @@
 //     unique; hashed when over 128 characters), timestamp = time (else receivedAt),
 //     gateway = { kind: cloudevents, instance: source }, consumer.id = subject (OpenMeter's
 //     subject is the customer being metered).
-import { API_REQUEST_SCHEMA } from '@tollgate/schemas';
+import { API_REQUEST_LIMITS as MAX, API_REQUEST_SCHEMA } from '@tollgate/schemas';
 import {
   clientIp, count, eventId, finish, isObj, latency, mediaType, method, pick, required, safeMap,
   safeSplit, splitJsonDocument, splitTarget, status, str, timestamp,
@@ -68,7 +68,7 @@ function mapCloudEvent(rec: Obj, ctx: MapContext): MapResult {
     return mapCanonical(data, {
       event_id: envelopeId,
       timestamp: ts ?? ctx.receivedAt.toISOString(),
-      gateway: { kind: 'cloudevents', instance: source.slice(0, 256) },
+      gateway: { kind: 'cloudevents', instance: source.slice(0, MAX.gatewayInstance) },
     });
   }
 
@@ -81,23 +81,23 @@ function mapCloudEvent(rec: Obj, ctx: MapContext): MapResult {
   if (!req.ok) return req;
 
   const requestId = str(pick(data, 'request_id', 'requestId'));
-  const subject = str(rec.subject, 256);
+  const subject = str(rec.subject, MAX.consumerId);
   return finish({
     event_id: envelopeId,
     timestamp: ts ?? ctx.receivedAt.toISOString(),
-    gateway: { kind: 'cloudevents', instance: source.slice(0, 256) },
-    request_id: requestId !== undefined && requestId.length <= 128 ? requestId : undefined,
-    api: str(pick(data, 'api', 'service'), 256),
-    route: str(pick(data, 'route_name', 'route_id'), 256),
+    gateway: { kind: 'cloudevents', instance: source.slice(0, MAX.gatewayInstance) },
+    request_id: requestId !== undefined && requestId.length <= MAX.requestId ? requestId : undefined,
+    api: str(pick(data, 'api', 'service'), MAX.api),
+    route: str(pick(data, 'route_name', 'route_id'), MAX.route),
     method: req.method,
     path: req.path,
-    host: str(pick(data, 'host'), 512),
+    host: str(pick(data, 'host'), MAX.host),
     status: req.status,
     request_bytes: count(pick(data, 'request_bytes', 'bytes_received')),
     response_bytes: count(pick(data, 'response_bytes', 'bytes_sent')),
     latency_ms: { total: latency(pick(data, 'duration_ms', 'latency_ms', 'duration')) },
     client_ip: clientIp(pick(data, 'client_ip', 'ip')),
-    user_agent: str(pick(data, 'user_agent', 'userAgent'), 1024),
+    user_agent: str(pick(data, 'user_agent', 'userAgent'), MAX.userAgent),
     consumer: subject !== undefined ? { id: subject } : undefined,
   });
 }

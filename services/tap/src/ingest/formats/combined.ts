@@ -9,6 +9,7 @@
 // as { id: remote_user, auth_method: 'basic-auth' }; response_bytes = $body_bytes_sent.
 // The query string is dropped from the path; a configured secret query parameter in it only
 // ever reaches the event as credential_hmac.
+import { API_REQUEST_LIMITS as MAX } from '@tollgate/schemas';
 import {
   clientIp, count, credentialFrom, finish, method, required, safeMapText, safeSplit, splitLines, splitTarget,
   status, str, timestamp,
@@ -38,7 +39,7 @@ function mapCombined(line: string, ctx: MapContext): MapResult {
 
   const ts = timestamp(timeLocal);
   if (ts === undefined) return { ok: false, reason: `time "${timeLocal ?? ''}" is not a valid [day/Mon/year:hh:mm:ss zone] time` };
-  const user = str(remoteUser, 256);
+  const user = str(remoteUser, MAX.consumerId);
   const credential = credentialFrom(undefined, target?.query, ctx);
 
   return finish({
@@ -50,7 +51,7 @@ function mapCombined(line: string, ctx: MapContext): MapResult {
     status: req.status,
     response_bytes: count(bytes),
     client_ip: clientIp(remoteAddr),
-    user_agent: str(unescape(userAgent), 1024),
+    user_agent: str(unescape(userAgent), MAX.userAgent),
     consumer: user !== undefined ? { ...credential, id: user, auth_method: 'basic-auth' } : credential,
   });
 }

@@ -2,7 +2,7 @@
 // any input, every accessor answers `undefined` for a value of the wrong type.
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { API_REQUEST_SCHEMA, isCanonicalUtc, validateApiRequest } from '@tollgate/schemas';
+import { API_REQUEST_LIMITS as MAX, API_REQUEST_SCHEMA, isCanonicalUtc, validateApiRequest } from '@tollgate/schemas';
 import type { ApiRequestEvent, ConsumerIdentity, GatewayKind } from '@tollgate/schemas';
 import type { MapContext, MapResult, SplitResult } from './types.ts';
 
@@ -212,7 +212,7 @@ export function clientIp(value: unknown): string | undefined {
   return undefined;
 }
 
-/** X-Forwarded-For as a trimmed list (max 32 entries; entries over 64 characters are dropped). */
+/** X-Forwarded-For as a trimmed list: at most the schema's entries; entries longer than the schema allows are dropped. */
 export function forwardedFor(value: unknown): string[] | undefined {
   const parts = Array.isArray(value) ? value : [value];
   const list: string[] = [];
@@ -220,10 +220,10 @@ export function forwardedFor(value: unknown): string[] | undefined {
     if (typeof part !== 'string') continue;
     for (const item of part.split(',')) {
       const entry = item.trim();
-      if (entry !== '' && entry !== '-' && entry.length <= 64) list.push(entry);
+      if (entry !== '' && entry !== '-' && entry.length <= MAX.forwardedForEntry) list.push(entry);
     }
   }
-  return list.length > 0 ? list.slice(0, 32) : undefined;
+  return list.length > 0 ? list.slice(0, MAX.forwardedFor) : undefined;
 }
 
 // ---- credentials --------------------------------------------------------------------------------
@@ -266,17 +266,15 @@ function withHmac(identity: ConsumerIdentity, secret: string | undefined, ctx: M
 
 // ---- ids ----------------------------------------------------------------------------------------
 
-const MAX_EVENT_ID = 128;
-
 /**
  * `<kind>:<parts joined by ':'>`, or a fresh id when there is no request id. An id that would not
- * fit the schema's 128 characters is replaced by a SHA-256 of its parts: still deterministic, so a
+ * fit the schema's event_id maxLength is replaced by a SHA-256 of its parts: still deterministic, so a
  * re-shipped log keeps its event id.
  */
 export function eventId(kind: GatewayKind, parts: (string | undefined)[], ctx: MapContext): string {
   if (parts.length === 0 || parts.some((p) => p === undefined || p === '')) return ctx.newId();
   const id = `${kind}:${parts.join(':')}`;
-  if (id.length <= MAX_EVENT_ID) return id;
+  if (id.length <= MAX.eventId) return id;
   return `${kind}:sha256:${createHash('sha256').update(parts.join('\n')).digest('hex')}`;
 }
 

@@ -24,6 +24,7 @@
 // Envoy propagate it across hops (an app forwarding it to the next service) and a client can set
 // it where Envoy preserves external request ids. The start time keeps re-shipped lines
 // idempotent while telling apart different requests that share an id.
+import { API_REQUEST_LIMITS as MAX } from '@tollgate/schemas';
 import {
   clientIp, count, credentialFrom, epochMs, eventId, finish, forwardedFor, latency, method, pick,
   required, safeMap, safeSplit, splitNdjson, splitTarget, recordTime, status, str,
@@ -73,18 +74,18 @@ function mapEnvoy(rec: Obj, ctx: MapContext): MapResult {
 
   // Identity only if the operator chose to log it; credentials are hashed, never copied.
   const credential = credentialFrom(rec, target?.query, ctx);
-  const consumerId = str(pick(rec, ...K.consumer), 256);
+  const consumerId = str(pick(rec, ...K.consumer), MAX.consumerId);
 
   return finish({
     event_id: eventId(kind, [requestId, epochMs(ts)], ctx),
     timestamp: ts,
-    gateway: { kind, instance: str(pick(rec, ...K.instance), 256) ?? ctx.gatewayInstance },
-    request_id: requestId !== undefined && requestId.length <= 128 ? requestId : undefined,
-    api: istio && cluster !== undefined ? str(cluster.split('|')[3], 256) : undefined,
-    route: str(pick(rec, ...K.route), 256),
+    gateway: { kind, instance: str(pick(rec, ...K.instance), MAX.gatewayInstance) ?? ctx.gatewayInstance },
+    request_id: requestId !== undefined && requestId.length <= MAX.requestId ? requestId : undefined,
+    api: istio && cluster !== undefined ? str(cluster.split('|')[3], MAX.api) : undefined,
+    route: str(pick(rec, ...K.route), MAX.route),
     method: req.method,
     path: req.path,
-    host: str(pick(rec, ...K.authority), 512),
+    host: str(pick(rec, ...K.authority), MAX.host),
     status: req.status,
     request_bytes: count(pick(rec, ...K.bytesIn)),
     response_bytes: count(pick(rec, ...K.bytesOut)),
@@ -92,10 +93,10 @@ function mapEnvoy(rec: Obj, ctx: MapContext): MapResult {
       total: latency(pick(rec, ...K.duration)),
       upstream: latency(pick(rec, ...K.upstreamTime)),
     },
-    upstream: { service: cluster?.slice(0, 256), address: str(pick(rec, ...K.upstreamHost), 256) },
+    upstream: { service: cluster?.slice(0, MAX.upstreamService), address: str(pick(rec, ...K.upstreamHost), MAX.upstreamAddress) },
     client_ip: clientIp(pick(rec, ...K.remote)),
     forwarded_for: forwardedFor(pick(rec, ...K.xff)),
-    user_agent: str(pick(rec, ...K.userAgent), 1024),
+    user_agent: str(pick(rec, ...K.userAgent), MAX.userAgent),
     consumer: { ...credential, id: consumerId },
   });
 }

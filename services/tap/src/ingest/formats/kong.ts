@@ -19,7 +19,7 @@
 //                   the credential header (apikey → key-auth, Bearer → bearer, Basic → basic-auth),
 //                   or oauth2 when authenticated_entity carries a client_id.
 // Kong ≥ 3.x logs the Authorization header as "REDACTED": the method is still recorded.
-import type { ConsumerIdentity } from '@tollgate/schemas';
+import { API_REQUEST_LIMITS as MAX, type ConsumerIdentity } from '@tollgate/schemas';
 import {
   clientIp, count, credentialFrom, eventId, finish, forwardedFor, get, header, isObj, latency, method,
   required, safeMap, safeSplit, splitJsonDocument, splitTarget, recordTime, status, str,
@@ -49,7 +49,7 @@ function mapKong(rec: Obj, ctx: MapContext): MapResult {
     str(get(request, 'id')) ?? header(requestHeaders, 'x-kong-request-id') ?? header(responseHeaders, 'x-kong-request-id');
 
   const paths = get(rec, 'route', 'paths');
-  const routePath = Array.isArray(paths) && paths.length === 1 ? str(paths[0], 1024) : undefined;
+  const routePath = Array.isArray(paths) && paths.length === 1 ? str(paths[0], MAX.pathTemplate) : undefined;
 
   const tries = get(rec, 'tries');
   const lastTry = Array.isArray(tries) ? tries[tries.length - 1] : undefined;
@@ -59,14 +59,14 @@ function mapKong(rec: Obj, ctx: MapContext): MapResult {
   return finish({
     event_id: eventId('kong', [requestId], ctx),
     timestamp: ts,
-    gateway: { kind: 'kong', instance: str(get(rec, 'workspace_name'), 256) ?? str(get(rec, 'workspace'), 256) ?? ctx.gatewayInstance },
-    request_id: requestId !== undefined && requestId.length <= 128 ? requestId : undefined,
-    api: str(get(rec, 'service', 'name'), 256) ?? str(get(rec, 'service', 'host'), 256),
-    route: str(get(rec, 'route', 'name'), 256) ?? str(get(rec, 'route', 'id'), 256),
+    gateway: { kind: 'kong', instance: str(get(rec, 'workspace_name'), MAX.gatewayInstance) ?? str(get(rec, 'workspace'), MAX.gatewayInstance) ?? ctx.gatewayInstance },
+    request_id: requestId !== undefined && requestId.length <= MAX.requestId ? requestId : undefined,
+    api: str(get(rec, 'service', 'name'), MAX.api) ?? str(get(rec, 'service', 'host'), MAX.api),
+    route: str(get(rec, 'route', 'name'), MAX.route) ?? str(get(rec, 'route', 'id'), MAX.route),
     method: req.method,
     path: req.path,
     path_template: routePath,
-    host: header(requestHeaders, 'host')?.slice(0, 512),
+    host: header(requestHeaders, 'host')?.slice(0, MAX.host),
     status: req.status,
     request_bytes: count(get(request, 'size')),
     response_bytes: count(get(response, 'size')),
@@ -76,12 +76,12 @@ function mapKong(rec: Obj, ctx: MapContext): MapResult {
       gateway: latency(get(rec, 'latencies', 'kong')),
     },
     upstream: {
-      service: str(get(rec, 'service', 'name'), 256) ?? str(get(rec, 'service', 'host'), 256),
-      address: tryIp !== undefined ? (tryPort !== undefined ? `${tryIp}:${tryPort}` : tryIp).slice(0, 256) : undefined,
+      service: str(get(rec, 'service', 'name'), MAX.upstreamService) ?? str(get(rec, 'service', 'host'), MAX.upstreamService),
+      address: tryIp !== undefined ? (tryPort !== undefined ? `${tryIp}:${tryPort}` : tryIp).slice(0, MAX.upstreamAddress) : undefined,
     },
     client_ip: clientIp(get(rec, 'client_ip')),
     forwarded_for: forwardedFor(header(requestHeaders, 'x-forwarded-for')),
-    user_agent: header(requestHeaders, 'user-agent')?.slice(0, 1024),
+    user_agent: header(requestHeaders, 'user-agent')?.slice(0, MAX.userAgent),
     consumer: kongConsumer(rec, requestHeaders, get(request, 'querystring'), ctx),
   });
 }
@@ -91,12 +91,12 @@ function kongConsumer(rec: Obj, headers: unknown, query: unknown, ctx: MapContex
   const entity = get(rec, 'authenticated_entity');
   const fromRequest = credentialFrom(headers, query, ctx);
   const identity: ConsumerIdentity = { ...fromRequest };
-  const id = str(get(consumer, 'custom_id'), 256) ?? str(get(consumer, 'username'), 256) ?? str(get(consumer, 'id'), 256);
+  const id = str(get(consumer, 'custom_id'), MAX.consumerId) ?? str(get(consumer, 'username'), MAX.consumerId) ?? str(get(consumer, 'id'), MAX.consumerId);
   if (id !== undefined) identity.id = id;
   // The credential Kong authenticated is a better identity than whatever the headers held.
   const credentialId = str(get(entity, 'id'));
   if (credentialId !== undefined) identity.credential_hmac = ctx.hmac(credentialId);
-  const clientId = str(get(entity, 'client_id'), 256);
+  const clientId = str(get(entity, 'client_id'), MAX.appId);
   if (clientId !== undefined) {
     identity.app_id = clientId;
     identity.auth_method = 'oauth2';

@@ -36,6 +36,7 @@
 // $remote_user with auth_method basic-auth. Aliases seen in common JSON formats (time_iso8601,
 // @timestamp, request_method, http_user_agent, http_x_forwarded_for, body_bytes_sent, and a
 // "$request" line) are accepted too.
+import { API_REQUEST_LIMITS as MAX } from '@tollgate/schemas';
 import {
   clientIp, count, eventId, finish, forwardedFor, latency, method, pick, required, safeMap,
   safeSplit, splitNdjson, splitTarget, recordTime, status, str,
@@ -73,18 +74,18 @@ function mapNginx(rec: Obj, ctx: MapContext): MapResult {
   const requestId = str(pick(rec, 'request_id'));
   const upstreamSeconds = sumUpstreamTimes(pick(rec, 'upstream_response_time'));
   const upstreamAddr = str(pick(rec, 'upstream_addr'))?.split(/[,:]\s/).pop()?.trim();
-  const remoteUser = str(pick(rec, 'remote_user'), 256);
-  const serverName = str(pick(rec, 'server_name'), 256);
+  const remoteUser = str(pick(rec, 'remote_user'), MAX.consumerId);
+  const serverName = str(pick(rec, 'server_name'), MAX.api);
 
   return finish({
     event_id: eventId('nginx', [requestId], ctx),
     timestamp: ts,
-    gateway: { kind: 'nginx', instance: str(pick(rec, 'hostname'), 256) ?? ctx.gatewayInstance },
-    request_id: requestId !== undefined && requestId.length <= 128 ? requestId : undefined,
+    gateway: { kind: 'nginx', instance: str(pick(rec, 'hostname'), MAX.gatewayInstance) ?? ctx.gatewayInstance },
+    request_id: requestId !== undefined && requestId.length <= MAX.requestId ? requestId : undefined,
     api: serverName === '_' ? undefined : serverName,
     method: req.method,
     path: req.path,
-    host: str(pick(rec, 'host', 'http_host'), 512),
+    host: str(pick(rec, 'host', 'http_host'), MAX.host),
     status: req.status,
     request_bytes: count(pick(rec, 'request_length')),
     response_bytes: count(pick(rec, 'bytes_sent', 'body_bytes_sent')),
@@ -92,10 +93,10 @@ function mapNginx(rec: Obj, ctx: MapContext): MapResult {
       total: latency(pick(rec, 'request_time'), 1000),
       upstream: upstreamSeconds === undefined ? undefined : latency(upstreamSeconds, 1000),
     },
-    upstream: { address: upstreamAddr ? upstreamAddr.slice(0, 256) : undefined },
+    upstream: { address: upstreamAddr ? upstreamAddr.slice(0, MAX.upstreamAddress) : undefined },
     client_ip: clientIp(pick(rec, 'remote_addr', 'client_ip', 'clientip')),
     forwarded_for: forwardedFor(pick(rec, 'x_forwarded_for', 'http_x_forwarded_for')),
-    user_agent: str(pick(rec, 'user_agent', 'http_user_agent'), 1024),
+    user_agent: str(pick(rec, 'user_agent', 'http_user_agent'), MAX.userAgent),
     consumer: remoteUser !== undefined ? { id: remoteUser, auth_method: 'basic-auth' } : undefined,
   });
 }
