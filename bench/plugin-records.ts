@@ -6,7 +6,7 @@
 import type { Exchange } from '@tollgate/tap-plugin';
 import { ExchangeBatchWriter, type ExchangeBatch } from '@tollgate/tap-plugin/exchange-batch';
 import { appendExchanges } from '@tollgate/tap-plugin/exchange-record';
-import { RecordSetBuilder } from '@tollgate/tap-delivery';
+import { RecordSetBuilder } from '@tollgate/tap-delivery/records';
 import { table } from './lib.ts';
 
 const rounds = Number(process.argv[2] ?? 500);

@@ -7,5 +7,4 @@ export * from './delivery/spool.ts';
 export type * from './delivery/text-message.ts';
 export * from './kafka/kafka-transport.ts';
 export { type Compression } from './kafka/record-batch.ts';
-export { messagesOf, recordSetOf, RecordSetBuilder, type PartitionRecords, type RecordSet } from './kafka/record-set.ts';
-export { murmur2, partitionOf } from './kafka/key-partitioner.ts';
+export * from './records.ts';

@@ -11,7 +11,7 @@ import { randomFillSync } from 'node:crypto';
 import { isIP } from 'node:net';
 // The schema's limits alone: the worker does not load the validator.
 import { API_REQUEST_LIMITS as MAX } from '@tollgate/schemas/limits';
-import { murmur2, type RecordSetBuilder } from '@tollgate/tap-delivery';
+import { murmur2, type RecordSetBuilder } from '@tollgate/tap-delivery/records';
 import { fieldText, NUMBER_FIELDS, scanExchangeBatch, type ExchangeBatch, type ExchangeFields } from './exchange-batch.ts';
 import { EVENT_ID_PREFIX, FIELD, template } from './exchange.ts';
 
