@@ -1,7 +1,7 @@
 // What the in-process plugin records about one request/response exchange, as a flat tuple of
 // primitives: cheap to build on the request path, and written field by field into the batch that
-// crosses to the sink's worker (sink/exchange-batch.ts), which writes each as the canonical
-// event's Kafka record (sink/exchange-record.ts).
+// crosses to the sink's worker (exchange-batch.ts), which writes each as the canonical
+// event's Kafka record (exchange-record.ts).
 
 export type Exchange = [
   requestId: string | null,
