@@ -2,7 +2,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type * as TapPlugin from '@tollgate/tap/plugin';
+import type * as TapPlugin from '@tollgate/tap-plugin';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const BROKER = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -13,14 +13,14 @@ export function ensureKafka(): void {
 
 /**
  * The in-process plugin as a gateway on plain node runs it: bundled with its worker by
- * `npm run build -w services/tap` (call buildPlugin first).
+ * `npm run build -w packages/tap-plugin` (call buildPlugin first).
  */
 export async function importBuiltPlugin(): Promise<typeof TapPlugin> {
-  return (await import(`${REPO_ROOT}services/tap/dist/plugin.mjs`)) as typeof TapPlugin;
+  return (await import(`${REPO_ROOT}packages/tap-plugin/dist/plugin.mjs`)) as typeof TapPlugin;
 }
 
 export function buildPlugin(): void {
-  execFileSync('npm', ['run', 'build', '-w', 'services/tap'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npm', ['run', 'build', '-w', 'packages/tap-plugin'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** Where a benchmarked service's own log goes: .local/bench-logs/<entry>.log. */

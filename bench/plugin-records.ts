@@ -3,10 +3,10 @@
 // event, for one consumer's traffic (the writer copies what repeats) and for consumers alternating
 // every request (nothing repeats after the latency).
 //   npx tsx bench/plugin-records.ts [rounds]
-import type { Exchange } from '@tollgate/tap/plugin';
-import { ExchangeBatchWriter, type ExchangeBatch } from '../services/tap/src/sink/exchange-batch.ts';
-import { appendExchanges } from '../services/tap/src/sink/exchange-record.ts';
-import { RecordSetBuilder } from '../services/tap/src/sink/record-set.ts';
+import type { Exchange } from '@tollgate/tap-plugin';
+import { ExchangeBatchWriter, type ExchangeBatch } from '@tollgate/tap-plugin/exchange-batch';
+import { appendExchanges } from '@tollgate/tap-plugin/exchange-record';
+import { RecordSetBuilder } from '@tollgate/tap-delivery/records';
 import { table } from './lib.ts';
 
 const rounds = Number(process.argv[2] ?? 500);

@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Exchange } from '@tollgate/tap/plugin';
+import type { Exchange } from '@tollgate/tap-plugin';
 import { BROKER, buildPlugin, cpuSeconds, ensureKafka, importBuiltPlugin, REPO_ROOT, table } from './lib.ts';
 
 const rate = Number(process.argv[2] ?? 40_000);

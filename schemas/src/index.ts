@@ -1,4 +1,5 @@
 export * from './api-request.ts';
+export * from './limits.ts';
 export * from './validate.ts';
 export * from './migrations.ts';
 export * from './target.ts';

@@ -59,7 +59,7 @@ const CLICKHOUSE_NAMES = ['CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSW
 const PACKAGE_DIRS = readdirSync(join(ROOT, 'packages')).sort().map((p) => `packages/${p}/src`);
 const SHARED_DIRS = [...PACKAGE_DIRS, 'schemas/src'];
 const SERVICES: AppService[] = [
-  { name: 'tap', port: 8700, srcDirs: ['services/tap/src'], uses: SHARED_DIRS, entry: 'services/tap/src/main.ts', bundle: 'services/tap/dist/main.mjs', pending: [] },
+  { name: 'tap', port: 8700, srcDirs: ['services/tap/src'], uses: [...SHARED_DIRS, 'packages/tap-delivery/src'], entry: 'services/tap/src/main.ts', bundle: 'services/tap/dist/main.mjs', pending: [] },
   { name: 'enricher', port: 8701, srcDirs: ['services/enricher/src'], uses: SHARED_DIRS, entry: 'services/enricher/src/main.ts', pending: [] },
   {
     name: 'billing',
@@ -194,7 +194,7 @@ function unreadNames(service: AppService, names: Iterable<string>): string[] {
 // ---- the tap's formats, read from its source ----------------------------------------------------
 
 const tapFormats = (() => {
-  const text = readFileSync(join(ROOT, 'services/tap/src/formats/index.ts'), 'utf8');
+  const text = readFileSync(join(ROOT, 'services/tap/src/ingest/formats/index.ts'), 'utf8');
   const body = /export const formats[^=]*=\s*\{([^}]*)\}/.exec(text)?.[1] ?? '';
   return body.split(',').map((s) => s.trim().split(':')[0]!.trim()).filter((s) => s !== '');
 })();
@@ -701,7 +701,7 @@ describe('deploy/gateways', () => {
   });
 
   it('NGINX: the log_format is exactly the one documented in the tap', () => {
-    const source = readFileSync(join(ROOT, 'services/tap/src/formats/nginx.ts'), 'utf8');
+    const source = readFileSync(join(ROOT, 'services/tap/src/ingest/formats/nginx.ts'), 'utf8');
     const documented = /\/\/\s+(log_format tollgate[\s\S]*?'\}';)/.exec(source)?.[1]?.replace(/^\/\/\s*/gm, '');
     expect(documented).toBeDefined();
     const conf = readFileSync(join(GATEWAYS, 'nginx/tollgate-log.conf'), 'utf8');

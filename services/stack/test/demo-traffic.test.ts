@@ -5,8 +5,7 @@ import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiRequestEvent } from '@tollgate/schemas';
 import { DEFAULT_PLANS_FILE, loadPlansFile } from '@tollgate/pricing';
-import { formats } from '../../tap/src/formats/index.ts';
-import type { MapContext } from '../../tap/src/formats/index.ts';
+import { formats, type MapContext } from '@tollgate/tap';
 import { DEMO_CONSUMERS, DEMO_FORMAT_SHARES, DEMO_STATUS_MIX, demoTraffic } from '../src/demo-traffic.ts';
 import type { DemoBatch } from '../src/demo-traffic.ts';
 

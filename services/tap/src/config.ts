@@ -1,10 +1,7 @@
 // The tap's configuration, read once from the environment at start-up.
 import { fileURLToPath } from 'node:url';
 import { EnvReader, kafkaSettingsFromEnv, type Env, type KafkaSettings } from '@tollgate/platform';
-import type { FsyncPolicy } from './sink/spool.ts';
-import { DEFAULT_MAX_BATCH_BYTES } from './sink/kafka-transport.ts';
-
-export type Compression = 'gzip' | 'snappy' | 'none';
+import { DEFAULT_MAX_BATCH_BYTES, type Compression, type FsyncPolicy } from '@tollgate/tap-delivery';
 
 export interface TapConfig {
   host: string;

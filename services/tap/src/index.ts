@@ -1,13 +1,6 @@
 export * from './config.ts';
 export * from './service.ts';
-export * from './app.ts';
-export * from './plugin.ts';
-export type { Exchange } from './exchange.ts';
-export { messageFromExchange } from './sink/exchange-record.ts';
-export * from './events.ts';
-export * from './sink/event-sink.ts';
-export * from './sink/spool.ts';
-export * from './sink/kafka-transport.ts';
-export * from './sink/worker-sink.ts';
-export { formats } from './formats/index.ts';
-export type * from './formats/types.ts';
+export * from './ingest/app.ts';
+export * from './ingest/map-context.ts';
+export { formats } from './ingest/formats/index.ts';
+export type * from './ingest/formats/types.ts';

@@ -1,6 +1,6 @@
 // The tap's Prometheus metrics.
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { SinkMetrics } from './sink/event-sink.ts';
+import type { SinkMetrics } from '@tollgate/tap-delivery';
 
 export interface TapMetrics extends SinkMetrics {
   received(format: string, n: number): void;

@@ -7,13 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import { createKafka, createMetricsRegistry } from '@tollgate/platform';
-import { buildTapApp } from './app.ts';
+import { EventSink, KafkaTransport, Spool } from '@tollgate/tap-delivery';
 import type { TapConfig } from './config.ts';
-import { mapContext } from './events.ts';
+import { buildTapApp } from './ingest/app.ts';
+import { mapContext } from './ingest/map-context.ts';
 import { createTapMetrics } from './metrics.ts';
-import { EventSink } from './sink/event-sink.ts';
-import { KafkaTransport } from './sink/kafka-transport.ts';
-import { Spool } from './sink/spool.ts';
 
 export interface TapService {
   app: FastifyInstance;

@@ -4,8 +4,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateApiRequest, type ApiRequestEvent } from '@tollgate/schemas';
 import { readWholeTopic } from '../../../test/harness/kafka.ts';
-import { formats } from '../src/formats/index.ts';
-import type { FormatName } from '../src/formats/types.ts';
+import { formats } from '../src/ingest/formats/index.ts';
+import type { FormatName } from '../src/ingest/formats/types.ts';
 import { context, events, fixture, mapFixture, RECEIVED_AT } from './formats/helpers.ts';
 import { ingest, startTestTap, testKafka } from './helpers.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apisix } from '../../src/formats/apisix.ts';
+import { apisix } from '../../src/ingest/formats/apisix.ts';
 import { context, hmac, mapFixture, only } from './helpers.ts';
 
 describe('apisix', () => {

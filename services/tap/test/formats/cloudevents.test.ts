@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cloudevents } from '../../src/formats/cloudevents.ts';
+import { cloudevents } from '../../src/ingest/formats/cloudevents.ts';
 import { context, events, fixture, mapFixture } from './helpers.ts';
 
 describe('cloudevents', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { combined } from '../../src/formats/combined.ts';
+import { combined } from '../../src/ingest/formats/combined.ts';
 import { context, events, hmac, mapFixture } from './helpers.ts';
 
 describe('combined (NGINX / Apache text)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientIp, eventId, forwardedFor, splitTarget, timestamp } from '../../src/formats/common.ts';
+import { clientIp, eventId, forwardedFor, splitTarget, timestamp } from '../../src/ingest/formats/common.ts';
 import { context } from './helpers.ts';
 
 describe('timestamp', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envoy } from '../../src/formats/envoy.ts';
+import { envoy } from '../../src/ingest/formats/envoy.ts';
 import { context, events, fixture, hmac, mapFixture } from './helpers.ts';
 
 describe('envoy / istio', () => {

@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ApiRequestEvent } from '@tollgate/schemas';
-import type { InputFormat, MapContext, MapResult } from '../../src/formats/types.ts';
+import type { InputFormat, MapContext, MapResult } from '../../src/ingest/formats/types.ts';
 
 export const RECEIVED_AT = new Date('2026-11-26T12:00:00.000Z');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kong } from '../../src/formats/kong.ts';
+import { kong } from '../../src/ingest/formats/kong.ts';
 import { context, events, fixture, hmac, mapFixture, only } from './helpers.ts';
 
 describe('kong', () => {

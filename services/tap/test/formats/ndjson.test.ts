@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ndjson } from '../../src/formats/ndjson.ts';
+import { ndjson } from '../../src/ingest/formats/ndjson.ts';
 import { events, fixture, mapFixture } from './helpers.ts';
 
 describe('ndjson (canonical events)', () => {

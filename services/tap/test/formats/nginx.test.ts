@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nginx, sumUpstreamTimes } from '../../src/formats/nginx.ts';
+import { nginx, sumUpstreamTimes } from '../../src/ingest/formats/nginx.ts';
 import { events, mapFixture } from './helpers.ts';
 
 describe('nginx (JSON log_format)', () => {

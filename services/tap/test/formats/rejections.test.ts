@@ -1,7 +1,7 @@
 // Bad records across all formats: each is rejected with a reason that points at the problem.
 import { describe, expect, it } from 'vitest';
-import { formats } from '../../src/formats/index.ts';
-import type { FormatName } from '../../src/formats/types.ts';
+import { formats } from '../../src/ingest/formats/index.ts';
+import type { FormatName } from '../../src/ingest/formats/types.ts';
 import { context } from './helpers.ts';
 
 const kongBase = { request: { method: 'GET', uri: '/a', headers: {} }, response: { status: 200 }, started_at: 1726783839538 };

@@ -1,6 +1,6 @@
 // No input makes split or map throw: every failure is a reason.
 import { describe, expect, it } from 'vitest';
-import { formats } from '../../src/formats/index.ts';
+import { formats } from '../../src/ingest/formats/index.ts';
 import { context } from './helpers.ts';
 
 const nested: Record<string, unknown> = {};

@@ -1,0 +1,156 @@
+// The tap's HTTP server: authenticated ingest routes per gateway format, plus operations routes.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { bearerTokenCheck, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
+import type { ApiRequestEvent } from '@tollgate/schemas';
+import { SpoolFullError, type EventSink, type TextMessage } from '@tollgate/tap-delivery';
+import type { TapMetrics } from '../metrics.ts';
+import { formats } from './formats/index.ts';
+import type { FormatName, InputFormat, MapContext, SplitResult } from './formats/types.ts';
+
+export interface TapAppOptions {
+  tokens: readonly string[];
+  bodyLimitBytes: number;
+  maxInflightBytes: number;
+  retryAfterSeconds: number;
+  sink: EventSink;
+  mapContext: Omit<MapContext, 'receivedAt'>;
+  metrics: TapMetrics;
+  registry: Registry;
+  /** Whether Kafka is reachable right now, for /readyz. */
+  kafkaConnected: () => boolean;
+  logger?: Logger;
+}
+
+export interface IngestResponse {
+  accepted: number;
+  rejected: number;
+  errors: Array<{ index: number; reason: string }>;
+}
+
+/** At most this many per-record errors are listed in one answer; the counts stay exact. */
+const MAX_LISTED_ERRORS = 1_000;
+
+type SplitRecords = Extract<SplitResult, { ok: true }>;
+
+/**
+ * Key = consumer id, so one consumer's events stay ordered in one partition; anonymous traffic
+ * is spread by request id (or event id) instead of piling onto one partition. `json`: the event's
+ * own source text when it went through verbatim (see MapResult), which spares re-serialising it.
+ */
+export function toMessage(event: ApiRequestEvent, json: string = JSON.stringify(event)): TextMessage {
+  return { key: event.consumer?.id ?? event.request_id ?? event.event_id, value: json };
+}
+
+/**
+ * The Kafka messages of a split body and the answer's rejections. Kept out of the request handler
+ * so that the parsed records die here: a variable of the async handler would keep all of them
+ * alive until Kafka acknowledged, long enough to be promoted to the old generation.
+ */
+function toMessages(format: InputFormat, split: SplitRecords, ctx: MapContext): { messages: TextMessage[]; answer: IngestResponse } {
+  const messages: TextMessage[] = [];
+  const answer: IngestResponse = { accepted: 0, rejected: 0, errors: [] };
+  split.records.forEach((record, index) => {
+    const mapped = format.map(record, ctx);
+    if (mapped.ok) {
+      const text = mapped.verbatim ? split.texts?.[index] : undefined;
+      messages.push(toMessage(mapped.event, text));
+      return;
+    }
+    answer.rejected += 1;
+    if (answer.errors.length < MAX_LISTED_ERRORS) answer.errors.push({ index, reason: mapped.reason });
+  });
+  return { messages, answer };
+}
+
+export function buildTapApp(options: TapAppOptions): FastifyInstance {
+  const app = Fastify({ ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : {}), bodyLimit: options.bodyLimitBytes, return503OnClosing: true });
+  registerErrorHandler(app);
+  registerOpsRoutes(app, options.registry, () => ({
+    ready: options.sink.canAccept,
+    checks: { kafka: options.kafkaConnected(), spooling: options.sink.isSpooling, spool_bytes: String(options.sink.spoolBytes) },
+  }));
+
+  const isAuthorized = bearerTokenCheck(options.tokens);
+
+  void app.register(async (ingest) => {
+    // Bodies arrive as text: each format splits and parses its own records, so one bad line is
+    // rejected by index instead of failing the whole batch.
+    ingest.removeAllContentTypeParsers();
+    ingest.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+    // Memory stays bounded under bursts: bodies being worked on are counted by their declared
+    // length (chunked bodies by the body limit) and a request beyond the budget waits for a retry.
+    let inflightBytes = 0;
+    const admitted = new WeakMap<object, number>();
+    ingest.addHook('onRequest', async (request, reply) => {
+      if (!isAuthorized(request.headers.authorization)) {
+        options.metrics.rejected('-', 'unauthorized');
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
+      }
+      const declared = Number(request.headers['content-length']);
+      const bytes = Number.isFinite(declared) && declared >= 0 ? Math.min(declared, options.bodyLimitBytes) : options.bodyLimitBytes;
+      if (inflightBytes > 0 && inflightBytes + bytes > options.maxInflightBytes) {
+        options.metrics.rejected('-', 'busy');
+        return reply.code(503).header('retry-after', '1').send({ error: 'busy', message: 'too much data in flight; retry shortly' });
+      }
+      inflightBytes += bytes;
+      admitted.set(request, bytes);
+    });
+    const release = (request: object): void => {
+      inflightBytes -= admitted.get(request) ?? 0;
+      admitted.delete(request);
+    };
+    ingest.addHook('onResponse', (request, _reply, done) => {
+      release(request);
+      done();
+    });
+    ingest.addHook('onRequestAbort', (request, done) => {
+      release(request);
+      done();
+    });
+
+    ingest.post<{ Params: { format: string } }>('/v1/ingest/:format', async (request, reply) => {
+      const format = formats[request.params.format as FormatName];
+      if (!Object.hasOwn(formats, request.params.format) || !format) {
+        return reply.code(404).send({ error: 'unknown_format', message: `format must be one of ${Object.keys(formats).join(', ')}` });
+      }
+      const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      if (!format.contentTypes.includes(contentType)) {
+        options.metrics.rejected(format.name, 'content_type');
+        return reply.code(415).send({
+          error: 'unsupported_media_type',
+          message: `${format.name} takes Content-Type ${format.contentTypes.join(' or ')}, not ${contentType || 'none'}`,
+        });
+      }
+      const body = typeof request.body === 'string' ? request.body : '';
+      if (body.trim() === '') {
+        options.metrics.rejected(format.name, 'empty_body');
+        return reply.code(400).send({ error: 'empty_body', message: 'the request body is empty' });
+      }
+      const split = format.split(body, contentType);
+      if (!split.ok) {
+        options.metrics.rejected(format.name, 'malformed_body');
+        return reply.code(400).send({ error: 'malformed_body', message: split.reason });
+      }
+
+      options.metrics.received(format.name, split.records.length);
+      const { messages, answer } = toMessages(format, split, { ...options.mapContext, receivedAt: new Date() });
+      if (answer.rejected > 0) options.metrics.rejected(format.name, 'invalid_record', answer.rejected);
+
+      try {
+        await options.sink.accept(messages);
+      } catch (error) {
+        options.metrics.rejected(format.name, error instanceof SpoolFullError ? 'spool_full' : 'unavailable', messages.length);
+        return reply
+          .code(503)
+          .header('retry-after', String(options.retryAfterSeconds))
+          .send({ error: 'unavailable', message: error instanceof SpoolFullError ? 'Kafka is unreachable and the spool is full; retry later' : 'the tap is shutting down; retry later' });
+      }
+      answer.accepted = messages.length;
+      return reply.code(202).send(answer);
+    });
+  });
+  return app;
+}

@@ -1,0 +1,21 @@
+// The context every input format maps with (formats/types.ts MapContext), built once from the
+// tap's configuration: ids, the credential HMAC and the query parameters that count as secrets.
+import { createHmac, randomUUID } from 'node:crypto';
+import type { MapContext } from './formats/types.ts';
+
+export function credentialHmac(key: string): (secret: string) => string {
+  return (secret) => createHmac('sha256', key).update(secret).digest('hex');
+}
+
+export function mapContext(options: {
+  hmacKey: string;
+  secretQueryParams: readonly string[];
+  gatewayInstance?: string;
+}): Omit<MapContext, 'receivedAt'> {
+  return {
+    newId: randomUUID,
+    hmac: credentialHmac(options.hmacKey),
+    secretQueryParams: new Set(options.secretQueryParams),
+    gatewayInstance: options.gatewayInstance,
+  };
+}
