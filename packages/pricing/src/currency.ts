@@ -5,10 +5,12 @@
 // two-decimal in ISO 4217 but zero-decimal in Stripe's API, so Stripe wins.
 const ZERO_DECIMAL = ['BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF'];
 
-// Stripe's three-decimal currencies plus ISO's other two (IQD, LYD). Stripe additionally requires
-// the last digit of a three-decimal amount to be 0; that is a charge-time rule for the Stripe
-// adapter, not a pricing one, so amounts here keep full precision.
+// Stripe's three-decimal currencies plus ISO's other two (IQD, LYD).
 const THREE_DECIMAL = ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'];
+// Stripe charges its three-decimal currencies only in amounts whose last digit is 0
+// (https://docs.stripe.com/currencies#three-decimal). Prices are rounded to that step, not the
+// minor unit, so the invoice, the ledger and the revenue dashboards all hold what Stripe can charge.
+const STRIPE_TEN_MINOR_STEP = new Set(['BHD', 'JOD', 'KWD', 'OMR', 'TND']);
 
 // Active ISO 4217 codes with two decimals (ISK, HUF and TWD are two-decimal in Stripe's API, for
 // backwards compatibility, even where ISO or common usage says otherwise). Fund codes such as
@@ -31,6 +33,11 @@ const DECIMALS: ReadonlyMap<string, number> = new Map([
 /** Whether `code` (upper case, e.g. "EUR") is a currency this module knows the exponent of. */
 export function isKnownCurrency(code: string): boolean {
   return DECIMALS.has(code);
+}
+
+/** Decimal places an amount can be charged in: the minor unit's, one less for KWD and its kind (Stripe's rule). */
+export function chargeDecimals(code: string): number {
+  return currencyDecimals(code) - (STRIPE_TEN_MINOR_STEP.has(code) ? 1 : 0);
 }
 
 /** Number of decimal places of the currency's minor unit: 2 for EUR, 0 for JPY, 3 for KWD. */

@@ -1,7 +1,7 @@
 // Exact money arithmetic. Prices are written as decimal strings ("0.002") in major units, kept as
 // scaled bigints, multiplied exactly, and rounded to the currency's minor unit exactly once per
 // invoice line. No value ever passes through a binary float.
-import { currencyDecimals } from './currency.ts';
+import { chargeDecimals, currencyDecimals } from './currency.ts';
 
 /** A non-negative exact decimal: value = coefficient / 10^scale (normalised: no trailing zeros). */
 export interface Decimal {
@@ -71,12 +71,14 @@ export function toUnits(count: number | bigint): bigint {
  * teams check invoices against by hand. Callers apply it once per invoice line, to the exact total.
  */
 export function roundToMinor(amount: Decimal, currency: string): bigint {
-  const decimals = currencyDecimals(currency);
-  if (amount.scale <= decimals) return amount.coefficient * 10n ** BigInt(decimals - amount.scale);
+  const decimals = chargeDecimals(currency);
+  // KWD and its kind are rounded to 10 minor units (what Stripe charges), once, not twice.
+  const scaleUp = 10n ** BigInt(currencyDecimals(currency) - decimals);
+  if (amount.scale <= decimals) return amount.coefficient * 10n ** BigInt(decimals - amount.scale) * scaleUp;
   const divisor = 10n ** BigInt(amount.scale - decimals);
   const quotient = amount.coefficient / divisor;
   const remainder = amount.coefficient % divisor;
-  return remainder * 2n >= divisor ? quotient + 1n : quotient;
+  return (remainder * 2n >= divisor ? quotient + 1n : quotient) * scaleUp;
 }
 
 /** units × unitPrice in minor units, rounded once with {@link roundToMinor}. */
@@ -84,10 +86,10 @@ export function amountMinor(units: bigint | number, unitPrice: Decimal, currency
   return roundToMinor(multiplyDecimal(unitPrice, toUnits(units)), currency);
 }
 
-/** The amount in minor units if it is representable exactly (base fees must be), else null. */
+/** The amount in minor units if it can be charged exactly (base fees must be), else null. */
 export function exactMinor(amount: Decimal, currency: string): bigint | null {
-  const decimals = currencyDecimals(currency);
-  return amount.scale <= decimals ? amount.coefficient * 10n ** BigInt(decimals - amount.scale) : null;
+  const decimals = chargeDecimals(currency);
+  return amount.scale <= decimals ? amount.coefficient * 10n ** BigInt(currencyDecimals(currency) - amount.scale) : null;
 }
 
 function groupThousands(digits: string): string {

@@ -6,9 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { currencyDecimals, isKnownCurrency } from './currency.ts';
+import { chargeDecimals, isKnownCurrency } from './currency.ts';
 import { ZERO, exactMinor, parseDecimal, type Decimal } from './money.ts';
 import {
+  BASE_FEE_LINE_KEY,
   DEFAULT_BILLABLE_STATUSES,
   STATUS_CLASSES,
   type Meter,
@@ -273,7 +274,7 @@ function plan(issues: Issues, id: string, value: unknown, path: string): Plan {
     // A base fee is charged as-is, so it must be payable: no fractions of the minor unit.
     const minor = currencyOk ? exactMinor(fee, currency) : 0n;
     if (minor === null) {
-      issues.add(`${path}.base_fee`, `has more decimals than ${currency} allows (${currencyDecimals(currency)}) (got ${show(p.base_fee)})`);
+      issues.add(`${path}.base_fee`, `has more decimals than ${currency} can be charged in (${chargeDecimals(currency)}) (got ${show(p.base_fee)})`);
     } else result.baseFee = minor;
   }
 
@@ -297,6 +298,8 @@ function plan(issues: Issues, id: string, value: unknown, path: string): Plan {
     result.meters = list(issues, p.meters, `${path}.meters`, false).map((m, i) => {
       const parsed = meter(issues, m, `${path}.meters[${i}]`, result.billableStatuses);
       if (parsed.id !== '' && seen.has(parsed.id)) issues.add(`${path}.meters[${i}].id`, `repeats meter id ${show(parsed.id)}`);
+      // The base fee's line is keyed "base_fee" in the ledger and on Stripe: a meter may not share it.
+      if (parsed.id === BASE_FEE_LINE_KEY) issues.add(`${path}.meters[${i}].id`, `"${BASE_FEE_LINE_KEY}" is reserved for the plan's base fee`);
       seen.add(parsed.id);
       return parsed;
     });

@@ -110,6 +110,9 @@ export interface UsageLine extends LineAmount {
   readonly planId?: string;
 }
 
+/** The base fee's line key (ledger, Stripe metadata): reserved, no meter may be called this. */
+export const BASE_FEE_LINE_KEY = 'base_fee';
+
 export interface BaseFeeLine {
   readonly kind: 'base_fee';
   readonly description: string;

@@ -66,8 +66,12 @@ describe('roundToMinor: half up, once', () => {
     expect(roundToMinor(d('0.5'), 'JPY')).toBe(1n);
     expect(roundToMinor(d('0.49'), 'JPY')).toBe(0n);
     expect(roundToMinor(d('2.5'), 'JPY')).toBe(3n);
-    expect(roundToMinor(d('1.2345'), 'KWD')).toBe(1235n);
-    expect(roundToMinor(d('1.2344'), 'KWD')).toBe(1234n);
+    // Stripe charges KWD only in whole 10 fils: the step is 10 minor units, rounded half up once.
+    expect(roundToMinor(d('1.2345'), 'KWD')).toBe(1230n);
+    expect(roundToMinor(d('1.235'), 'KWD')).toBe(1240n);
+    expect(roundToMinor(d('1.2349'), 'KWD')).toBe(1230n);
+    // IQD is three-decimal too, but not one of Stripe's: it keeps the fils.
+    expect(roundToMinor(d('1.2345'), 'IQD')).toBe(1235n);
   });
 });
 
@@ -83,7 +87,8 @@ describe('amountMinor', () => {
   it('handles zero- and three-decimal currencies', () => {
     expect(amountMinor(1_000, d('0.3'), 'JPY')).toBe(300n);
     expect(amountMinor(5, d('0.3'), 'JPY')).toBe(2n); // 1.5 yen: half up
-    expect(amountMinor(1_001, d('0.0005'), 'KWD')).toBe(501n); // 0.5005 KWD -> 500.5 fils -> 501
+    expect(amountMinor(1_001, d('0.0005'), 'KWD')).toBe(500n); // 0.5005 KWD -> 0.50 (whole 10 fils) -> 500
+    expect(amountMinor(1_010, d('0.0005'), 'KWD')).toBe(510n); // 0.505 KWD -> 0.51 -> 510
   });
 
   it('stays exact for 1e12 units and beyond 2^53', () => {
@@ -107,7 +112,8 @@ describe('exactMinor', () => {
     expect(exactMinor(d('19.001'), 'EUR')).toBeNull();
     expect(exactMinor(d('2900'), 'JPY')).toBe(2900n);
     expect(exactMinor(d('0.5'), 'JPY')).toBeNull();
-    expect(exactMinor(d('1.234'), 'KWD')).toBe(1234n);
+    expect(exactMinor(d('1.23'), 'KWD')).toBe(1230n);
+    expect(exactMinor(d('1.234'), 'KWD')).toBeNull(); // Stripe cannot charge the last fils
   });
 });
 

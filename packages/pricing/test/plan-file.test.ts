@@ -162,7 +162,7 @@ plans:
       'plans.pro.quota.limit must be a whole number ≥ 1 (got 0)',
       'plans.pro.quota.kind must be one of soft, hard (got "strict")',
       'plans.pro.meters is required (use [] for a plan without usage pricing)',
-      'plans.yen.base_fee has more decimals than JPY allows (0) (got "19.50")',
+      'plans.yen.base_fee has more decimals than JPY can be charged in (0) (got "19.50")',
     ]);
   });
 
@@ -198,6 +198,21 @@ plans:
       'plans.p.meters[1].description must be a non-empty string (got "")',
       'plans.p.meters[1].price.unit_price must be a decimal amount: "0.0000000000001" has more than 12 decimal places',
       'plans.p.meters[1].id repeats meter id "calls"',
+    ]);
+  });
+
+  it('reserves the meter id "base_fee" for the base fee line, and KWD base fees in whole 10 fils', () => {
+    expect(errorsOf(`version: 1
+plans:
+  k:
+    name: K
+    currency: KWD
+    base_fee: "5.125"
+    meters:
+      - { id: base_fee, description: calls, unit: requests, price: { model: per_unit, unit_price: "0.01" } }
+`)).toEqual([
+      'plans.k.base_fee has more decimals than KWD can be charged in (2) (got "5.125")',
+      'plans.k.meters[0].id "base_fee" is reserved for the plan\'s base fee',
     ]);
   });
 

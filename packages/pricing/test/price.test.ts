@@ -109,12 +109,12 @@ describe('included units', () => {
 });
 
 describe('currencies', () => {
-  it('prices JPY in whole yen and KWD in fils', () => {
+  it('prices JPY in whole yen and KWD in whole 10 fils (what Stripe charges)', () => {
     const m = meter(perUnit('0.3'));
     expect(priceUsage(m, 1001, { currency: 'JPY' }).amountMinor).toBe(300n); // 300.3 yen
     expect(priceUsage(m, 1005, { currency: 'JPY' }).amountMinor).toBe(302n); // 301.5 yen: half up
     const k = meter(perUnit('0.0005'));
-    expect(priceUsage(k, 1001, { currency: 'KWD' }).amountMinor).toBe(501n); // 0.5005 KWD
+    expect(priceUsage(k, 1001, { currency: 'KWD' }).amountMinor).toBe(500n); // 0.5005 KWD -> 0.50
     expect(priceUsage(k, 1001, { currency: 'KWD' }).unitPriceDescription).toBe('0.0005 KWD per request');
   });
 });

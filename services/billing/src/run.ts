@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
-import { assignPlans, parsePeriod, priceAssignment, type InvoiceDraft, type InvoiceLine, type PlanAssignment, type PlanCatalog } from '@tollgate/pricing';
+import { assignPlans, BASE_FEE_LINE_KEY, parsePeriod, priceAssignment, type InvoiceDraft, type InvoiceLine, type PlanAssignment, type PlanCatalog } from '@tollgate/pricing';
 import { readConsumers, setStripeCustomerId, type ConsumerRecord } from '@tollgate/registry';
 import { ledgerTime, type InvoiceRecord, type Ledger, type LineRecord } from './ledger.ts';
-import type { StripeBilling } from './stripe-billing.ts';
+import { stripeKey, type StripeBilling } from './stripe-billing.ts';
 import { usageForPeriod } from './usage-query.ts';
 
 export interface RunOptions {
@@ -89,7 +89,7 @@ function safe(n: bigint): number {
  * invoice that prices usage under several plans, so that keys stay unique.
  */
 export function lineKey(line: InvoiceLine): string {
-  if (line.kind === 'base_fee') return 'base_fee';
+  if (line.kind === 'base_fee') return BASE_FEE_LINE_KEY;
   const key = line.api ? `${line.meterId}:${line.api}` : line.meterId;
   return line.planId === undefined ? key : `${line.planId}:${key}`;
 }
@@ -108,7 +108,7 @@ function unpricedReason(assignment: PlanAssignment): string | undefined {
 function lineResults(draft: InvoiceDraft): LineResult[] {
   return draft.lines.map((line) =>
     line.kind === 'base_fee'
-      ? { key: 'base_fee', meter: 'base_fee', description: line.description, units: 1, included_units: 0, billable_units: 1, amount_minor: safe(line.amountMinor) }
+      ? { key: BASE_FEE_LINE_KEY, meter: BASE_FEE_LINE_KEY, description: line.description, units: 1, included_units: 0, billable_units: 1, amount_minor: safe(line.amountMinor) }
       : {
           key: lineKey(line),
           meter: line.meterId,
@@ -265,7 +265,7 @@ async function invoiceCustomer(
 ): Promise<{ invoiceId: string; amountMinor: bigint }> {
   const stripe = deps.stripe as StripeBilling;
   // Keys are scoped by database, so two deployments sharing one Stripe account never collide.
-  const invoiceKey = `tollgate:${deps.database}:${period}:${consumer.consumer_id}`;
+  const invoiceKey = stripeKey(deps.database, period, consumer.consumer_id);
 
   let snapshot = [...(await deps.ledger.lines(period, consumer.consumer_id)).values()];
   if (snapshot.length === 0) {
@@ -318,7 +318,7 @@ async function invoiceCustomer(
         amountMinor: line.amount_minor,
         currency,
         description: line.description,
-        idempotencyKey: `${invoiceKey}:line:${line.line_key}`,
+        idempotencyKey: stripeKey(invoiceKey, 'line', line.line_key),
         metadata: {
           tollgate_period: period,
           tollgate_consumer_id: consumer.consumer_id,
@@ -334,7 +334,7 @@ async function invoiceCustomer(
     await deps.ledger.writeLines([{ ...line, stripe_invoice_item_id: itemId }]);
   }
 
-  await stripe.finalizeInvoice(invoiceId, settings.autoAdvance, `${invoiceKey}:finalize`);
+  await stripe.finalizeInvoice(invoiceId, settings.autoAdvance, stripeKey(invoiceKey, 'finalize'));
   await deps.ledger.writeInvoice({ ...record, state: 'finalized' });
   return { invoiceId, amountMinor };
 }
@@ -346,7 +346,7 @@ function ledgerLine(period: string, consumerId: string, runId: string, line: Inv
     consumer_id: consumerId,
     line_key: lineKey(line),
     run_id: runId,
-    meter_id: usage?.meterId ?? 'base_fee',
+    meter_id: usage?.meterId ?? BASE_FEE_LINE_KEY,
     api: usage?.api ?? '',
     description: line.description,
     units: usage?.units ?? 1n,

@@ -1,7 +1,22 @@
 // The Stripe side of billing, kept thin: customers, invoices, invoice items, finalization.
 // Every create carries an idempotency key derived from period, customer and line, and every call
 // is retried on 429, 5xx and connection errors with exponential backoff and full jitter.
+import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
+
+/**
+ * An idempotency key (and invoice key) from its parts. Consumer ids and API names may hold any
+ * character, ':' included, so parts joined by a separator could name two lines alike; the hash of
+ * their JSON list cannot, and stays within Stripe's 255-character limit whatever their length.
+ */
+export function stripeKey(...parts: string[]): string {
+  return `tollgate_${createHash('sha256').update(JSON.stringify(parts)).digest('hex')}`;
+}
+
+/** A value inside single quotes in a Stripe search query (https://docs.stripe.com/search#query-fields). */
+export function searchString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
 
 export interface RetryPolicy {
   attempts: number;
@@ -57,7 +72,7 @@ export class StripeBilling {
           ...(input.email ? { email: input.email } : {}),
           metadata: { tollgate_consumer_id: input.consumerId, tollgate_org_id: input.orgId },
         },
-        { idempotencyKey: `tollgate:${input.scope}:customer:${input.consumerId}` },
+        { idempotencyKey: stripeKey(input.scope, 'customer', input.consumerId) },
       ),
     );
     return customer.id;
@@ -65,7 +80,7 @@ export class StripeBilling {
 
   /** An invoice created earlier under this key, found by its metadata (for keys Stripe forgot). */
   async findInvoice(invoiceKey: string): Promise<string | undefined> {
-    const found = await withRetries(this.retry, () => this.stripe.invoices.search({ query: `metadata['tollgate_invoice_key']:'${invoiceKey}'` }));
+    const found = await withRetries(this.retry, () => this.stripe.invoices.search({ query: `metadata['tollgate_invoice_key']:${searchString(invoiceKey)}` }));
     return found.data.find((invoice) => invoice.metadata?.tollgate_invoice_key === invoiceKey)?.id;
   }
 
@@ -81,21 +96,25 @@ export class StripeBilling {
           pending_invoice_items_behavior: 'exclude',
           metadata: { ...input.metadata, tollgate_invoice_key: input.invoiceKey },
         },
-        { idempotencyKey: `${input.invoiceKey}:invoice` },
+        { idempotencyKey: stripeKey(input.invoiceKey, 'invoice') },
       ),
     );
     return invoice.id as string;
   }
 
-  /** Line keys of the items already on an invoice (from our metadata), with their ids. */
+  /** Line keys of the items already on an invoice (from our metadata), with their ids: every page of them. */
   async invoiceItemsByLineKey(invoice: string): Promise<Map<string, string>> {
-    const items = await withRetries(this.retry, () => this.stripe.invoiceItems.list({ invoice, limit: 100 }));
     const byKey = new Map<string, string>();
-    for (const item of items.data) {
-      const key = item.metadata?.tollgate_line_key;
-      if (key && item.metadata?.tollgate_invoice === invoice) byKey.set(key, item.id);
+    let after: string | undefined;
+    for (;;) {
+      const page = await withRetries(this.retry, () => this.stripe.invoiceItems.list({ invoice, limit: 100, ...(after ? { starting_after: after } : {}) }));
+      for (const item of page.data) {
+        const key = item.metadata?.tollgate_line_key;
+        if (key && item.metadata?.tollgate_invoice === invoice) byKey.set(key, item.id);
+      }
+      after = page.data.at(-1)?.id;
+      if (!page.has_more || after === undefined) return byKey;
     }
-    return byKey;
   }
 
   async createInvoiceItem(input: InvoiceItemInput): Promise<string> {

@@ -1,5 +1,7 @@
 // Exact usage per customer and stamped plan for a period, from the usage table, deduplicated by
-// event id: an event shipped twice by a gateway (same event id) is billed once.
+// event id within a consumer: an event shipped twice by a gateway (same event id) is billed once,
+// and an event id reused by another consumer's traffic (any tap token can send any id) neither
+// hides that traffic nor moves it to someone else's invoice.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { clickHouseTime } from '@tollgate/platform';
 import { isStatusClass, type Period, type StampedUsage, type UsageRow } from '@tollgate/pricing';
@@ -31,13 +33,13 @@ export async function usageForPeriod(
              count() AS requests, sum(in_bytes) AS request_bytes, sum(out_bytes) AS response_bytes,
              toUnixTimestamp64Milli(max(at)) AS last_call_ms
       FROM (
-        SELECT event_id, any(consumer_id) AS customer, any(plan_id) AS plan, any(api) AS product, any(method) AS verb,
+        SELECT consumer_id AS customer, any(plan_id) AS plan, any(api) AS product, any(method) AS verb,
                any(status_class) AS class, any(request_bytes) AS in_bytes, any(response_bytes) AS out_bytes, any(ts) AS at
         FROM ${database}.api_requests
         WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
           AND billable AND consumer_id != ''
           ${consumerId === undefined ? '' : 'AND consumer_id = {consumer:String}'}
-        GROUP BY event_id
+        GROUP BY consumer_id, event_id
       )
       GROUP BY customer, plan, product, verb, class`,
     query_params: { from: clickHouseTime(period.start), to: clickHouseTime(period.end), consumer: consumerId ?? '' },
