@@ -50,6 +50,9 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
  *   {{local T}}             T on a single node; T_local on a cluster, where T is a Distributed table
  *   {{distributed T sharded by EXPR}}
  *                           on a cluster, the Distributed table T over T_local; nothing on a single node
+ *   {{alter_distributed T CHANGE}}
+ *                           on a cluster, ALTER TABLE T (the Distributed table) CHANGE, so it keeps the
+ *                           columns of T_local; nothing on a single node
  */
 export function renderMigration(sql: string, target: MigrationTarget): string {
   return sql.replace(/\{\{\s*([a-z_]+)(?:\s+([^}]*))?\s*\}\}/g, (_all, token: string, arg: string | undefined) => {
@@ -68,6 +71,11 @@ export function renderMigration(sql: string, target: MigrationTarget): string {
         return target.cluster ? `${(arg ?? '').trim()}_local` : (arg ?? '').trim();
       case 'distributed':
         return renderDistributed((arg ?? '').trim(), target);
+      case 'alter_distributed': {
+        const [, table, change] = /^([a-z_]+)\s+(.+)$/s.exec((arg ?? '').trim()) ?? [];
+        if (!table || !change) throw new Error(`{{alter_distributed}} needs "table CHANGE", got "${arg ?? ''}"`);
+        return target.cluster ? `ALTER TABLE ${target.database}.${table} ON CLUSTER '${target.cluster}' ${change}` : '';
+      }
       case 'engine':
         return renderEngine((arg ?? '').trim(), target);
       default:

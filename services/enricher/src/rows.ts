@@ -29,7 +29,7 @@ export const USAGE_COLUMNS = [
   'event_id', 'ts', 'gateway_kind', 'gateway_instance', 'request_id', 'api', 'api_version', 'service', 'route',
   'billable', 'method', 'host', 'path', 'path_template', 'status', 'status_class', 'request_bytes', 'response_bytes',
   'client_ip', 'country', 'region', 'city', 'timezone', 'latitude', 'longitude', 'eu', 'user_agent',
-  'consumer_id', 'consumer_known', 'app_id', 'subject', 'org_id', 'plan_id', 'auth_method', 'kafka_partition', 'kafka_offset',
+  'consumer_id', 'consumer_known', 'app_id', 'subject', 'org_id', 'plan_id', 'auth_method', 'credential_hmac', 'kafka_partition', 'kafka_offset',
 ] as const;
 
 export const LATENCY_COLUMNS = ['event_id', 'ts', 'api', 'upstream_service', 'route', 'status_class', 'total_ms', 'upstream_ms', 'gateway_ms'] as const;
@@ -120,6 +120,7 @@ export function enrichEvent(event: ApiRequestEvent, deps: EnrichDeps, position: 
     known?.org_id || event.consumer?.org_id || '',
     known?.plan_id ?? '',
     event.consumer?.auth_method ?? '',
+    event.consumer?.credential_hmac ?? '',
     position.partition,
     position.offset,
   ];

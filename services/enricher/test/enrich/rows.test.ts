@@ -29,6 +29,12 @@ const deps = (where?: WhereCache): EnrichDeps => ({
 const column = (row: unknown[], name: (typeof USAGE_COLUMNS)[number]) => row[USAGE_COLUMNS.indexOf(name)];
 
 describe('usage rows', () => {
+  it('keeps the credential HMAC, so traffic identified only by an API key can be attributed later', () => {
+    const { usage } = enrichEvent({ ...base, consumer: { auth_method: 'key-auth', credential_hmac: 'hmac-of-key' } }, deps(), { partition: 0, offset: '1' });
+    expect(column(usage, 'credential_hmac')).toBe('hmac-of-key');
+    expect(column(usage, 'consumer_id')).toBe('');
+  });
+
   it('walks X-Forwarded-For across trusted proxies, stores only the masked address with its geography', () => {
     const { usage } = enrichEvent(base, deps(), { partition: 2, offset: '77' });
     expect(column(usage, 'client_ip')).toBe('128.112.128.0/24');

@@ -1,0 +1,8 @@
+-- Columns that let usage be attributed after the fact.
+-- credential_hmac: the keyed HMAC of the credential a call presented (the tap's; the credential itself
+-- never leaves the tap). Traffic identified only by an API key carries no consumer id; once the key is
+-- mapped to a consumer in the registry, this column is how such calls are attributed and billed.
+
+ALTER TABLE {{db}}.{{local api_requests}} {{on_cluster}}
+  ADD COLUMN IF NOT EXISTS credential_hmac String DEFAULT '' CODEC(ZSTD(1)) AFTER auth_method;
+{{alter_distributed api_requests ADD COLUMN IF NOT EXISTS credential_hmac String DEFAULT '' AFTER auth_method}};
