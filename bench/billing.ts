@@ -26,7 +26,7 @@ const invoices = Number(process.argv[3] ?? 200);
 const customers = 10_000;
 const period = parsePeriod('2026-10');
 const database = `bench_billing_${Date.now()}`;
-const env = { ...process.env, CLICKHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-billing-')), CLICKHOUSE_DATABASE: database, BILLING_ADMIN_TOKENS: 'bench-admin', BILLING_PORT: '18730', BILLING_SCHEDULE: 'off', QUOTA_REFRESH_MS: '60000' };
+const env = { ...process.env, CLICKHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-billing-')), CLICKHOUSE_DATABASE: database, BILLING_ADMIN_TOKENS: 'bench-admin-token-0001', BILLING_GATEWAY_TOKENS: 'bench-gateway-token-01', BILLING_PORT: '18730', BILLING_SCHEDULE: 'off', QUOTA_REFRESH_MS: '60000' };
 const config = billingConfigFromEnv(env);
 const client = await createClickHouseClient(config.clickhouse);
 await migrate(client, config.migrations);
@@ -79,7 +79,7 @@ const quota = await autocannon({
   connections: 16,
   overallRate: 5_000,
   duration: 15,
-  requests: Array.from({ length: 100 }, (_, i) => ({ method: 'GET', headers: { 'x-consumer-id': `c${i * 97}` } })),
+  requests: Array.from({ length: 100 }, (_, i) => ({ method: 'GET', headers: { 'x-consumer-id': `c${i * 97}`, 'x-tollgate-gateway-token': 'bench-gateway-token-01' } })),
 });
 const metrics = await (await fetch('http://127.0.0.1:18730/metrics')).text();
 await stopService(billing);

@@ -88,3 +88,15 @@ export class EnvReader {
     if (this.problems.length > 0) throw new ConfigError(this.problems);
   }
 }
+
+/** Shorter tokens are guessable: they are refused at start-up rather than found in production. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** A comma-separated list of bearer tokens, each at least MIN_TOKEN_LENGTH characters. */
+export function readTokens(reader: EnvReader, name: string): string[] {
+  const tokens = reader.list(name);
+  tokens.forEach((token, i) => {
+    if (token.length < MIN_TOKEN_LENGTH) reader.problem(`${name} entry ${i + 1}: tokens must be at least ${MIN_TOKEN_LENGTH} characters`);
+  });
+  return tokens;
+}

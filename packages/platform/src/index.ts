@@ -3,7 +3,7 @@ export * from './clickhouse.ts';
 export * from './clickhouse-time.ts';
 export * from './kafka.ts';
 export * from './stripe.ts';
-export * from './ops.ts';
+export * from './http/index.ts';
 export * from './auth.ts';
 export * from './service-main.ts';
 export * from './seeded-random.ts';

@@ -3,6 +3,7 @@ import { Cron } from 'croner';
 import {
   clickHouseSettingsFromEnv,
   EnvReader,
+  readTokens,
   stripeSettingsFromEnv,
   type ClickHouseSettings,
   type Env,
@@ -15,8 +16,13 @@ export interface BillingConfig {
   host: string;
   port: number;
   adminTokens: string[];
-  /** Tokens gateways present to /v1/quota and /v1/authorize (admin tokens work too). */
+  /** Tokens gateways present to /v1/quota (admin tokens work too) and /v1/authorize. */
   gatewayTokens: string[];
+  /**
+   * BILLING_GATEWAY_AUTH (default on): the gateway routes demand a gateway token, and with none
+   * configured /v1/authorize refuses everything (fail closed). `off` opens them, for a trusted network.
+   */
+  gatewayAuth: boolean;
   plansFile: string;
   clickhouse: ClickHouseSettings;
   migrations: MigrationTarget;
@@ -54,8 +60,9 @@ export function billingConfigFromEnv(env: Env, { requireAdminTokens = true } = {
   const config: BillingConfig = {
     host: r.string('BILLING_HOST', '127.0.0.1'),
     port: r.int('BILLING_PORT', 8702, { min: 0, max: 65_535 }),
-    adminTokens: r.list('BILLING_ADMIN_TOKENS'),
-    gatewayTokens: r.list('BILLING_GATEWAY_TOKENS'),
+    adminTokens: readTokens(r, 'BILLING_ADMIN_TOKENS'),
+    gatewayTokens: readTokens(r, 'BILLING_GATEWAY_TOKENS'),
+    gatewayAuth: r.bool('BILLING_GATEWAY_AUTH', true),
     plansFile: r.string('BILLING_PLANS_FILE', DEFAULT_PLANS_FILE),
     clickhouse,
     migrations: migrationTargetFromEnv(r, clickhouse.database),

@@ -89,13 +89,15 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     ledger,
     quota,
     adminTokens: config.adminTokens,
-    gatewayTokens: config.gatewayTokens,
+    gatewayAuth: { enabled: config.gatewayAuth, tokens: config.gatewayTokens },
     consumerHeader: config.consumerHeader,
     webhookSecret: config.webhookSecret,
     run,
     registry,
     log,
   });
+  if (!config.gatewayAuth) log.warn('BILLING_GATEWAY_AUTH=off: /v1/quota and /v1/authorize answer without a gateway credential; only for a trusted network');
+  else if (config.gatewayTokens.length === 0) log.warn('BILLING_GATEWAY_TOKENS is unset: /v1/authorize refuses every call (403) and /v1/quota takes admin tokens only');
   const url = await app.listen({ host: config.host, port: config.port });
   log.info(`billing listening on ${url}; plans: ${[...plans.plans.keys()].join(', ')}; ${stripe ? 'Stripe configured' : 'no Stripe: dry runs only'}; schedule ${config.schedule}`);
 

@@ -1,10 +1,7 @@
 // The dashboard service's configuration, read once from the environment at start-up.
-import { clickHouseSettingsFromEnv, EnvReader, type ClickHouseSettings, type Env } from '@tollgate/platform';
+import { clickHouseSettingsFromEnv, EnvReader, MIN_TOKEN_LENGTH, readTokens, type ClickHouseSettings, type Env } from '@tollgate/platform';
 import { DEFAULT_PLANS_FILE } from '@tollgate/pricing';
 import { migrationTargetFromEnv, type MigrationTarget } from '@tollgate/schemas';
-
-/** Shorter tokens are guessable; refuse them at start-up rather than in production. */
-export const MIN_TOKEN_LENGTH = 16;
 
 export interface DashboardConfig {
   host: string;
@@ -40,10 +37,7 @@ export function parseConsumerTokens(reader: EnvReader, name: string): Map<string
 export function dashboardConfigFromEnv(env: Env): DashboardConfig {
   const r = new EnvReader(env);
   const clickhouse = clickHouseSettingsFromEnv(env, r);
-  const adminTokens = r.list('QUERY_TOKENS');
-  adminTokens.forEach((token, i) => {
-    if (token.length < MIN_TOKEN_LENGTH) r.problem(`QUERY_TOKENS entry ${i + 1}: tokens must be at least ${MIN_TOKEN_LENGTH} characters`);
-  });
+  const adminTokens = readTokens(r, 'QUERY_TOKENS');
   const consumerTokens = parseConsumerTokens(r, 'QUERY_CONSUMER_TOKENS');
   for (const token of adminTokens) {
     if (consumerTokens.has(token)) r.problem(`a token is both in QUERY_TOKENS and in QUERY_CONSUMER_TOKENS (consumer ${consumerTokens.get(token)})`);

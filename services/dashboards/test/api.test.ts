@@ -249,6 +249,6 @@ describe('auth', () => {
     expect((await t.get('/healthz', '')).status).toBe(200);
     expect((await t.get('/readyz', '')).body).toMatchObject({ status: 'ready' });
     const metrics = await (await fetch(`${t.service.url}/metrics`)).text();
-    expect(metrics).toContain('dashboard_query_duration_seconds');
+    expect(metrics).toContain('tollgate_dashboard_query_duration_seconds');
   });
 });

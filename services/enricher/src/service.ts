@@ -1,15 +1,16 @@
 // Composes the enricher: registry cache, catalog, Kafka loop and the operations server. The
 // ClickHouse client is handed in, so the one-process stack can share one embedded engine.
 import type { ClickHouseClient } from '@clickhouse/client';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { compileCatalog, loadCatalogFile, type CatalogMatcher } from '@tollgate/catalog';
-import { bearerTokenCheck, createKafka, createMetricsRegistry, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
+import { createHttpApp, createKafka, createMetricsRegistry, opsRoutes } from '@tollgate/platform';
 import { RegistryCache } from '@tollgate/registry';
 import type { EnricherConfig } from './config.ts';
 import { warmGeo } from './enrich/geo.ts';
 import { createEnricherKafkaClients, EnricherLoop } from './kafka-loop.ts';
 import { createEnricherMetrics } from './metrics.ts';
+import { registryRoutes } from './routes/registry.ts';
 import { WhereCache, type EnrichDeps } from './rows.ts';
 import { UsageWriter } from './writer.ts';
 
@@ -47,20 +48,18 @@ export async function startEnricher(config: EnricherConfig, client: ClickHouseCl
   );
   await loop.start();
 
-  const app = Fastify({ loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger });
-  registerErrorHandler(app);
-  registerOpsRoutes(app, promRegistry, async () => {
-    const clickhouse = await client.ping().then((r) => r.success, () => false);
-    return {
-      ready: clickhouse && loop.isConnected,
-      checks: { clickhouse, kafka: loop.isConnected, registry_consumers: String(registry.size) },
-    };
+  const app = createHttpApp({ log });
+  void app.register(opsRoutes, {
+    registry: promRegistry,
+    readiness: async () => {
+      const clickhouse = await client.ping().then((r) => r.success, () => false);
+      return {
+        ready: clickhouse && loop.isConnected,
+        checks: { clickhouse, kafka: loop.isConnected, registry_consumers: String(registry.size) },
+      };
+    },
   });
-  const isAdmin = bearerTokenCheck(config.adminTokens);
-  app.post('/v1/registry/refresh', async (request, reply) => {
-    if (!isAdmin(request.headers.authorization)) return reply.code(401).send({ error: 'unauthorized', message: 'a valid bearer token is required' });
-    return { consumers: await registry.refresh() };
-  });
+  void app.register(registryRoutes, { registry, adminTokens: config.adminTokens });
   const url = await app.listen({ host: config.host, port: config.port });
   log.info(`enricher consuming ${config.topic} as ${config.groupId}; operations on ${url}`);
 

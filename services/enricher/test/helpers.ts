@@ -21,7 +21,7 @@ export function testEnricherConfig(ch: TestClickHouse, env: Record<string, strin
     ENRICHER_DLQ_TOPIC: uniqueName('dlq'),
     ENRICHER_GROUP_ID: uniqueName('group'),
     ENRICHER_BATCH_MAX_WAIT_MS: '100',
-    ENRICHER_ADMIN_TOKENS: 'admin-token',
+    ENRICHER_ADMIN_TOKENS: 'admin-token-0123456789',
     ...env,
   });
 }

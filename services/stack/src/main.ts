@@ -36,7 +36,7 @@ function kafkaRunning(): boolean {
 function withGeneratedTokens(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; generated: string[] } {
   const generated: string[] = [];
   const copy = { ...env };
-  for (const name of ['TAP_TOKENS', 'BILLING_ADMIN_TOKENS', 'QUERY_TOKENS']) {
+  for (const name of ['TAP_TOKENS', 'BILLING_ADMIN_TOKENS', 'BILLING_GATEWAY_TOKENS', 'QUERY_TOKENS']) {
     if (!copy[name]) {
       copy[name] = randomBytes(18).toString('base64url');
       generated.push(name);
@@ -106,7 +106,9 @@ Tollgate is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s). 
   dashboard   ${dashboard.url}/#token=${token}
   query API   ${dashboard.url}/v1/queries        Authorization: Bearer ${dashboardConfig.adminTokens[0]}
   tap ingest  ${tap.url}/v1/ingest/{kong,envoy,apisix,nginx,combined,ndjson,cloudevents}   Authorization: Bearer ${tapConfig.tokens[0]}
-  billing     ${billing.url}/v1/quota/{consumer}, /v1/authorize, /v1/admin/…   Authorization: Bearer ${billingConfig.adminTokens[0]}
+  billing     ${billing.url}/v1/admin/…   Authorization: Bearer ${billingConfig.adminTokens[0]}
+              ${billing.url}/v1/quota/{consumer}   Authorization: Bearer ${billingConfig.gatewayTokens[0]}
+              ${billing.url}/v1/authorize   x-tollgate-gateway-token: ${billingConfig.gatewayTokens[0]}
   enricher    ${enricher.url}/metrics
   ClickHouse  ${describeClickHouse(enricherConfig.clickhouse)}, database ${db}
   Kafka       ${tapConfig.kafka.brokers.join(',')}, topic ${tapConfig.topic}`);

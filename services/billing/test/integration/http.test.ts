@@ -16,7 +16,7 @@ const WEBHOOK_SECRET = 'whsec_test_secret';
 let ch: TestClickHouse;
 let proxy: StripeProxy;
 let billing: BillingService;
-const admin = { authorization: 'Bearer admin-1' };
+const admin = { authorization: 'Bearer admin-token-0123456789' };
 
 beforeAll(async () => {
   ch = await testClickHouse('billing_http');
@@ -36,8 +36,8 @@ beforeAll(async () => {
     CLICKHOUSE_DATA_DIR: ch.dataDir,
     CLICKHOUSE_DATABASE: ch.database,
     BILLING_PORT: '0',
-    BILLING_ADMIN_TOKENS: 'admin-1',
-    BILLING_GATEWAY_TOKENS: 'gw-1',
+    BILLING_ADMIN_TOKENS: 'admin-token-0123456789',
+    BILLING_GATEWAY_TOKENS: 'gateway-token-0123456789',
     BILLING_PLANS_FILE: PLANS_FILE,
     STRIPE_API_BASE: proxy.url,
     STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
@@ -53,15 +53,15 @@ afterAll(async () => {
 
 describe('quota for gateways', () => {
   it('GET /v1/quota/{consumer} answers used, limit, remaining and period end', async () => {
-    const answer = await billing.app.inject({ method: 'GET', url: '/v1/quota/capped-under', headers: { authorization: 'Bearer gw-1' } });
+    const answer = await billing.app.inject({ method: 'GET', url: '/v1/quota/capped-under', headers: { authorization: 'Bearer gateway-token-0123456789' } });
     expect(answer.statusCode).toBe(200);
     expect(answer.json()).toEqual({ consumer: 'capped-under', plan: 'capped', used: 49, limit: 50, remaining: 1, hard: true, exceeded: false, period_end: periodOf(new Date()).end.toISOString() });
-    expect((await billing.app.inject({ method: 'GET', url: '/v1/quota/nobody', headers: { authorization: 'Bearer gw-1' } })).statusCode).toBe(404);
+    expect((await billing.app.inject({ method: 'GET', url: '/v1/quota/nobody', headers: { authorization: 'Bearer gateway-token-0123456789' } })).statusCode).toBe(404);
     expect((await billing.app.inject({ method: 'GET', url: '/v1/quota/capped-under' })).statusCode).toBe(401);
   });
 
   it('ext_authz: a hard-quota consumer past its limit is refused with 429 and x-ratelimit headers; others are allowed', async () => {
-    const check = (consumerId: string, token = 'gw-1') =>
+    const check = (consumerId: string, token = 'gateway-token-0123456789') =>
       billing.app.inject({ method: 'GET', url: '/v1/authorize/orders/42', headers: { 'x-consumer-id': consumerId, 'x-tollgate-gateway-token': token, authorization: 'Bearer the-callers-own-token' } });
     const over = await check('capped-over');
     expect(over.statusCode).toBe(429);
@@ -93,10 +93,22 @@ describe('admin API', () => {
     expect((await billing.app.inject({ method: 'PUT', url: '/v1/admin/consumers/x', payload: { plan_id: 'pro' } })).statusCode).toBe(401);
   });
 
+  it('validates run requests by schema: invalid_period, invalid_customer, one error shape', async () => {
+    const post = (payload: object) => billing.app.inject({ method: 'POST', url: '/v1/admin/runs', headers: admin, payload });
+    const badPeriod = await post({ period: '2026-13', dry_run: true });
+    expect([badPeriod.statusCode, badPeriod.json()]).toEqual([400, { error: 'invalid_period', message: 'period: must be YYYY-MM (got "2026-13")' }]);
+    expect((await post({ dry_run: true })).json()).toEqual({ error: 'invalid_period', message: 'period: is required' });
+    expect((await post({ period: PERIOD, customer: ['a', 'b'], dry_run: true })).json()).toMatchObject({ error: 'invalid_customer' });
+    const list = await billing.app.inject({ method: 'GET', url: '/v1/admin/runs?period=soon', headers: admin });
+    expect([list.statusCode, list.json().error]).toEqual([400, 'invalid_period']);
+    const missing = await billing.app.inject({ method: 'GET', url: '/v1/admin/consumers/nobody-here', headers: admin });
+    expect([missing.statusCode, missing.json()]).toEqual([404, { error: 'not_found', message: 'no consumer "nobody-here"' }]);
+  });
+
   it('the CLI hands a run to the running service instead of opening the data folder', async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const env = { ...process.env, BILLING_URL: billing.url, BILLING_ADMIN_TOKENS: 'admin-1', CLICKHOUSE_DATA_DIR: ch.dataDir };
+    const env = { ...process.env, BILLING_URL: billing.url, BILLING_ADMIN_TOKENS: 'admin-token-0123456789', CLICKHOUSE_DATA_DIR: ch.dataDir };
     const code = await runBillingCli(['run', '--period', periodOf(new Date()).name, '--dry-run', '--json'], env, { out: (l) => out.push(l), err: (l) => err.push(l) });
     expect(err).toEqual([]);
     expect(code).toBe(0);

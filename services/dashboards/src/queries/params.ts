@@ -1,6 +1,9 @@
-// Query parameters: each named query declares the ones it takes (name, type, required, default),
-// and every request is validated against that declaration before any SQL runs. Values reach
-// ClickHouse only as query parameters ({name:Type} placeholders), never as SQL text.
+// Query parameters: each named query declares the ones it takes (name, type, required, default);
+// the declaration becomes the route's JSON schema (querySchema), which validates every request
+// before any SQL runs, and resolveParams then reads relative times against the clock and checks
+// what a schema cannot (from before to, the longest range). Values reach ClickHouse only as query
+// parameters ({name:Type} placeholders), never as SQL text.
+import { compileInput, HttpError, type InputFormats } from '@tollgate/platform';
 
 export type Interval = 'minute' | 'hour' | 'day';
 export const INTERVALS: readonly Interval[] = ['minute', 'hour', 'day'];
@@ -29,15 +32,11 @@ export interface QueryParams {
   limit: number;
 }
 
-export class ParamError extends Error {
-  readonly statusCode = 400;
-  readonly code = 'invalid_parameter';
-  constructor(
-    readonly param: string,
-    message: string,
-  ) {
-    super(`parameter ${param}: ${message}`);
-    this.name = 'ParamError';
+/** A refused query parameter: 400 `invalid_parameter`, naming it. */
+export class ParamError extends HttpError {
+  static readonly code = 'invalid_parameter';
+  constructor(param: string, problem: string) {
+    super(ParamError.code, 400, `parameter ${param}: ${problem}`, { param });
   }
 }
 
@@ -58,66 +57,91 @@ const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z
 const RELATIVE = /^now(?:-(\d{1,6})([smhd]))?$/;
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-export function parseDateTime(param: string, text: string, now: Date): Date {
-  const relative = RELATIVE.exec(text);
-  if (relative) {
-    const [, amount, unit] = relative;
-    return amount === undefined ? now : new Date(now.getTime() - Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS]);
-  }
-  if (!ISO.test(text)) throw new ParamError(param, `${JSON.stringify(text)} is not an ISO 8601 date-time such as 2025-01-31T00:00:00Z (or now, now-24h)`);
-  // A date-time without an offset is UTC, whatever the server's zone.
+function dateTimeProblem(text: string): string | undefined {
+  if (RELATIVE.test(text)) return undefined;
+  if (!ISO.test(text)) return `${JSON.stringify(text)} is not an ISO 8601 date-time such as 2025-01-31T00:00:00Z (or now, now-24h)`;
+  return Number.isNaN(isoDate(text).getTime()) ? `${JSON.stringify(text)} is not a valid date-time` : undefined;
+}
+
+/** A date-time without an offset is UTC, whatever the server's zone. */
+function isoDate(text: string): Date {
   const hasZone = /(?:Z|[+-]\d{2}:?\d{2})$/.test(text) && text.length > 10;
-  const value = new Date(text.length === 10 ? `${text}T00:00:00Z` : hasZone ? text.replace(' ', 'T') : `${text.replace(' ', 'T')}Z`);
-  if (Number.isNaN(value.getTime())) throw new ParamError(param, `${JSON.stringify(text)} is not a valid date-time`);
-  return value;
+  return new Date(text.length === 10 ? `${text}T00:00:00Z` : hasZone ? text.replace(' ', 'T') : `${text.replace(' ', 'T')}Z`);
+}
+
+export function parseDateTime(param: string, text: string, now: Date): Date {
+  const problem = dateTimeProblem(text);
+  if (problem) throw new ParamError(param, problem);
+  const relative = RELATIVE.exec(text);
+  if (!relative) return isoDate(text);
+  const [, amount, unit] = relative;
+  return amount === undefined ? now : new Date(now.getTime() - Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS]);
+}
+
+/** The `relative-date-time` format of the query schemas: an ISO 8601 date-time, `now` or `now-<n>s|m|h|d`. */
+export const DASHBOARD_FORMATS: InputFormats = {
+  'relative-date-time': { validate: (text) => dateTimeProblem(text) === undefined, message: 'must be an ISO 8601 date-time such as 2025-01-31T00:00:00Z (or now, now-24h)' },
+};
+
+const MAX_TEXT = 200;
+
+function propertySchema(spec: ParamSpec): object {
+  const common = { description: spec.description, ...(spec.default === undefined ? {} : { default: spec.default }) };
+  switch (spec.type) {
+    case 'datetime':
+      return { type: 'string', format: 'relative-date-time', maxLength: MAX_TEXT, ...common };
+    case 'interval':
+      return { type: 'string', enum: spec.values ?? INTERVALS, ...common };
+    case 'integer':
+      return { type: 'integer', minimum: spec.min ?? 1, maximum: spec.max ?? MAX_LIMIT, ...common };
+    case 'string':
+      return { type: 'string', maxLength: MAX_TEXT, ...common };
+  }
 }
 
 /**
- * Validates raw query-string values against a query's declared parameters. Unknown parameters
- * are refused (a typo such as `limt` would otherwise be silently ignored).
+ * The query string of a query's route: its declared parameters with their defaults; any other is
+ * refused (a typo such as `limt` would otherwise be silently ignored).
  */
-export function parseParams(specs: readonly ParamSpec[], raw: Record<string, unknown>, now = new Date()): QueryParams {
-  const known = new Map(specs.map((s) => [s.name, s]));
-  for (const name of Object.keys(raw)) {
-    if (!known.has(name as ParamName)) {
-      throw new ParamError(name, `is not a parameter of this query (expected one of: ${specs.map((s) => s.name).join(', ')})`);
-    }
-  }
-  const values: Partial<Record<ParamName, string>> = {};
-  for (const spec of specs) {
-    const value = raw[spec.name];
-    if (Array.isArray(value)) throw new ParamError(spec.name, 'is given more than once');
-    if (value === undefined || value === '') {
-      if (spec.required) throw new ParamError(spec.name, 'is required');
-      if (spec.default !== undefined) values[spec.name] = String(spec.default);
-      continue;
-    }
-    if (typeof value !== 'string') throw new ParamError(spec.name, 'must be a string');
-    if (value.length > 200) throw new ParamError(spec.name, 'is longer than 200 characters');
-    values[spec.name] = value;
-  }
+export function querySchema(specs: readonly ParamSpec[]): object {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: specs.filter((s) => s.required).map((s) => s.name),
+    properties: Object.fromEntries(specs.map((s) => [s.name, propertySchema(s)])),
+  };
+}
 
-  const from = parseDateTime('from', values.from ?? 'now-24h', now);
-  const to = parseDateTime('to', values.to ?? 'now', now);
+/** An empty value (`?api=&limit=`) means the parameter was not given: its default applies. */
+export function withoutEmptyValues(raw: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
+}
+
+/** What a query string holds once its schema has validated it and filled the defaults. */
+export type ValidQuery = Partial<Record<ParamName, string | number>>;
+
+/** Relative times read against `now`, and the rules between parameters that a schema cannot state. */
+export function resolveParams(valid: ValidQuery, now: Date): QueryParams {
+  const from = parseDateTime('from', String(valid.from ?? 'now-24h'), now);
+  const to = parseDateTime('to', String(valid.to ?? 'now'), now);
   if (from.getTime() >= to.getTime()) throw new ParamError('from', `must be before to (${from.toISOString()} >= ${to.toISOString()})`);
   if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * UNIT_MS.d) throw new ParamError('from', `the range must not exceed ${MAX_RANGE_DAYS} days`);
-
-  const interval = values.interval ?? 'hour';
-  if (!(INTERVALS as readonly string[]).includes(interval)) throw new ParamError('interval', `must be one of ${INTERVALS.join(', ')} (got ${JSON.stringify(interval)})`);
-
-  let limit = 100;
-  if (values.limit !== undefined) {
-    const limitSpec = known.get('limit');
-    const n = /^\d{1,7}$/.test(values.limit) ? Number(values.limit) : NaN;
-    const min = limitSpec?.min ?? 1;
-    const max = limitSpec?.max ?? MAX_LIMIT;
-    if (!Number.isInteger(n) || n < min || n > max) throw new ParamError('limit', `must be an integer between ${min} and ${max} (got ${JSON.stringify(values.limit)})`);
-    limit = n;
-  }
-  const params: QueryParams = { from, to, interval: interval as Interval, limit };
-  if (values.api !== undefined) params.api = values.api;
-  if (values.consumer !== undefined) params.consumer = values.consumer;
+  const params: QueryParams = { from, to, interval: (valid.interval ?? 'hour') as Interval, limit: Number(valid.limit ?? 100) };
+  if (valid.api !== undefined) params.api = String(valid.api);
+  if (valid.consumer !== undefined) params.consumer = String(valid.consumer);
   return params;
+}
+
+const validators = new WeakMap<readonly ParamSpec[], (data: unknown) => ValidQuery>();
+
+/** The route's validation and resolution in one call, for callers that are not a route. */
+export function parseParams(specs: readonly ParamSpec[], raw: Record<string, unknown>, now = new Date()): QueryParams {
+  let validate = validators.get(specs);
+  if (!validate) {
+    validate = compileInput<ValidQuery>(querySchema(specs), { context: 'querystring', formats: DASHBOARD_FORMATS, toError: (param, problem) => new ParamError(param ?? 'query', problem) });
+    validators.set(specs, validate);
+  }
+  return resolveParams(validate(withoutEmptyValues(raw)), now);
 }
 
 /** `2025-01-31 00:00:00.000`, the text form of a `DateTime64(3, 'UTC')` query parameter. */

@@ -58,7 +58,7 @@ describe('enricher, end to end', () => {
     await writeConsumers(ch.client, ch.database, [
       { consumer_id: 'alice', org_id: 'acme', name: 'Alice', email: 'alice@acme.test', plan_id: 'starter', stripe_customer_id: '', tags: [], metadata: {} },
     ]);
-    const refresh = await enricher.app.inject({ method: 'POST', url: '/v1/registry/refresh', headers: { authorization: 'Bearer admin-token' } });
+    const refresh = await enricher.app.inject({ method: 'POST', url: '/v1/registry/refresh', headers: { authorization: 'Bearer admin-token-0123456789' } });
     expect(refresh.json()).toEqual({ consumers: 1 });
     await produce(config.topic, [
       event(100, { event_id: 'reg-known', consumer: { id: 'alice' } }),

@@ -1,0 +1,26 @@
+// The fastify instance every service starts from: the request log without credentials, the one
+// Ajv configuration (with the service's custom formats), the one error handler and 404 answer.
+// Routes are then registered as plugins by the service's app builder.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Logger } from 'pino';
+import { registerErrorHandler } from './errors.ts';
+import { httpLogger } from './request-log.ts';
+import { ajvOptions, inputErrorFormatter, type InputFormats } from './validation.ts';
+
+export interface HttpAppOptions extends Pick<FastifyServerOptions, 'bodyLimit' | 'return503OnClosing'> {
+  /** The service's logger; the app logs under `component: http`. None: no request log. */
+  log?: Logger;
+  /** Custom string formats the route schemas use (`format: 'period'`), with their error messages. */
+  formats?: InputFormats;
+}
+
+export function createHttpApp({ log, formats = {}, ...server }: HttpAppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    ...server,
+    ...(log ? { loggerInstance: httpLogger(log) as FastifyBaseLogger } : {}),
+    ajv: { customOptions: ajvOptions(formats) },
+    schemaErrorFormatter: inputErrorFormatter(formats),
+  });
+  registerErrorHandler(app);
+  return app;
+}

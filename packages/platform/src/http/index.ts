@@ -1,0 +1,6 @@
+export * from './app.ts';
+export * from './bearer-auth.ts';
+export * from './errors.ts';
+export * from './ops.ts';
+export * from './request-log.ts';
+export * from './validation.ts';

@@ -1,0 +1,46 @@
+// /v1/admin/consumers: the consumer registry (plan, org, Stripe customer) for admins. A change
+// reloads the quota book, so a new plan's quota holds at once.
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { FastifyPluginAsync } from 'fastify';
+import { NotFound, requireBearer } from '@tollgate/platform';
+import type { PlanCatalog } from '@tollgate/pricing';
+import { deleteConsumer, parseConsumerUpdate, readConsumers, upsertConsumer } from '@tollgate/registry';
+import { InvalidConsumer } from '../errors.ts';
+import type { QuotaBook } from '../quota-book.ts';
+
+export interface AdminConsumerRoutesOptions {
+  client: ClickHouseClient;
+  database: string;
+  plans: PlanCatalog;
+  quota: QuotaBook;
+  adminTokens: readonly string[];
+}
+
+const byId = { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } } } as const;
+
+export const adminConsumerRoutes: FastifyPluginAsync<AdminConsumerRoutesOptions> = async (app, o) => {
+  app.addHook('onRequest', requireBearer(o.adminTokens));
+
+  app.get('/v1/admin/consumers', async () => ({ consumers: await readConsumers(o.client, o.database) }));
+
+  app.get<{ Params: { id: string } }>('/v1/admin/consumers/:id', { schema: byId }, async (request) => {
+    const [found] = await readConsumers(o.client, o.database, request.params.id);
+    if (!found) throw new NotFound(`no consumer "${request.params.id}"`);
+    return found;
+  });
+
+  // The body's fields and the plan's existence are the registry's rule (parseConsumerUpdate),
+  // shared with every writer of the registry; the schema only says a JSON object is expected.
+  app.put<{ Params: { id: string } }>('/v1/admin/consumers/:id', { schema: { ...byId, body: { type: 'object' } } }, async (request, reply) => {
+    const parsed = parseConsumerUpdate(request.body, o.plans.plans);
+    if ('problem' in parsed) throw new InvalidConsumer(parsed.problem);
+    const { record, created } = await upsertConsumer(o.client, o.database, request.params.id, parsed.update);
+    await o.quota.refresh();
+    return reply.code(created ? 201 : 200).send(record);
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/admin/consumers/:id', { schema: byId }, async (request, reply) => {
+    await deleteConsumer(o.client, o.database, request.params.id);
+    return reply.code(204).send();
+  });
+};

@@ -1,0 +1,55 @@
+// /v1/admin/runs: start a billing run (the CLI hands its runs here while the service holds the
+// data) and read a period's runs and invoices. Bodies and query strings are validated by schema;
+// a bad period answers invalid_period, a bad customer invalid_customer.
+import type { FastifyPluginAsync } from 'fastify';
+import { badInput, inputErrorFormatter, requireBearer, type InputErrorFactory } from '@tollgate/platform';
+import { InvalidCustomer, InvalidPeriod } from '../errors.ts';
+import type { Ledger } from '../ledger.ts';
+import type { RunOptions, RunResult } from '../run.ts';
+import { BILLING_FORMATS } from './formats.ts';
+
+export interface AdminRunRoutesOptions {
+  ledger: Ledger;
+  run: (options: RunOptions) => Promise<RunResult>;
+  adminTokens: readonly string[];
+}
+
+const toError: InputErrorFactory = (param, problem, context) => {
+  if (param === 'period') return new InvalidPeriod(`period: ${problem}`);
+  if (param === 'customer') return new InvalidCustomer(`customer: ${problem}`);
+  return badInput(param, problem, context);
+};
+const schemaErrorFormatter = inputErrorFormatter(BILLING_FORMATS, toError);
+const period = { type: 'string', format: 'period' } as const;
+
+interface RunBody {
+  period: string;
+  customer?: string;
+  dry_run?: boolean;
+}
+
+export const adminRunRoutes: FastifyPluginAsync<AdminRunRoutesOptions> = async (app, o) => {
+  app.addHook('onRequest', requireBearer(o.adminTokens));
+
+  app.post<{ Body: RunBody }>(
+    '/v1/admin/runs',
+    {
+      schema: { body: { type: 'object', required: ['period'], properties: { period, customer: { type: 'string' }, dry_run: { type: 'boolean', default: false } } } },
+      schemaErrorFormatter,
+    },
+    async (request) => {
+      const { period: name, customer, dry_run } = request.body;
+      return o.run({ period: name, ...(customer ? { customer } : {}), dryRun: dry_run === true, trigger: 'api' });
+    },
+  );
+
+  app.get<{ Querystring: { period: string } }>(
+    '/v1/admin/runs',
+    { schema: { querystring: { type: 'object', required: ['period'], properties: { period } } }, schemaErrorFormatter },
+    async (request) => {
+      const { period: name } = request.query;
+      const invoices = [...(await o.ledger.invoices(name)).values()].map((i) => ({ ...i, amount_minor: Number(i.amount_minor), lost_revenue_minor: Number(i.lost_revenue_minor), usage_requests: Number(i.usage_requests) }));
+      return { runs: await o.ledger.runs(name), invoices };
+    },
+  );
+};

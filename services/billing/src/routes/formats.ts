@@ -1,0 +1,17 @@
+// The string formats billing's route schemas use, beyond JSON Schema's own.
+import type { InputFormats } from '@tollgate/platform';
+import { parsePeriod } from '@tollgate/pricing';
+
+export const BILLING_FORMATS: InputFormats = {
+  period: {
+    validate: (value) => {
+      try {
+        parsePeriod(value);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    message: 'must be YYYY-MM',
+  },
+};

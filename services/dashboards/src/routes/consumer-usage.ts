@@ -1,0 +1,32 @@
+// GET /v1/usage: usage per bucket, API and status class. Admin tokens read any consumer's (or
+// everyone's); a consumer token reads its own only (asking for another consumer is 403).
+import type { FastifyPluginAsync } from 'fastify';
+import { Forbidden } from '@tollgate/platform';
+import { consumerUsage, querySchema, resolveParams, type QueryContext, type ValidQuery } from '../queries/index.ts';
+import { anyCaller, callerOf, type Authenticate } from './callers.ts';
+import { emptyValuesAreAbsent, schemaErrorFormatter, type queryRunner } from './query-run.ts';
+
+export interface ConsumerUsageRoutesOptions {
+  ctx: QueryContext;
+  authenticate: Authenticate;
+  run: ReturnType<typeof queryRunner>;
+}
+
+export const consumerUsageRoutes: FastifyPluginAsync<ConsumerUsageRoutesOptions> = async (app, { ctx, authenticate, run }) => {
+  app.addHook('onRequest', anyCaller(authenticate));
+  emptyValuesAreAbsent(app);
+
+  app.get<{ Querystring: ValidQuery }>(
+    '/v1/usage',
+    { schema: { querystring: querySchema(consumerUsage.params) }, schemaErrorFormatter },
+    async (request) => {
+      const params = resolveParams(request.query, ctx.now());
+      const caller = callerOf(request);
+      if (caller.kind === 'consumer') {
+        if (params.consumer !== undefined && params.consumer !== caller.consumerId) throw new Forbidden('a consumer token reads its own usage only');
+        params.consumer = caller.consumerId;
+      }
+      return run(consumerUsage, params);
+    },
+  );
+};
