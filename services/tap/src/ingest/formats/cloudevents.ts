@@ -68,7 +68,7 @@ function mapCloudEvent(rec: Obj, ctx: MapContext): MapResult {
     return mapCanonical(data, {
       event_id: envelopeId,
       timestamp: ts ?? ctx.receivedAt.toISOString(),
-      gateway: { kind: 'cloudevents', instance: source.slice(0, MAX.gatewayInstance) },
+      gateway: { kind: 'cloudevents', instance: str(source, MAX.gatewayInstance) },
     });
   }
 
@@ -85,7 +85,7 @@ function mapCloudEvent(rec: Obj, ctx: MapContext): MapResult {
   return finish({
     event_id: envelopeId,
     timestamp: ts ?? ctx.receivedAt.toISOString(),
-    gateway: { kind: 'cloudevents', instance: source.slice(0, MAX.gatewayInstance) },
+    gateway: { kind: 'cloudevents', instance: str(source, MAX.gatewayInstance) },
     request_id: requestId !== undefined && requestId.length <= MAX.requestId ? requestId : undefined,
     api: str(pick(data, 'api', 'service'), MAX.api),
     route: str(pick(data, 'route_name', 'route_id'), MAX.route),

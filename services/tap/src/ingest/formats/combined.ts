@@ -22,8 +22,18 @@ const LINE = new RegExp(
   `^(\\S+) \\S+ (\\S+) \\[([^\\]]+)\\] ${QUOTED} (\\d{3}) (\\d+|-)(?: ${QUOTED}(?: ${QUOTED})?)?\\s*$`,
 );
 
+// Both servers escape every byte of a non-ASCII character (nginx: above 126; Apache: non-printable)
+// as \xHH: a run of them is the character's UTF-8 bytes, decoded together. A run that is not UTF-8
+// (a client's raw bytes, or a sequence cut with its line) becomes U+FFFD, as undecodable bytes of
+// the body itself do.
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+const ESCAPE = /((?:\\x[0-9a-f]{2})+)|\\(.)/gi;
+
 function unescape(text: string | undefined): string | undefined {
-  return text?.replace(/\\x([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))).replace(/\\(.)/g, '$1');
+  if (text === undefined || !text.includes('\\')) return text;
+  return text.replace(ESCAPE, (_, bytes: string | undefined, char: string | undefined) =>
+    bytes !== undefined ? utf8.decode(Buffer.from(bytes.replace(/\\x/gi, ''), 'hex')) : (char ?? ''),
+  );
 }
 
 function mapCombined(line: string, ctx: MapContext): MapResult {

@@ -2,7 +2,7 @@
 // any input, every accessor answers `undefined` for a value of the wrong type.
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { API_REQUEST_LIMITS as MAX, API_REQUEST_SCHEMA, isCanonicalUtc, validateApiRequest } from '@tollgate/schemas';
+import { API_REQUEST_LIMITS as MAX, API_REQUEST_SCHEMA, cutText, isCanonicalUtc, validateApiRequest, wellFormed } from '@tollgate/schemas';
 import type { ApiRequestEvent, ConsumerIdentity, GatewayKind } from '@tollgate/schemas';
 import type { MapContext, MapResult, SplitResult } from './types.ts';
 
@@ -33,13 +33,17 @@ export function pick(record: Obj, ...keys: string[]): unknown {
   return undefined;
 }
 
-/** A non-empty string, or a finite number rendered as one; '-' (nginx/Envoy "unset") is absent. */
+/**
+ * A non-empty string, or a finite number rendered as one; '-' (nginx/Envoy "unset") is absent.
+ * Always well-formed (a lone surrogate becomes U+FFFD), and cut on a code-point boundary to
+ * `maxLength` code units when given: every text of an event passes through here.
+ */
 export function str(value: unknown, maxLength?: number): string | undefined {
   let text: string | undefined;
   if (typeof value === 'string') text = value.trim();
   else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
   if (text === undefined || text === '' || text === '-') return undefined;
-  return maxLength !== undefined && text.length > maxLength ? text.slice(0, maxLength) : text;
+  return maxLength !== undefined ? cutText(text, maxLength) : wellFormed(text);
 }
 
 /** A finite number from a number or a numeric string ("171", "0.010"); anything else is absent. */
@@ -188,14 +192,14 @@ function safeDecode(text: string): string {
 
 // ---- headers, addresses -------------------------------------------------------------------------
 
-/** Case-insensitive header lookup; a repeated header (logged as an array) yields its first value. */
-export function header(headers: unknown, name: string): string | undefined {
+/** Case-insensitive header lookup; a repeated header (logged as an array) yields its first value, as str() reads it. */
+export function header(headers: unknown, name: string, maxLength?: number): string | undefined {
   if (!isObj(headers)) return undefined;
   const wanted = name.toLowerCase();
   for (const [key, raw] of Object.entries(headers)) {
     if (key.toLowerCase() !== wanted) continue;
     const value = Array.isArray(raw) ? raw.find((v) => typeof v === 'string') : raw;
-    return str(value);
+    return str(value, maxLength);
   }
   return undefined;
 }
@@ -220,7 +224,7 @@ export function forwardedFor(value: unknown): string[] | undefined {
     if (typeof part !== 'string') continue;
     for (const item of part.split(',')) {
       const entry = item.trim();
-      if (entry !== '' && entry !== '-' && entry.length <= MAX.forwardedForEntry) list.push(entry);
+      if (entry !== '' && entry !== '-' && entry.length <= MAX.forwardedForEntry) list.push(wellFormed(entry));
     }
   }
   return list.length > 0 ? list.slice(0, MAX.forwardedFor) : undefined;
@@ -474,9 +478,10 @@ export function finishCanonical(candidate: Obj, unchanged = false): MapResult {
 }
 
 /**
- * Drops undefined fields and empty objects, in place: candidates are built by the mappers from
- * freshly parsed input, so nothing else holds them, and the hot path allocates no copies.
- * Answers whether anything was dropped.
+ * Drops undefined fields and empty objects and makes every string well-formed (a lone surrogate,
+ * which JSON can carry as \udxxx and ClickHouse refuses, becomes U+FFFD), in place: candidates
+ * are built by the mappers from freshly parsed input, so nothing else holds them, and the hot
+ * path allocates no copies. Answers whether anything was dropped or repaired.
  */
 function prune(value: Obj): boolean {
   let dropped = false;
@@ -485,6 +490,19 @@ function prune(value: Obj): boolean {
     if (field === undefined) {
       delete value[key];
       dropped = true;
+    } else if (typeof field === 'string') {
+      if (!field.isWellFormed()) {
+        value[key] = wellFormed(field);
+        dropped = true;
+      }
+    } else if (Array.isArray(field)) {
+      for (let i = 0; i < field.length; i += 1) {
+        const item: unknown = field[i];
+        if (typeof item === 'string' && !item.isWellFormed()) {
+          field[i] = wellFormed(item);
+          dropped = true;
+        }
+      }
     } else if (isObj(field)) {
       dropped = prune(field) || dropped;
       if (Object.keys(field).length === 0) {
@@ -496,7 +514,10 @@ function prune(value: Obj): boolean {
   return dropped;
 }
 
-/** Required fields first, so a record that is plainly not a request log is rejected with a clear reason. */
+/**
+ * Required fields first, so a record that is plainly not a request log is rejected with a clear
+ * reason. The path comes back cut to the schema's limit (a request is billed whatever its length).
+ */
 export function required(fields: { method: string | undefined; path: string | undefined; status: number | undefined }, hint = ''):
   | { ok: true; method: string; path: string; status: number }
   | { ok: false; reason: string } {
@@ -504,5 +525,5 @@ export function required(fields: { method: string | undefined; path: string | un
   if (fields.method === undefined) return { ok: false, reason: `request method is missing${suffix}` };
   if (fields.path === undefined) return { ok: false, reason: `request path is missing${suffix}` };
   if (fields.status === undefined) return { ok: false, reason: `response status is missing or not an integer${suffix}` };
-  return { ok: true, method: fields.method, path: fields.path, status: fields.status };
+  return { ok: true, method: fields.method, path: cutText(fields.path, MAX.path), status: fields.status };
 }
