@@ -56,10 +56,14 @@ export function num(value: unknown): number | undefined {
   return Number.isFinite(parsed) ? parsed : undefined;
 }
 
-/** A non-negative integer (byte counts); fractional, negative or non-numeric values are absent. */
+/**
+ * A non-negative integer (byte counts); fractional, negative or non-numeric values are absent.
+ * A count too large for the schema (1e20) is kept, so that validation refuses the record with the
+ * schema's bound as its reason: dropping it would bill the request as if it had no bytes.
+ */
 export function count(value: unknown): number | undefined {
   const n = num(value);
-  return n !== undefined && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  return n !== undefined && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** A non-negative latency in ms; gateways log -1 for "not measured" (Kong's proxy latency on a 401). */
