@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { EnvReader, kafkaSettingsFromEnv, type Env, type KafkaSettings } from '@tollgate/platform';
 import { DEFAULT_MAX_BATCH_BYTES, type Compression, type FsyncPolicy } from '@tollgate/tap-delivery';
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from './ingest/formats/types.ts';
 
 export interface TapConfig {
   host: string;
@@ -24,12 +25,32 @@ export interface TapConfig {
   hmacKey: string | undefined;
   secretQueryParams: string[];
   gatewayInstance: string | undefined;
+  /** How far ahead of its arrival an event may be stamped; later ones are rejected. */
+  maxFutureSkewMs: number;
 }
 
 const DEFAULT_SPOOL_DIR = fileURLToPath(new URL('../../../.local/tap-spool', import.meta.url));
 const MiB = 1024 * 1024;
 
 export const DEFAULT_SECRET_QUERY_PARAMS = ['api_key', 'apikey', 'key', 'token', 'access_token', 'auth', 'signature', 'sig', 'password'];
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A duration: milliseconds as a bare number (as the tap's *_MS variables take them), or with a
+ * unit: 250ms, 300s, 5m, 1h. A problem is reported for anything else or out of range.
+ */
+export function durationMs(r: EnvReader, name: string, fallback: number, range: { min: number; max: number }): number {
+  const text = r.string(name);
+  if (text === undefined) return fallback;
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
+  const ms = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? 'ms'] ?? 1) : Number.NaN;
+  if (!Number.isFinite(ms) || ms < range.min || ms > range.max) {
+    r.problem(`${name}=${text} must be a duration from ${range.min} ms to ${range.max / 60_000} min: milliseconds, or a number with ms, s, m or h (e.g. 5m, 300s)`);
+    return fallback;
+  }
+  return Math.round(ms);
+}
 
 export function tapConfigFromEnv(env: Env, defaults: Partial<Pick<TapConfig, 'tokens'>> = {}): TapConfig {
   const r = new EnvReader(env);
@@ -61,6 +82,7 @@ export function tapConfigFromEnv(env: Env, defaults: Partial<Pick<TapConfig, 'to
     hmacKey: r.string('TAP_HMAC_KEY'),
     secretQueryParams: r.list('TAP_SECRET_QUERY_PARAMS', DEFAULT_SECRET_QUERY_PARAMS).map((p) => p.toLowerCase()),
     gatewayInstance: r.string('TAP_GATEWAY_INSTANCE'),
+    maxFutureSkewMs: durationMs(r, 'TAP_MAX_FUTURE_SKEW', DEFAULT_MAX_FUTURE_SKEW_MS, { min: 0, max: 3_600_000 }),
   };
   if (config.maxInflightBytes < config.bodyLimitBytes) r.problem('TAP_MAX_INFLIGHT_BYTES must be at least TAP_BODY_LIMIT_BYTES');
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(config.topic)) r.problem(`TAP_TOPIC=${config.topic} is not a valid Kafka topic name`);

@@ -75,6 +75,7 @@ export async function startTap(config: TapConfig, log: Logger = pino({ name: 'ta
       hmacKey: await resolveHmacKey(config),
       secretQueryParams: config.secretQueryParams,
       gatewayInstance: config.gatewayInstance,
+      maxFutureSkewMs: config.maxFutureSkewMs,
     }),
     metrics,
     registry,

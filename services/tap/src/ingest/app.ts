@@ -20,6 +20,8 @@ export interface TapAppOptions {
   registry: Registry;
   /** Whether Kafka is reachable right now, for /readyz. */
   kafkaConnected: () => boolean;
+  /** The clock a request's arrival (MapContext.receivedAt) is read from; the system clock when unset. */
+  now?: () => Date;
   logger?: Logger;
 }
 
@@ -73,6 +75,7 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
   }));
 
   const isAuthorized = bearerTokenCheck(options.tokens);
+  const now = options.now ?? (() => new Date());
 
   void app.register(async (ingest) => {
     // Bodies arrive as text: each format splits and parses its own records, so one bad line is
@@ -136,7 +139,7 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
       }
 
       options.metrics.received(format.name, split.records.length);
-      const { messages, answer } = toMessages(format, split, { ...options.mapContext, receivedAt: new Date() });
+      const { messages, answer } = toMessages(format, split, { ...options.mapContext, receivedAt: now() });
       if (answer.rejected > 0) options.metrics.rejected(format.name, 'invalid_record', answer.rejected);
 
       try {

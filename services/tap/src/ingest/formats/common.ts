@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { API_REQUEST_LIMITS as MAX, API_REQUEST_SCHEMA, cutText, isCanonicalUtc, validateApiRequest, wellFormed } from '@tollgate/schemas';
 import type { ApiRequestEvent, ConsumerIdentity, GatewayKind } from '@tollgate/schemas';
-import type { MapContext, MapResult, SplitResult } from './types.ts';
+import { DEFAULT_MAX_FUTURE_SKEW_MS, type MapContext, type MapResult, type SplitResult } from './types.ts';
 
 export type Obj = Record<string, unknown>;
 
@@ -419,11 +419,32 @@ function guarded<T>(
       if (record instanceof MalformedRecord) return { ok: false, reason: record.reason };
       const accepted = accept(record);
       if (accepted === undefined) return { ok: false, reason: `record must be ${expected}, got ${describe(record)}` };
-      return fn(accepted, ctx);
+      const result = fn(accepted, ctx);
+      return result.ok ? notAhead(result, ctx) : result;
     } catch (error) {
       return { ok: false, reason: `could not map record: ${errorMessage(error)}` };
     }
   };
+}
+
+/**
+ * The result, unless its event is stamped further ahead of ctx.receivedAt than ctx allows: every
+ * format's events pass here (guarded), whatever field their time came from.
+ */
+function notAhead(result: Extract<MapResult, { ok: true }>, ctx: MapContext): MapResult {
+  const skew = ctx.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+  const ahead = Date.parse(result.event.timestamp) - ctx.receivedAt.getTime();
+  if (!(ahead > skew)) return result;
+  return { ok: false, reason: `timestamp ${result.event.timestamp} is ${formatDuration(ahead)} ahead of arrival at the tap (at most ${formatDuration(skew)} allowed)` };
+}
+
+/** 90 000 → "1m30s", 1 500 → "1.5s": durations in a reason. */
+function formatDuration(ms: number): string {
+  const totalSeconds = ms / 1000;
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = Math.round((totalSeconds % 60) * 1000) / 1000;
+  return `${hours > 0 ? `${hours}h` : ''}${minutes > 0 ? `${minutes}m` : ''}${seconds > 0 || (hours === 0 && minutes === 0) ? `${seconds}s` : ''}`;
 }
 
 export function describe(value: unknown): string {

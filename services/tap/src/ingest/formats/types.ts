@@ -15,7 +15,15 @@ export interface MapContext {
   secretQueryParams: ReadonlySet<string>;
   /** Gateway instance name configured for this tap, used when a record names none. */
   gatewayInstance?: string;
+  /**
+   * How far ahead of receivedAt an event may be stamped (clocks drift); later ones are refused:
+   * Kafka refuses record timestamps over an hour ahead, and a billing period must not receive
+   * usage before it happened. DEFAULT_MAX_FUTURE_SKEW_MS when unset.
+   */
+  maxFutureSkewMs?: number;
 }
+
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
 /** A body split into records, or a reason the whole body is unusable (answered with 400). */
 export type SplitResult =
