@@ -50,12 +50,14 @@ export function toMessage(event: ApiRequestEvent, json: string = JSON.stringify(
  * so that the parsed records die here: a variable of the async handler would keep all of them
  * alive until Kafka acknowledged, long enough to be promoted to the old generation.
  */
-function toMessages(format: InputFormat, split: SplitRecords, ctx: MapContext): { messages: TextMessage[]; answer: IngestResponse } {
+function toMessages(format: InputFormat, split: SplitRecords, ctx: MapContext): { messages: TextMessage[]; answer: IngestResponse; repaired: number } {
   const messages: TextMessage[] = [];
   const answer: IngestResponse = { accepted: 0, rejected: 0, errors: [] };
+  let repaired = 0;
   split.records.forEach((record, index) => {
     const mapped = format.map(record, ctx);
     if (mapped.ok) {
+      if (mapped.repaired) repaired += 1;
       const text = mapped.verbatim ? split.texts?.[index] : undefined;
       messages.push(toMessage(mapped.event, text));
       return;
@@ -63,7 +65,7 @@ function toMessages(format: InputFormat, split: SplitRecords, ctx: MapContext): 
     answer.rejected += 1;
     if (answer.errors.length < MAX_LISTED_ERRORS) answer.errors.push({ index, reason: mapped.reason });
   });
-  return { messages, answer };
+  return { messages, answer, repaired };
 }
 
 export function buildTapApp(options: TapAppOptions): FastifyInstance {
@@ -139,8 +141,9 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
       }
 
       options.metrics.received(format.name, split.records.length);
-      const { messages, answer } = toMessages(format, split, { ...options.mapContext, receivedAt: now() });
+      const { messages, answer, repaired } = toMessages(format, split, { ...options.mapContext, receivedAt: now() });
       if (answer.rejected > 0) options.metrics.rejected(format.name, 'invalid_record', answer.rejected);
+      if (repaired > 0) options.metrics.repaired(format.name, repaired);
 
       try {
         await options.sink.accept(messages);

@@ -36,8 +36,10 @@ export type MapResult =
   /**
    * verbatim: the event is exactly what its source text parses to (nothing normalised, filled or
    * pruned), so that text may stand for it in Kafka instead of a re-serialisation.
+   * repaired: the record was cut short by its writer and the event made from what was left
+   * (counted in tollgate_tap_lines_repaired_total).
    */
-  | { ok: true; event: ApiRequestEvent; verbatim?: boolean }
+  | { ok: true; event: ApiRequestEvent; verbatim?: boolean; repaired?: boolean }
   | { ok: false; reason: string };
 
 export interface InputFormat {
