@@ -15,6 +15,8 @@ export interface TapConfig {
   bodyLimitBytes: number;
   /** Bodies being processed at once, in bytes; beyond it new requests get 503 + Retry-After. */
   maxInflightBytes: number;
+  /** Records one request body may hold; beyond it 413. */
+  maxRecords: number;
   maxBatchMessages: number;
   /** A partition's bytes per record batch (before compression); more go in further Produce requests. */
   maxBatchBytes: number;
@@ -66,6 +68,7 @@ export function tapConfigFromEnv(env: Env, defaults: Partial<Pick<TapConfig, 'to
     compression: r.oneOf('TAP_COMPRESSION', ['gzip', 'snappy', 'none'] as const, 'snappy'),
     bodyLimitBytes: r.int('TAP_BODY_LIMIT_BYTES', 10 * MiB, { min: 1024, max: 1024 * MiB }),
     maxInflightBytes: r.int('TAP_MAX_INFLIGHT_BYTES', 128 * MiB, { min: 1024, max: 64 * 1024 * MiB }),
+    maxRecords: r.int('TAP_MAX_RECORDS', 10_000, { min: 1, max: 1_000_000 }),
     // Smaller sends keep fewer messages inside the producer at once: 2 500 instead of 5 000 took
     // ~25 MB off the tap's peak RSS under full load at the same throughput (docs/benchmarks.md).
     maxBatchMessages: r.int('TAP_MAX_BATCH_MESSAGES', 2_500, { min: 1, max: 100_000 }),

@@ -69,6 +69,7 @@ export async function startTap(config: TapConfig, log: Logger = pino({ name: 'ta
     tokens: config.tokens,
     bodyLimitBytes: config.bodyLimitBytes,
     maxInflightBytes: config.maxInflightBytes,
+    maxRecords: config.maxRecords,
     retryAfterSeconds: config.retryAfterSeconds,
     sink,
     mapContext: mapContext({

@@ -23,6 +23,7 @@ export function recordingTapApp(over: Partial<TapAppOptions> = {}) {
     tokens: [HARNESS_TOKEN],
     bodyLimitBytes: 10 * 1024 * 1024,
     maxInflightBytes: 128 * 1024 * 1024,
+    maxRecords: 10_000,
     retryAfterSeconds: 5,
     sink,
     mapContext: mapContext({ hmacKey: 'test-key', secretQueryParams: ['api_key'] }),

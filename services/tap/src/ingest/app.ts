@@ -13,6 +13,8 @@ export interface TapAppOptions {
   tokens: readonly string[];
   bodyLimitBytes: number;
   maxInflightBytes: number;
+  /** Records one body may hold; a body with more is answered 413 before its records are mapped. */
+  maxRecords: number;
   retryAfterSeconds: number;
   sink: EventSink;
   mapContext: Omit<MapContext, 'receivedAt'>;
@@ -33,6 +35,13 @@ export interface IngestResponse {
 
 /** At most this many per-record errors are listed in one answer; the counts stay exact. */
 const MAX_LISTED_ERRORS = 1_000;
+
+/**
+ * Heap a parsed record takes until its request is answered, beyond its share of the body: the
+ * parsed object, the mapped event and its Kafka message. Measured: ~0.7 KiB for a canonical
+ * ndjson line of 200 bytes, ~2.4 KiB for a Kong entry of 380 bytes; an empty object ~0.1 KiB.
+ */
+const PARSED_RECORD_BYTES = 1024;
 
 type SplitRecords = Extract<SplitResult, { ok: true }>;
 
@@ -103,6 +112,12 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
       inflightBytes += bytes;
       admitted.set(request, bytes);
     });
+    /** Counts what parsing a body made against the same budget, until the request is answered. */
+    const charge = (request: object, bytes: number): void => {
+      if (!admitted.has(request)) return;
+      inflightBytes += bytes;
+      admitted.set(request, (admitted.get(request) ?? 0) + bytes);
+    };
     const release = (request: object): void => {
       inflightBytes -= admitted.get(request) ?? 0;
       admitted.delete(request);
@@ -134,12 +149,17 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
         options.metrics.rejected(format.name, 'empty_body');
         return reply.code(400).send({ error: 'empty_body', message: 'the request body is empty' });
       }
-      const split = format.split(body, contentType);
+      const split = format.split(body, contentType, options.maxRecords);
+      if (!split.ok && split.tooMany) {
+        options.metrics.rejected(format.name, 'too_many_records');
+        return reply.code(413).send({ error: 'too_many_records', message: `${split.reason} (TAP_MAX_RECORDS)` });
+      }
       if (!split.ok) {
         options.metrics.rejected(format.name, 'malformed_body');
         return reply.code(400).send({ error: 'malformed_body', message: split.reason });
       }
 
+      charge(request, split.records.length * PARSED_RECORD_BYTES);
       options.metrics.received(format.name, split.records.length);
       const { messages, answer, repaired } = toMessages(format, split, { ...options.mapContext, receivedAt: now() });
       if (answer.rejected > 0) options.metrics.rejected(format.name, 'invalid_record', answer.rejected);

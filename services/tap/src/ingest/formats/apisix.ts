@@ -77,6 +77,6 @@ function mapApisix(rec: Obj, ctx: MapContext): MapResult {
 export const apisix: InputFormat = {
   name: 'apisix',
   contentTypes: ['application/json'],
-  split: safeSplit((body) => splitJsonDocument(body)),
+  split: safeSplit((body, _type, maxRecords) => splitJsonDocument(body, 'object-or-array', maxRecords)),
   map: safeMap(mapApisix),
 };

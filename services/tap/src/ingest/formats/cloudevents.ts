@@ -29,11 +29,11 @@ import type { Obj } from './common.ts';
 import { mapCanonical } from './ndjson.ts';
 import type { InputFormat, MapContext, MapResult, SplitResult } from './types.ts';
 
-function splitCloudEvents(body: string, contentType: string): SplitResult {
+function splitCloudEvents(body: string, contentType: string, maxRecords?: number): SplitResult {
   const type = mediaType(contentType);
-  if (type === 'application/cloudevents+json') return splitJsonDocument(body, 'object');
-  if (type === 'application/cloudevents-batch+json') return splitJsonDocument(body, 'array');
-  return splitJsonDocument(body, 'object-or-array');
+  if (type === 'application/cloudevents+json') return splitJsonDocument(body, 'object', maxRecords);
+  if (type === 'application/cloudevents-batch+json') return splitJsonDocument(body, 'array', maxRecords);
+  return splitJsonDocument(body, 'object-or-array', maxRecords);
 }
 
 function isJsonContentType(value: string): boolean {

@@ -97,6 +97,6 @@ function mapCombined(line: string, ctx: MapContext): MapResult {
 export const combined: InputFormat = {
   name: 'combined',
   contentTypes: ['text/plain'],
-  split: safeSplit((body) => splitLines(body)),
+  split: safeSplit((body, _type, maxRecords) => splitLines(body, maxRecords)),
   map: safeMapText(mapCombined),
 };

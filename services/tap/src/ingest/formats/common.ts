@@ -312,11 +312,42 @@ function nonBlankLines(body: string): string[] {
 }
 
 /**
+ * Whether the body has more than `max` lines holding anything but spaces, tabs and CRs: counted
+ * without splitting the body (a 10 MiB body of '{}' lines is 3.5 million strings once split), and
+ * stopping once it is over.
+ */
+function moreLinesThan(body: string, max: number): boolean {
+  if (!Number.isFinite(max)) return false;
+  // Newlines first (indexOf is native): a body with no more lines than that is under the cap.
+  let newlines = 0;
+  for (let at = body.indexOf('\n'); at !== -1 && newlines <= max; at = body.indexOf('\n', at + 1)) newlines += 1;
+  if (newlines < max) return false;
+  let lines = 0;
+  let blank = true;
+  for (let i = 0; i < body.length; i += 1) {
+    const c = body.charCodeAt(i);
+    if (c === 10) {
+      blank = true;
+    } else if (blank && c !== 32 && c !== 9 && c !== 13) {
+      blank = false;
+      lines += 1;
+      if (lines > max) return true;
+    }
+  }
+  return false;
+}
+
+/** The body holds more records than the caller takes. */
+export function tooManyRecords(maxRecords: number): SplitResult {
+  return { ok: false, tooMany: true, reason: `the body holds more than ${maxRecords} records; send at most ${maxRecords} per request` };
+}
+
+/**
  * One JSON value per line. A line that does not parse becomes a MalformedRecord; only a body where
  * no line parses at all is refused. A body that is one JSON document (an array of records or a
  * pretty-printed object) is accepted too.
  */
-export function splitNdjson(body: string): SplitResult {
+export function splitNdjson(body: string, maxRecords = Infinity): SplitResult {
   if (typeof body !== 'string') return { ok: false, reason: 'body must be text' };
   // A JSON array is one document; anything else is read line by line first (the common case,
   // and parsing a large NDJSON body as one document only to see it fail costs a copy of it).
@@ -325,6 +356,7 @@ export function splitNdjson(body: string): SplitResult {
     const whole = tryParse(body);
     if (whole.ok && Array.isArray(whole.value)) return { ok: true, records: whole.value };
   }
+  if (moreLinesThan(body, maxRecords)) return tooManyRecords(maxRecords);
   const lines = nonBlankLines(body);
   if (lines.length === 0) return { ok: true, records: [] };
   let parsed = 0;
@@ -353,14 +385,14 @@ export function splitNdjson(body: string): SplitResult {
  * A JSON document holding one record (object) or a batch (array). Gateways that can also
  * concatenate with newlines (APISIX concat_method=new_line) fall back to NDJSON.
  */
-export function splitJsonDocument(body: string, shape: 'object-or-array' | 'object' | 'array' = 'object-or-array'): SplitResult {
+export function splitJsonDocument(body: string, shape: 'object-or-array' | 'object' | 'array' = 'object-or-array', maxRecords = Infinity): SplitResult {
   if (typeof body !== 'string') return { ok: false, reason: 'body must be text' };
   const text = body.trim();
   if (text === '') return { ok: false, reason: 'body is empty' };
   const whole = tryParse(text);
   if (!whole.ok) {
     if (shape === 'object-or-array' && nonBlankLines(text).length > 1 && text.startsWith('{')) {
-      return splitNdjson(text);
+      return splitNdjson(text, maxRecords);
     }
     return { ok: false, reason: `body is not valid JSON: ${whole.error}` };
   }
@@ -375,8 +407,9 @@ export function splitJsonDocument(body: string, shape: 'object-or-array' | 'obje
 }
 
 /** Text lines, blank lines skipped. */
-export function splitLines(body: string): SplitResult {
+export function splitLines(body: string, maxRecords = Infinity): SplitResult {
   if (typeof body !== 'string') return { ok: false, reason: 'body must be text' };
+  if (moreLinesThan(body, maxRecords)) return tooManyRecords(maxRecords);
   return { ok: true, records: nonBlankLines(body) };
 }
 
@@ -388,11 +421,17 @@ function tryParse(text: string): { ok: true; value: unknown } | { ok: false; err
   }
 }
 
-/** Wraps a split so that it can never throw. */
-export function safeSplit(fn: (body: string, contentType: string) => SplitResult): (body: string, contentType: string) => SplitResult {
-  return (body, contentType) => {
+/**
+ * Wraps a split so that it can never throw, and so that a body of more than maxRecords records is
+ * refused before its records are mapped (a JSON document's array is only counted once parsed).
+ */
+export function safeSplit(
+  fn: (body: string, contentType: string, maxRecords: number) => SplitResult,
+): (body: string, contentType: string, maxRecords?: number) => SplitResult {
+  return (body, contentType, maxRecords = Infinity) => {
     try {
-      return fn(body, contentType);
+      const result = fn(body, contentType, maxRecords);
+      return result.ok && result.records.length > maxRecords ? tooManyRecords(maxRecords) : result;
     } catch (error) {
       return { ok: false, reason: `could not split body: ${errorMessage(error)}` };
     }

@@ -104,6 +104,6 @@ function mapEnvoy(rec: Obj, ctx: MapContext): MapResult {
 export const envoy: InputFormat = {
   name: 'envoy',
   contentTypes: ['application/x-ndjson', 'application/json', 'text/plain'],
-  split: safeSplit((body) => splitNdjson(body)),
+  split: safeSplit((body, _type, maxRecords) => splitNdjson(body, maxRecords)),
   map: safeMap(mapEnvoy),
 };

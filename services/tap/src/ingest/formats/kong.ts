@@ -107,6 +107,6 @@ function kongConsumer(rec: Obj, headers: unknown, query: unknown, ctx: MapContex
 export const kong: InputFormat = {
   name: 'kong',
   contentTypes: ['application/json'],
-  split: safeSplit((body) => splitJsonDocument(body)),
+  split: safeSplit((body, _type, maxRecords) => splitJsonDocument(body, 'object-or-array', maxRecords)),
   map: safeMap(mapKong),
 };

@@ -104,6 +104,6 @@ function mapNginx(rec: Obj, ctx: MapContext): MapResult {
 export const nginx: InputFormat = {
   name: 'nginx',
   contentTypes: ['application/x-ndjson', 'application/json', 'text/plain'],
-  split: safeSplit((body) => splitNdjson(body)),
+  split: safeSplit((body, _type, maxRecords) => splitNdjson(body, maxRecords)),
   map: safeMap(mapNginx),
 };

@@ -25,11 +25,14 @@ export interface MapContext {
 
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
-/** A body split into records, or a reason the whole body is unusable (answered with 400). */
+/**
+ * A body split into records, or a reason the whole body is unusable (answered with 400; with 413
+ * when it holds more records than the caller takes: tooMany).
+ */
 export type SplitResult =
   /** texts: each record's own source text, when every record is one JSON line of the body. */
   | { ok: true; records: unknown[]; texts?: readonly string[] }
-  | { ok: false; reason: string };
+  | { ok: false; reason: string; tooMany?: true };
 
 /** One record mapped to the canonical event, or the reason it was rejected (reported by index). */
 export type MapResult =
@@ -46,6 +49,10 @@ export interface InputFormat {
   name: FormatName;
   /** Content types accepted for this format (lower case, without parameters). */
   contentTypes: readonly string[];
-  split(body: string, contentType: string): SplitResult;
+  /**
+   * maxRecords: more records than this refuse the body (tooMany), found before they are parsed
+   * where the body's lines tell (NDJSON, text) and before they are mapped otherwise.
+   */
+  split(body: string, contentType: string, maxRecords?: number): SplitResult;
   map(record: unknown, ctx: MapContext): MapResult;
 }
