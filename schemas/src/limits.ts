@@ -38,6 +38,7 @@ export const API_REQUEST_LIMITS = {
   forwardedFor: limit('forwarded_for', 'maxItems'),
   forwardedForEntry: limit('forwarded_for.[]'),
   userAgent: limit('user_agent'),
+  tapToken: limit('tap_token'),
   consumerId: limit('consumer.id'),
   appId: limit('consumer.app_id'),
   subject: limit('consumer.subject'),

@@ -3,11 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { EnvReader, kafkaSettingsFromEnv, type Env, type KafkaSettings } from '@tollgate/platform';
 import { DEFAULT_MAX_BATCH_BYTES, type Compression, type FsyncPolicy } from '@tollgate/tap-delivery';
 import { DEFAULT_MAX_FUTURE_SKEW_MS } from './ingest/formats/types.ts';
+import { parseTapTokens, type TapToken } from './ingest/tap-tokens.ts';
 
 export interface TapConfig {
   host: string;
   port: number;
-  tokens: string[];
+  /** Bearer tokens for /v1/ingest, each with the name stamped on the events it sends. */
+  tokens: TapToken[];
   kafka: KafkaSettings;
   topic: string;
   topicPartitions: number;
@@ -54,10 +56,12 @@ export function durationMs(r: EnvReader, name: string, fallback: number, range: 
   return Math.round(ms);
 }
 
-export function tapConfigFromEnv(env: Env, defaults: Partial<Pick<TapConfig, 'tokens'>> = {}): TapConfig {
+export function tapConfigFromEnv(env: Env, defaults: { tokens?: string[] } = {}): TapConfig {
   const r = new EnvReader(env);
-  const tokens = r.list('TAP_TOKENS', defaults.tokens ?? []);
-  if (tokens.length === 0) r.problem('TAP_TOKENS is required: comma-separated bearer tokens that gateways present to /v1/ingest');
+  const entries = r.list('TAP_TOKENS', defaults.tokens ?? []);
+  if (entries.length === 0) r.problem('TAP_TOKENS is required: comma-separated name:token pairs (or bare tokens) that gateways present to /v1/ingest');
+  const { tokens, problems } = parseTapTokens(entries);
+  for (const problem of problems) r.problem(problem);
   const config: TapConfig = {
     host: r.string('TAP_HOST', '127.0.0.1'),
     port: r.int('TAP_PORT', 8700, { min: 0, max: 65_535 }),

@@ -7,6 +7,7 @@ import { mapContext } from '../src/ingest/map-context.ts';
 import { createTapMetrics } from '../src/metrics.ts';
 
 export const HARNESS_TOKEN = 'harness-token-0123456789';
+export const HARNESS_TOKEN_NAME = 'harness';
 
 export function recordingTapApp(over: Partial<TapAppOptions> = {}) {
   const handed: TextMessage[][] = [];
@@ -20,7 +21,7 @@ export function recordingTapApp(over: Partial<TapAppOptions> = {}) {
   } as unknown as EventSink;
   const registry = new Registry();
   const app = buildTapApp({
-    tokens: [HARNESS_TOKEN],
+    tokens: [{ name: HARNESS_TOKEN_NAME, token: HARNESS_TOKEN }],
     bodyLimitBytes: 10 * 1024 * 1024,
     maxInflightBytes: 128 * 1024 * 1024,
     maxRecords: 10_000,

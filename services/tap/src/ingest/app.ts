@@ -2,15 +2,17 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { bearerTokenCheck, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
+import { registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
 import type { ApiRequestEvent } from '@tollgate/schemas';
 import { SpoolFullError, type EventSink, type TextMessage } from '@tollgate/tap-delivery';
 import type { TapMetrics } from '../metrics.ts';
 import { formats } from './formats/index.ts';
 import type { FormatName, InputFormat, MapContext, SplitResult } from './formats/types.ts';
+import { tapTokenCheck, type TapToken } from './tap-tokens.ts';
 
 export interface TapAppOptions {
-  tokens: readonly string[];
+  /** Bearer tokens, each with the name stamped on the events its requests produce (tap_token). */
+  tokens: readonly TapToken[];
   bodyLimitBytes: number;
   maxInflightBytes: number;
   /** Records one body may hold; a body with more is answered 413 before its records are mapped. */
@@ -55,11 +57,26 @@ export function toMessage(event: ApiRequestEvent, json: string = JSON.stringify(
 }
 
 /**
+ * The event's Kafka message with tap_token set to the name of the token its request came with,
+ * whatever the record said. `text`: the event's verbatim source text (see MapResult); it stays
+ * the message, the name written at its start, unless the record carried a tap_token of its own.
+ */
+export function stampedMessage(event: ApiRequestEvent, tokenName: string, text: string | undefined): TextMessage {
+  if (text !== undefined && event.tap_token === undefined) {
+    event.tap_token = tokenName;
+    const open = text.indexOf('{');
+    return toMessage(event, `${text.slice(0, open + 1)}"tap_token":${JSON.stringify(tokenName)},${text.slice(open + 1)}`);
+  }
+  event.tap_token = tokenName;
+  return toMessage(event);
+}
+
+/**
  * The Kafka messages of a split body and the answer's rejections. Kept out of the request handler
  * so that the parsed records die here: a variable of the async handler would keep all of them
  * alive until Kafka acknowledged, long enough to be promoted to the old generation.
  */
-function toMessages(format: InputFormat, split: SplitRecords, ctx: MapContext): { messages: TextMessage[]; answer: IngestResponse; repaired: number } {
+function toMessages(format: InputFormat, split: SplitRecords, ctx: MapContext, tokenName: string): { messages: TextMessage[]; answer: IngestResponse; repaired: number } {
   const messages: TextMessage[] = [];
   const answer: IngestResponse = { accepted: 0, rejected: 0, errors: [] };
   let repaired = 0;
@@ -68,7 +85,7 @@ function toMessages(format: InputFormat, split: SplitRecords, ctx: MapContext): 
     if (mapped.ok) {
       if (mapped.repaired) repaired += 1;
       const text = mapped.verbatim ? split.texts?.[index] : undefined;
-      messages.push(toMessage(mapped.event, text));
+      messages.push(stampedMessage(mapped.event, tokenName, text));
       return;
     }
     answer.rejected += 1;
@@ -85,7 +102,7 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
     checks: { kafka: options.kafkaConnected(), spooling: options.sink.isSpooling, spool_bytes: String(options.sink.spoolBytes) },
   }));
 
-  const isAuthorized = bearerTokenCheck(options.tokens);
+  const tokenOf = tapTokenCheck(options.tokens);
   const now = options.now ?? (() => new Date());
 
   void app.register(async (ingest) => {
@@ -98,8 +115,11 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
     // length (chunked bodies by the body limit) and a request beyond the budget waits for a retry.
     let inflightBytes = 0;
     const admitted = new WeakMap<object, number>();
+    /** The name of the token each admitted request came with. */
+    const tokenNames = new WeakMap<object, string>();
     ingest.addHook('onRequest', async (request, reply) => {
-      if (!isAuthorized(request.headers.authorization)) {
+      const tokenName = tokenOf(request.headers.authorization);
+      if (tokenName === undefined) {
         options.metrics.rejected('-', 'unauthorized');
         return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
       }
@@ -111,6 +131,7 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
       }
       inflightBytes += bytes;
       admitted.set(request, bytes);
+      tokenNames.set(request, tokenName);
     });
     /** Counts what parsing a body made against the same budget, until the request is answered. */
     const charge = (request: object, bytes: number): void => {
@@ -161,7 +182,7 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
 
       charge(request, split.records.length * PARSED_RECORD_BYTES);
       options.metrics.received(format.name, split.records.length);
-      const { messages, answer, repaired } = toMessages(format, split, { ...options.mapContext, receivedAt: now() });
+      const { messages, answer, repaired } = toMessages(format, split, { ...options.mapContext, receivedAt: now() }, tokenNames.get(request) ?? '');
       if (answer.rejected > 0) options.metrics.rejected(format.name, 'invalid_record', answer.rejected);
       if (repaired > 0) options.metrics.repaired(format.name, repaired);
 
