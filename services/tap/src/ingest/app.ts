@@ -8,6 +8,7 @@ import { SpoolFullError, type EventSink, type TextMessage } from '@tollgate/tap-
 import type { TapMetrics } from '../metrics.ts';
 import { formats } from './formats/index.ts';
 import type { FormatName, InputFormat, MapContext, SplitResult } from './formats/types.ts';
+import { loggedRequest } from './request-log.ts';
 import { tapTokenCheck, type TapToken } from './tap-tokens.ts';
 
 export interface TapAppOptions {
@@ -95,7 +96,13 @@ function toMessages(format: InputFormat, split: SplitRecords, ctx: MapContext, t
 }
 
 export function buildTapApp(options: TapAppOptions): FastifyInstance {
-  const app = Fastify({ ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : {}), bodyLimit: options.bodyLimitBytes, return503OnClosing: true });
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : {}),
+    // Each request's logger: its `req` without the query's values (request-log.ts).
+    childLoggerFactory: (logger, bindings, opts) => logger.child(bindings, { ...opts, serializers: { ...opts.serializers, req: loggedRequest } }),
+    bodyLimit: options.bodyLimitBytes,
+    return503OnClosing: true,
+  });
   registerErrorHandler(app);
   registerOpsRoutes(app, options.registry, () => ({
     ready: options.sink.canAccept,
