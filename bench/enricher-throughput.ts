@@ -132,7 +132,7 @@ const freshConfig = enricherConfigFromEnv({ ...env, ENRICHER_TOPIC: freshTopic, 
 const port = 18_720;
 const tap = await startService(
   'services/tap/src/main.ts',
-  { TAP_PORT: String(port), TAP_TOKENS: 'bench', TAP_TOPIC: freshTopic, TAP_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'bench-spool-')), KAFKA_BROKERS: BROKER },
+  { TAP_PORT: String(port), TAP_TOKENS: 'bench:bench-token-0123456789', TAP_TOPIC: freshTopic, TAP_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'bench-spool-')), KAFKA_BROKERS: BROKER },
   `http://127.0.0.1:${port}/readyz`,
 );
 const freshEnricher = await startEnricher(freshConfig, client, pino({ level: 'warn' }));
@@ -144,7 +144,7 @@ function postTenThousandPerSecond(tapPort: number, tag: string, base: number, ac
     for (let batch = 0; batch < seconds * 10; batch += 1) {
       const due = performance.now() + 100;
       const body = ndjsonBody(base + batch * 1_000, 1_000).replaceAll('"bench-', `"${tag}${batch}-`);
-      const answer = await fetch(`http://127.0.0.1:${tapPort}/v1/ingest/ndjson`, { method: 'POST', headers: { authorization: 'Bearer bench', 'content-type': 'application/x-ndjson' }, body });
+      const answer = await fetch(`http://127.0.0.1:${tapPort}/v1/ingest/ndjson`, { method: 'POST', headers: { authorization: 'Bearer bench-token-0123456789', 'content-type': 'application/x-ndjson' }, body });
       if (answer.status === 202) acked.set(batch, performance.now());
       await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
     }
@@ -180,7 +180,7 @@ await stopService(tap);
 const loadTopic = `${topic}-load`;
 const loadTap = await startService(
   'services/tap/src/main.ts',
-  { TAP_PORT: String(port + 1), TAP_TOKENS: 'bench', TAP_TOPIC: loadTopic, TAP_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'bench-spool-')), KAFKA_BROKERS: BROKER },
+  { TAP_PORT: String(port + 1), TAP_TOKENS: 'bench:bench-token-0123456789', TAP_TOPIC: loadTopic, TAP_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'bench-spool-')), KAFKA_BROKERS: BROKER },
   `http://127.0.0.1:${port + 1}/readyz`,
 );
 const loadEnricher = await startService(

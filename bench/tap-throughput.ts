@@ -19,7 +19,7 @@ const seconds = Number(process.argv[2] ?? 20);
 const pick = (env: NodeJS.ProcessEnv, prefix: string): Record<string, string> =>
   Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith(prefix) && e[1] !== undefined));
 const port = 18_700;
-const token = 'bench-token';
+const token = 'bench-token-0123456789';
 // As deploy/docker/tap.Dockerfile runs the tap (on the command line: --initial-old-space-size is
 // refused in NODE_OPTIONS).
 const IMAGE_FLAGS = process.env.BENCH_TAP_FLAGS?.split(' ').filter(Boolean) ?? imageNodeFlags('tap');

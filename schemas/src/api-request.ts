@@ -42,6 +42,8 @@ export interface ApiRequestEvent {
   client_ip?: string;
   forwarded_for?: string[];
   user_agent?: string;
+  /** Name of the tap token whose request carried the event: stamped by the tap. */
+  tap_token?: string;
   consumer?: ConsumerIdentity;
 }
 

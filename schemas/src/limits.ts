@@ -9,12 +9,13 @@ import schema from '../events/api-request.v1.schema.json' with { type: 'json' };
 interface SchemaNode {
   maxLength?: number;
   maxItems?: number;
+  maximum?: number;
   properties?: Record<string, SchemaNode>;
   items?: SchemaNode;
 }
 
 /** The limit at `path` ('consumer.id'; '[]' steps into an array's items); throws when the schema has none. */
-function limit(path: string, keyword: 'maxLength' | 'maxItems' = 'maxLength'): number {
+function limit(path: string, keyword: 'maxLength' | 'maxItems' | 'maximum' = 'maxLength'): number {
   let node: SchemaNode | undefined = schema as SchemaNode;
   for (const step of path.split('.')) node = step === '[]' ? node?.items : node?.properties?.[step];
   const value = node?.[keyword];
@@ -37,6 +38,7 @@ export const API_REQUEST_LIMITS = {
   forwardedFor: limit('forwarded_for', 'maxItems'),
   forwardedForEntry: limit('forwarded_for.[]'),
   userAgent: limit('user_agent'),
+  tapToken: limit('tap_token'),
   consumerId: limit('consumer.id'),
   appId: limit('consumer.app_id'),
   subject: limit('consumer.subject'),
@@ -45,4 +47,15 @@ export const API_REQUEST_LIMITS = {
   scope: limit('consumer.scopes.[]'),
   authMethod: limit('consumer.auth_method'),
   credentialHmac: limit('consumer.credential_hmac'),
+} as const;
+
+/**
+ * The largest value of each number (JSON Schema maximum), chosen to fit its ClickHouse column:
+ * what is beyond is refused, never wrapped (a UInt64 takes 1e20 modulo 2^64).
+ */
+export const API_REQUEST_MAXIMA = {
+  status: limit('status', 'maximum'),
+  requestBytes: limit('request_bytes', 'maximum'),
+  responseBytes: limit('response_bytes', 'maximum'),
+  latencyMs: limit('latency_ms.total', 'maximum'),
 } as const;

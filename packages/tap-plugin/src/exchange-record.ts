@@ -4,13 +4,16 @@
 // was most of what the plugin's worker spent per request: the strings, the pieces they were
 // concatenated from and the garbage collection of both.
 //
-// The event: the fields the exchange knows, text cut to the schema's maxLength (an over-long
-// request id gets a generated event id instead of a cut one), strings escaped as JSON.stringify
-// escapes them (lone surrogates as \udxxx), numbers printed as JavaScript prints them.
+// The event: the fields the exchange knows, text cut to the schema's maxLength on a code-point
+// boundary (cutEnd, the rule of @tollgate/schemas/text; an over-long request id gets a generated
+// event id instead of a cut one), strings escaped as JSON.stringify escapes them but well-formed:
+// a lone surrogate is written as U+FFFD, not as the \udxxx that ClickHouse refuses. Numbers
+// printed as JavaScript prints them.
 import { randomFillSync } from 'node:crypto';
 import { isIP } from 'node:net';
 // The schema's limits alone: the worker does not load the validator.
 import { API_REQUEST_LIMITS as MAX } from '@tollgate/schemas/limits';
+import { cutEnd, cutText } from '@tollgate/schemas/text';
 import { murmur2, type RecordSetBuilder } from '@tollgate/tap-delivery/records';
 import { fieldText, NUMBER_FIELDS, scanExchangeBatch, type ExchangeBatch, type ExchangeFields } from './exchange-batch.ts';
 import { EVENT_ID_PREFIX, FIELD, template } from './exchange.ts';
@@ -128,8 +131,10 @@ class EventWriter {
           value[at++] = 0x80 | (point & 0x3f);
           i += 1;
         } else {
-          value[at++] = 0x5c;
-          at = unicodeEscape(value, at, c);
+          // A lone surrogate: U+FFFD, as String#toWellFormed makes it.
+          value[at++] = 0xef;
+          value[at++] = 0xbf;
+          value[at++] = 0xbd;
         }
       }
     }
@@ -216,7 +221,7 @@ class EventWriter {
   }
 }
 
-/** \u00XX or \udXXX after the backslash: JSON.stringify's lower-case hex. */
+/** \u00XX after the backslash: JSON.stringify's lower-case hex. */
 function unicodeEscape(value: Buffer, at: number, c: number): number {
   value[at++] = 0x75;
   value[at++] = HEX[(c >> 12) & 0xf]!;
@@ -262,6 +267,9 @@ const PARTS = {
 const GATEWAY_FIELDS = [INSTANCE, METHOD] as const;
 /** The text fields the part after the latency is written from, before its two numbers. */
 const TAIL_FIELDS = [CLIENT_IP, API, ROUTE, HOST, USER_AGENT, CONSUMER_ID, APP_ID, SUBJECT, ORG_ID, AUTH_METHOD, SCOPES] as const;
+
+/** Code units of a text to write for at most `max`: cut on a code-point boundary. */
+const cut = (text: Uint16Array, start: number, length: number, max: number): number => (length <= max ? length : cutEnd(max, text[start + max - 1]!));
 
 /** Whether a text field is there and not empty (what the event leaves out either way). */
 const has = (fields: ExchangeFields, field: number): boolean => fields.present[field] === 1 && fields.length[field]! > 0;
@@ -376,7 +384,7 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
     out.timestamp(numbers[f.numbersAt + STARTED_AT]!);
     if (idLength > 0) {
       out.raw(PARTS.requestId);
-      out.string(text, start[REQUEST_ID]!, Math.min(idLength, MAX.requestId));
+      out.string(text, start[REQUEST_ID]!, cut(text, start[REQUEST_ID]!, idLength, MAX.requestId));
       out.raw(PARTS.gatewayAfterRequestId);
     } else out.raw(PARTS.gateway);
 
@@ -386,7 +394,7 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
       const from = out.at;
       if (has(f, INSTANCE)) {
         out.raw(PARTS.instance);
-        out.string(text, start[INSTANCE]!, Math.min(length[INSTANCE]!, MAX.gatewayInstance));
+        out.string(text, start[INSTANCE]!, cut(text, start[INSTANCE]!, length[INSTANCE]!, MAX.gatewayInstance));
       }
       out.raw(PARTS.method);
       out.string(text, start[METHOD]!, length[METHOD]!);
@@ -398,7 +406,7 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
     for (let i = 0; i < pathLength; i += 1) {
       if (text[start[REQUEST_URL]! + i] === 0x3f) pathLength = i;
     }
-    out.string(text, start[REQUEST_URL]!, Math.min(pathLength, MAX.path));
+    out.string(text, start[REQUEST_URL]!, cut(text, start[REQUEST_URL]!, pathLength, MAX.path));
     out.raw(PARTS.status);
     out.number(numbers[f.numbersAt + STATUS]!);
     out.raw(PARTS.latency);
@@ -424,19 +432,19 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
       }
       if (has(f, API)) {
         out.raw(PARTS.api);
-        out.string(text, start[API]!, Math.min(length[API]!, MAX.api));
+        out.string(text, start[API]!, cut(text, start[API]!, length[API]!, MAX.api));
       }
       if (has(f, ROUTE)) {
         if (start[ROUTE] !== routeAt) {
           routeAt = start[ROUTE]!;
-          routeJson = Buffer.from(JSON.stringify(template(fieldText(text, f, ROUTE)!).slice(0, MAX.pathTemplate)), 'utf8');
+          routeJson = Buffer.from(JSON.stringify(cutText(template(fieldText(text, f, ROUTE)!), MAX.pathTemplate)), 'utf8');
         }
         out.raw(PARTS.pathTemplate);
         out.raw(routeJson);
       }
       if (has(f, HOST)) {
         out.raw(PARTS.host);
-        out.string(text, start[HOST]!, Math.min(length[HOST]!, MAX.host));
+        out.string(text, start[HOST]!, cut(text, start[HOST]!, length[HOST]!, MAX.host));
       }
       if (!Number.isNaN(requestBytes)) {
         out.raw(PARTS.requestBytes);
@@ -448,7 +456,7 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
       }
       if (has(f, USER_AGENT)) {
         out.raw(PARTS.userAgent);
-        out.string(text, start[USER_AGENT]!, Math.min(length[USER_AGENT]!, MAX.userAgent));
+        out.string(text, start[USER_AGENT]!, cut(text, start[USER_AGENT]!, length[USER_AGENT]!, MAX.userAgent));
       }
       if (has(f, CONSUMER_ID) || has(f, APP_ID) || has(f, SUBJECT) || has(f, ORG_ID) || has(f, AUTH_METHOD)) {
         out.raw(PARTS.consumer);
@@ -458,12 +466,12 @@ export function appendExchanges(records: RecordSetBuilder, batch: ExchangeBatch)
           if (!first) out.raw(PARTS.comma);
           first = false;
           out.raw(name);
-          out.string(text, start[field]!, Math.min(length[field]!, max));
+          out.string(text, start[field]!, cut(text, start[field]!, length[field]!, max));
         }
         if (has(f, SCOPES)) {
           out.raw(PARTS.comma);
           out.raw(PARTS.scopes);
-          const scopes = fieldText(text, f, SCOPES)!.split(' ').slice(0, MAX.scopes).map((scope) => scope.slice(0, MAX.scope));
+          const scopes = fieldText(text, f, SCOPES)!.split(' ').slice(0, MAX.scopes).map((scope) => cutText(scope, MAX.scope));
           out.at += out.value.write(JSON.stringify(scopes), out.at, 'utf8');
         }
         out.raw(PARTS.close);

@@ -5,6 +5,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ConsumerIdentity } from '@tollgate/schemas';
+// The schema's bounds alone: the validator stays out of the gateway's process.
+import { API_REQUEST_MAXIMA as MAXIMA } from '@tollgate/schemas/limits';
 import type { Exchange } from './exchange.ts';
 
 /** Where the plugin's exchanges go: a WorkerSink. */
@@ -21,9 +23,13 @@ export interface TapPluginOptions {
   consumer?: (request: FastifyRequest) => ConsumerIdentity | undefined;
 }
 
+/**
+ * A byte count from a Content-Length header; null when absent or not one the event can hold (a
+ * client may send any digits: beyond the schema's maximum it would wrap in ClickHouse's UInt64).
+ */
 function headerNumber(value: string | string[] | number | undefined): number | null {
   const n = Number(Array.isArray(value) ? value[0] : value);
-  return value !== undefined && Number.isFinite(n) && n >= 0 ? Math.trunc(n) : null;
+  return value !== undefined && Number.isFinite(n) && n >= 0 && n <= MAXIMA.requestBytes ? Math.trunc(n) : null;
 }
 
 const tapPlugin: FastifyPluginAsync<TapPluginOptions> = async (app, options) => {

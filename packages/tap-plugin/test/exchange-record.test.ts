@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '@tollgate/platform';
-import { validateApiRequest } from '@tollgate/schemas';
+import { API_REQUEST_LIMITS as MAX, validateApiRequest } from '@tollgate/schemas';
 import { messagesOf, partitionOf, RecordSetBuilder, type TextMessage } from '@tollgate/tap-delivery';
 import { ExchangeBatchWriter } from '../src/exchange-batch.ts';
 import { appendExchanges } from '../src/exchange-record.ts';
@@ -80,5 +80,34 @@ describe('exchange records', () => {
       ids.add(id);
     }
     expect(ids.size).toBe(10_000);
+  });
+
+  it('cuts text to the schema limits on code-point boundaries and writes a lone surrogate as U+FFFD: every string well-formed', () => {
+    const pair = '😀';
+    const cutAt = (max: number) => 'a'.repeat(max - 1) + pair;
+    const exchange: Exchange = [
+      'rq-\ud83d', 0, 'GET', `/${'p'.repeat(MAX.path - 2)}${pair}?q=1`, `/r/${'t'.repeat(MAX.pathTemplate - 4)}${pair}`, cutAt(MAX.host), 200, 1, 1, 2,
+      null, cutAt(MAX.userAgent), cutAt(MAX.api), cutAt(MAX.gatewayInstance),
+      cutAt(MAX.consumerId), 'app \udc00', cutAt(MAX.subject), cutAt(MAX.orgId), cutAt(MAX.authMethod), `${cutAt(MAX.scope)} s\ud800`,
+    ];
+    const value = messageOf(exchange).value;
+    expect(value).not.toMatch(/\\ud[89a-f]/i);
+    const event = JSON.parse(value) as Record<string, unknown> & { consumer: Record<string, unknown> };
+    const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : v !== null && typeof v === 'object' ? Object.values(v).flatMap(strings) : []);
+    for (const text of strings(event)) expect(text.isWellFormed()).toBe(true);
+    expect(validateApiRequest(event)).toMatchObject({ ok: true });
+    const kept = (max: number) => 'a'.repeat(max - 1);
+    expect(event.path).toBe(`/${'p'.repeat(MAX.path - 2)}`);
+    expect(event.path_template).toBe(`/r/${'t'.repeat(MAX.pathTemplate - 4)}`);
+    expect(event.user_agent).toBe(kept(MAX.userAgent));
+    expect(event.host).toBe(kept(MAX.host));
+    expect(event.api).toBe(kept(MAX.api));
+    expect(event.gateway).toEqual({ kind: 'fastify', instance: kept(MAX.gatewayInstance) });
+    expect(event.request_id).toBe('rq-\ufffd');
+    expect(event.event_id).toBe('fastify:rq-\ufffd');
+    expect(event.consumer).toEqual({
+      id: kept(MAX.consumerId), app_id: 'app \ufffd', subject: kept(MAX.subject), org_id: kept(MAX.orgId), auth_method: kept(MAX.authMethod),
+      scopes: [kept(MAX.scope), 's\ufffd'],
+    });
   });
 });

@@ -4,6 +4,7 @@ import { readWholeTopic } from '../../../test/harness/kafka.ts';
 import { uniqueName } from '../../../test/harness/names.ts';
 // Through the entry a gateway imports (@tollgate/tap-plugin).
 import { tollgateTap, WorkerSink } from '../src/index.ts';
+import { FIELD, type Exchange } from '../src/exchange.ts';
 import { testKafka, testKafkaSettings, testSpool } from './helpers.ts';
 
 const kafka = testKafka();
@@ -67,5 +68,18 @@ describe('in-process fastify plugin', () => {
       const e = JSON.parse(m.value);
       if (e.consumer) expect(m.key).toBe(e.consumer.id);
     }
+  });
+});
+
+describe('in-process fastify plugin: what it records', () => {
+  it('leaves out a Content-Length the event cannot hold (beyond the schema maximum) instead of passing it on', async () => {
+    const recorded: Exchange[] = [];
+    const app = Fastify();
+    await app.register(tollgateTap, { sink: { record: (exchange) => recorded.push(exchange) } });
+    app.get('/a', async () => 'ok');
+    await app.inject({ method: 'GET', url: '/a', headers: { 'content-length': '100000000000000000000' } });
+    await app.inject({ method: 'GET', url: '/a', headers: { 'content-length': '9007199254740991' } });
+    await app.close();
+    expect(recorded.map((exchange) => exchange[FIELD.requestBytes])).toEqual([null, 9007199254740991]);
   });
 });

@@ -26,7 +26,7 @@ export interface KafkaPosition {
 
 /** Columns of api_requests the enricher writes, in the order of each row array. */
 export const USAGE_COLUMNS = [
-  'event_id', 'ts', 'gateway_kind', 'gateway_instance', 'request_id', 'api', 'api_version', 'service', 'route',
+  'event_id', 'ts', 'gateway_kind', 'gateway_instance', 'tap_token', 'request_id', 'api', 'api_version', 'service', 'route',
   'billable', 'method', 'host', 'path', 'path_template', 'status', 'status_class', 'request_bytes', 'response_bytes',
   'client_ip', 'country', 'region', 'city', 'timezone', 'latitude', 'longitude', 'eu', 'user_agent',
   'consumer_id', 'consumer_known', 'app_id', 'subject', 'org_id', 'plan_id', 'auth_method', 'credential_hmac', 'kafka_partition', 'kafka_offset',
@@ -90,6 +90,7 @@ export function enrichEvent(event: ApiRequestEvent, deps: EnrichDeps, position: 
     ts,
     event.gateway.kind,
     event.gateway.instance ?? '',
+    event.tap_token ?? '',
     event.request_id ?? '',
     catalog.api,
     catalog.apiVersion,

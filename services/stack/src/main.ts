@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const [{ n: existing } = { n: 0 }] = await queryRows<{ n: number }>(client, `SELECT count() AS n FROM ${db}.api_requests`);
   if (!values['no-demo']) {
     if (Number(existing) === 0) {
-      const fed = await feedDemo({ tapUrl: tap.url, tapToken: tapConfig.tokens[0] as string, billingUrl: billing.url, adminToken: billingConfig.adminTokens[0] as string, client, database: db, afterRegistration: () => enricher.registry.refresh() });
+      const fed = await feedDemo({ tapUrl: tap.url, tapToken: tapConfig.tokens[0]?.token ?? '', billingUrl: billing.url, adminToken: billingConfig.adminTokens[0] as string, client, database: db, afterRegistration: () => enricher.registry.refresh() });
       console.log(`demo: ${fed.accepted} events sent through the tap (${fed.batches} batches in ${fed.formats.join(', ')}), ${fed.consumers} consumers registered`);
     } else {
       console.log(`demo: reusing the ${existing} events already stored (${describeClickHouse(enricherConfig.clickhouse)})`);
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
 Tollgate is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s). Ctrl-C stops everything${ownKafka ? ', the local Kafka broker included' : ''}.
   dashboard   ${dashboard.url}/#token=${token}
   query API   ${dashboard.url}/v1/queries        Authorization: Bearer ${dashboardConfig.adminTokens[0]}
-  tap ingest  ${tap.url}/v1/ingest/{kong,envoy,apisix,nginx,combined,ndjson,cloudevents}   Authorization: Bearer ${tapConfig.tokens[0]}
+  tap ingest  ${tap.url}/v1/ingest/{kong,envoy,apisix,nginx,combined,ndjson,cloudevents}   Authorization: Bearer ${tapConfig.tokens[0]?.token}
   billing     ${billing.url}/v1/admin/…   Authorization: Bearer ${billingConfig.adminTokens[0]}
               ${billing.url}/v1/quota/{consumer}   Authorization: Bearer ${billingConfig.gatewayTokens[0]}
               ${billing.url}/v1/authorize   x-tollgate-gateway-token: ${billingConfig.gatewayTokens[0]}

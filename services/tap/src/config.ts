@@ -2,11 +2,14 @@
 import { fileURLToPath } from 'node:url';
 import { EnvReader, kafkaSettingsFromEnv, type Env, type KafkaSettings } from '@tollgate/platform';
 import { DEFAULT_MAX_BATCH_BYTES, type Compression, type FsyncPolicy } from '@tollgate/tap-delivery';
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from './ingest/formats/types.ts';
+import { parseTapTokens, type TapToken } from './ingest/tap-tokens.ts';
 
 export interface TapConfig {
   host: string;
   port: number;
-  tokens: string[];
+  /** Bearer tokens for /v1/ingest, each with the name stamped on the events it sends. */
+  tokens: TapToken[];
   kafka: KafkaSettings;
   topic: string;
   topicPartitions: number;
@@ -14,6 +17,8 @@ export interface TapConfig {
   bodyLimitBytes: number;
   /** Bodies being processed at once, in bytes; beyond it new requests get 503 + Retry-After. */
   maxInflightBytes: number;
+  /** Records one request body may hold; beyond it 413. */
+  maxRecords: number;
   maxBatchMessages: number;
   /** A partition's bytes per record batch (before compression); more go in further Produce requests. */
   maxBatchBytes: number;
@@ -24,6 +29,8 @@ export interface TapConfig {
   hmacKey: string | undefined;
   secretQueryParams: string[];
   gatewayInstance: string | undefined;
+  /** How far ahead of its arrival an event may be stamped; later ones are rejected. */
+  maxFutureSkewMs: number;
 }
 
 const DEFAULT_SPOOL_DIR = fileURLToPath(new URL('../../../.local/tap-spool', import.meta.url));
@@ -31,10 +38,30 @@ const MiB = 1024 * 1024;
 
 export const DEFAULT_SECRET_QUERY_PARAMS = ['api_key', 'apikey', 'key', 'token', 'access_token', 'auth', 'signature', 'sig', 'password'];
 
-export function tapConfigFromEnv(env: Env, defaults: Partial<Pick<TapConfig, 'tokens'>> = {}): TapConfig {
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A duration: milliseconds as a bare number (as the tap's *_MS variables take them), or with a
+ * unit: 250ms, 300s, 5m, 1h. A problem is reported for anything else or out of range.
+ */
+export function durationMs(r: EnvReader, name: string, fallback: number, range: { min: number; max: number }): number {
+  const text = r.string(name);
+  if (text === undefined) return fallback;
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
+  const ms = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? 'ms'] ?? 1) : Number.NaN;
+  if (!Number.isFinite(ms) || ms < range.min || ms > range.max) {
+    r.problem(`${name}=${text} must be a duration from ${range.min} ms to ${range.max / 60_000} min: milliseconds, or a number with ms, s, m or h (e.g. 5m, 300s)`);
+    return fallback;
+  }
+  return Math.round(ms);
+}
+
+export function tapConfigFromEnv(env: Env, defaults: { tokens?: string[] } = {}): TapConfig {
   const r = new EnvReader(env);
-  const tokens = r.list('TAP_TOKENS', defaults.tokens ?? []);
-  if (tokens.length === 0) r.problem('TAP_TOKENS is required: comma-separated bearer tokens that gateways present to /v1/ingest');
+  const entries = r.list('TAP_TOKENS', defaults.tokens ?? []);
+  if (entries.length === 0) r.problem('TAP_TOKENS is required: comma-separated name:token pairs (or bare tokens) that gateways present to /v1/ingest');
+  const { tokens, problems } = parseTapTokens(entries);
+  for (const problem of problems) r.problem(problem);
   const config: TapConfig = {
     host: r.string('TAP_HOST', '127.0.0.1'),
     port: r.int('TAP_PORT', 8700, { min: 0, max: 65_535 }),
@@ -45,6 +72,7 @@ export function tapConfigFromEnv(env: Env, defaults: Partial<Pick<TapConfig, 'to
     compression: r.oneOf('TAP_COMPRESSION', ['gzip', 'snappy', 'none'] as const, 'snappy'),
     bodyLimitBytes: r.int('TAP_BODY_LIMIT_BYTES', 10 * MiB, { min: 1024, max: 1024 * MiB }),
     maxInflightBytes: r.int('TAP_MAX_INFLIGHT_BYTES', 128 * MiB, { min: 1024, max: 64 * 1024 * MiB }),
+    maxRecords: r.int('TAP_MAX_RECORDS', 10_000, { min: 1, max: 1_000_000 }),
     // Smaller sends keep fewer messages inside the producer at once: 2 500 instead of 5 000 took
     // ~25 MB off the tap's peak RSS under full load at the same throughput (docs/benchmarks.md).
     maxBatchMessages: r.int('TAP_MAX_BATCH_MESSAGES', 2_500, { min: 1, max: 100_000 }),
@@ -61,6 +89,7 @@ export function tapConfigFromEnv(env: Env, defaults: Partial<Pick<TapConfig, 'to
     hmacKey: r.string('TAP_HMAC_KEY'),
     secretQueryParams: r.list('TAP_SECRET_QUERY_PARAMS', DEFAULT_SECRET_QUERY_PARAMS).map((p) => p.toLowerCase()),
     gatewayInstance: r.string('TAP_GATEWAY_INSTANCE'),
+    maxFutureSkewMs: durationMs(r, 'TAP_MAX_FUTURE_SKEW', DEFAULT_MAX_FUTURE_SKEW_MS, { min: 0, max: 3_600_000 }),
   };
   if (config.maxInflightBytes < config.bodyLimitBytes) r.problem('TAP_MAX_INFLIGHT_BYTES must be at least TAP_BODY_LIMIT_BYTES');
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(config.topic)) r.problem(`TAP_TOPIC=${config.topic} is not a valid Kafka topic name`);

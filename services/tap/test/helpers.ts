@@ -10,10 +10,13 @@ import { uniqueName } from '../../../test/harness/names.ts';
 import { tapConfigFromEnv, type TapConfig } from '../src/config.ts';
 import { startTap, type TapService } from '../src/service.ts';
 
-export const TOKEN = 'test-token-1';
+// At least 16 characters: the tap refuses shorter tokens.
+export const TOKEN = 'test-token-1-0123456789';
+/** TOKEN's name: a bare token in TAP_TOKENS is named by its position. */
+export const TOKEN_NAME = 'token-1';
 
 export function testTapConfig(over: Partial<TapConfig> = {}, env: Record<string, string> = {}): TapConfig {
-  const base = tapConfigFromEnv({ ...process.env, TAP_TOKENS: `${TOKEN},other-token`, TAP_PORT: '0', ...env });
+  const base = tapConfigFromEnv({ ...process.env, TAP_TOKENS: `${TOKEN},other-token-0123456789`, TAP_PORT: '0', ...env });
   return {
     ...base,
     topic: uniqueName('tap_events'),

@@ -5,7 +5,11 @@
 // One frame holds one batch, so one write (and at most one fsync) acknowledges a whole batch.
 // A crash can tear only the last frame of the last segment; opening the spool cuts it off
 // (it was never acknowledged, because acknowledgement waits for the write to finish).
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+// The spool holds usage events (consumer ids, client addresses): its folder is 0700 and its files
+// 0600. With fsync 'always', a new segment's entry in the folder and the cursor are made durable
+// too, not only the frames: a power loss must neither lose a segment that acknowledged frames
+// live in nor bring back a cursor that replays what Kafka already has.
+import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { TextMessage } from './text-message.ts';
@@ -41,6 +45,8 @@ export interface SpoolChunk {
 }
 
 const HEADER_BYTES = 8;
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
 const segmentName = (n: number): string => `segment-${String(n).padStart(12, '0')}.spool`;
 
 export class Spool {
@@ -56,7 +62,12 @@ export class Spool {
   ) {}
 
   static async open(options: SpoolOptions): Promise<Spool> {
-    await mkdir(options.dir, { recursive: true });
+    await mkdir(options.dir, { recursive: true, mode: DIR_MODE });
+    // A folder that was there already (an older tap's) is closed as well; one this process does
+    // not own (a mounted volume) keeps its mode, its files are 0600 all the same.
+    await chmod(options.dir, DIR_MODE).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPERM') throw error;
+    });
     const segments = (await readdir(options.dir))
       .map((f) => /^segment-(\d{12})\.spool$/.exec(f)?.[1])
       .filter((n): n is string => n !== undefined)
@@ -140,7 +151,7 @@ export class Spool {
   async commit(chunk: SpoolChunk): Promise<void> {
     const previous = this.cursor.segment;
     this.cursor = chunk.next;
-    await writeCursor(this.options.dir, this.cursor);
+    await writeCursor(this.options.dir, this.cursor, this.options.fsync === 'always');
     for (let segment = previous; segment < this.cursor.segment; segment += 1) {
       this.segmentSizes.delete(segment);
       if (this.readCache?.segment === segment) this.readCache = undefined;
@@ -171,7 +182,17 @@ export class Spool {
   }
 
   private async openWriter(): Promise<FileHandle> {
-    this.writer ??= await open(this.path(this.writeSegment), 'a+');
+    if (this.writer) return this.writer;
+    const path = this.path(this.writeSegment);
+    try {
+      this.writer = await open(path, 'ax+', FILE_MODE);
+      // A new file: its entry in the folder is what makes it findable after a power loss.
+      if (this.options.fsync === 'always') await syncDir(this.options.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      this.writer = await open(path, 'a+', FILE_MODE);
+      await this.writer.chmod(FILE_MODE);
+    }
     return this.writer;
   }
 
@@ -212,9 +233,28 @@ async function readCursor(dir: string, firstSegment: number): Promise<Cursor> {
   return { segment: firstSegment, offset: 0 };
 }
 
-async function writeCursor(dir: string, cursor: Cursor): Promise<void> {
-  // Write-then-rename: a crash leaves either the old cursor or the new one, never half of one.
+async function writeCursor(dir: string, cursor: Cursor, durable: boolean): Promise<void> {
+  // Write-then-rename: a crash leaves either the old cursor or the new one, never half of one;
+  // durable: the new one's bytes reach the disk before the rename, and the rename after it.
   const tmp = join(dir, 'cursor.json.tmp');
-  await writeFile(tmp, JSON.stringify(cursor));
+  const file = await open(tmp, 'w', FILE_MODE);
+  try {
+    await file.chmod(FILE_MODE);
+    await file.writeFile(JSON.stringify(cursor));
+    if (durable) await file.sync();
+  } finally {
+    await file.close();
+  }
   await rename(tmp, join(dir, 'cursor.json'));
+  if (durable) await syncDir(dir);
+}
+
+/** fsync of a folder: makes the files created, renamed or removed in it durable. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

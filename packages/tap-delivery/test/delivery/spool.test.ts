@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -80,5 +80,41 @@ describe('on-disk spool', () => {
     await reopened.append(msgs(6, 2));
     expect(await drain(reopened)).toEqual(msgs(0, 8));
     await reopened.close();
+  });
+});
+
+describe('on-disk spool: permissions', () => {
+  const mode = (path: string): number => statSync(path).mode & 0o777;
+
+  it('keeps its folder 0700 and its segment and cursor files 0600, a folder created for it or found open', async () => {
+    const parent = dir();
+    const fresh = join(parent, 'nested', 'spool');
+    const found = join(parent, 'found');
+    mkdirSync(found, { mode: 0o755 });
+    chmodSync(found, 0o755);
+    for (const d of [fresh, found]) {
+      const spool = await Spool.open(options(d, { segmentBytes: 256 }));
+      for (let i = 0; i < 10; i += 1) await spool.append(msgs(i * 5, 5));
+      await spool.commit((await spool.read())!);
+      await spool.close();
+      expect(mode(d)).toBe(0o700);
+      const files = readdirSync(d);
+      expect(files).toContain('cursor.json');
+      expect(files.filter((f) => f.endsWith('.spool')).length).toBeGreaterThan(1);
+      for (const file of files) expect([file, mode(join(d, file))]).toEqual([file, 0o600]);
+    }
+  });
+
+  it('closes a segment file an older tap left readable when it appends to it again', async () => {
+    const d = dir();
+    let spool = await Spool.open(options(d));
+    await spool.append(msgs(0, 3));
+    await spool.close();
+    const segment = readdirSync(d).find((f) => f.endsWith('.spool'))!;
+    chmodSync(join(d, segment), 0o644);
+    spool = await Spool.open(options(d));
+    await spool.append(msgs(3, 3));
+    await spool.close();
+    expect(mode(join(d, segment))).toBe(0o600);
   });
 });

@@ -29,9 +29,11 @@ const deps = (where?: WhereCache): EnrichDeps => ({
 const column = (row: unknown[], name: (typeof USAGE_COLUMNS)[number]) => row[USAGE_COLUMNS.indexOf(name)];
 
 describe('usage rows', () => {
-  it('keeps the credential HMAC, so traffic identified only by an API key can be attributed later', () => {
+  it('keeps the credential HMAC (key-only traffic can be attributed later) and the accepting tap token\'s name (traceable traffic)', () => {
     const { usage } = enrichEvent({ ...base, consumer: { auth_method: 'key-auth', credential_hmac: 'hmac-of-key' } }, deps(), { partition: 0, offset: '1' });
     expect(column(usage, 'credential_hmac')).toBe('hmac-of-key');
+    expect(column(usage, 'tap_token')).toBe('');
+    expect(column(enrichEvent({ ...base, tap_token: 'edge-eu' }, deps(), { partition: 0, offset: '2' }).usage, 'tap_token')).toBe('edge-eu');
     expect(column(usage, 'consumer_id')).toBe('');
   });
 

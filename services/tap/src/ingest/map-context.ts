@@ -11,11 +11,13 @@ export function mapContext(options: {
   hmacKey: string;
   secretQueryParams: readonly string[];
   gatewayInstance?: string;
+  maxFutureSkewMs?: number;
 }): Omit<MapContext, 'receivedAt'> {
   return {
     newId: randomUUID,
     hmac: credentialHmac(options.hmacKey),
     secretQueryParams: new Set(options.secretQueryParams),
     gatewayInstance: options.gatewayInstance,
+    maxFutureSkewMs: options.maxFutureSkewMs,
   };
 }

@@ -54,7 +54,7 @@ function mapApisix(rec: Obj, ctx: MapContext): MapResult {
     route: str(get(rec, 'route_id'), MAX.route),
     method: req.method,
     path: req.path,
-    host: header(headers, 'host')?.slice(0, MAX.host),
+    host: header(headers, 'host', MAX.host),
     status: req.status,
     request_bytes: count(get(request, 'size')),
     response_bytes: count(get(rec, 'response', 'size')),
@@ -63,10 +63,10 @@ function mapApisix(rec: Obj, ctx: MapContext): MapResult {
       upstream: latency(get(rec, 'upstream_latency')),
       gateway: latency(get(rec, 'apisix_latency')),
     },
-    upstream: { address: lastUpstream ? lastUpstream.slice(0, MAX.upstreamAddress) : undefined },
+    upstream: { address: str(lastUpstream, MAX.upstreamAddress) },
     client_ip: clientIp(get(rec, 'client_ip')),
     forwarded_for: forwardedFor(header(headers, 'x-forwarded-for')),
-    user_agent: header(headers, 'user-agent')?.slice(0, MAX.userAgent),
+    user_agent: header(headers, 'user-agent', MAX.userAgent),
     consumer: {
       ...credentialFrom(headers, get(request, 'querystring') ?? target?.query, ctx),
       id: str(get(rec, 'consumer', 'username'), MAX.consumerId),
@@ -77,6 +77,6 @@ function mapApisix(rec: Obj, ctx: MapContext): MapResult {
 export const apisix: InputFormat = {
   name: 'apisix',
   contentTypes: ['application/json'],
-  split: safeSplit((body) => splitJsonDocument(body)),
+  split: safeSplit((body, _type, maxRecords) => splitJsonDocument(body, 'object-or-array', maxRecords)),
   map: safeMap(mapApisix),
 };

@@ -29,11 +29,11 @@ import type { Obj } from './common.ts';
 import { mapCanonical } from './ndjson.ts';
 import type { InputFormat, MapContext, MapResult, SplitResult } from './types.ts';
 
-function splitCloudEvents(body: string, contentType: string): SplitResult {
+function splitCloudEvents(body: string, contentType: string, maxRecords?: number): SplitResult {
   const type = mediaType(contentType);
-  if (type === 'application/cloudevents+json') return splitJsonDocument(body, 'object');
-  if (type === 'application/cloudevents-batch+json') return splitJsonDocument(body, 'array');
-  return splitJsonDocument(body, 'object-or-array');
+  if (type === 'application/cloudevents+json') return splitJsonDocument(body, 'object', maxRecords);
+  if (type === 'application/cloudevents-batch+json') return splitJsonDocument(body, 'array', maxRecords);
+  return splitJsonDocument(body, 'object-or-array', maxRecords);
 }
 
 function isJsonContentType(value: string): boolean {
@@ -68,7 +68,7 @@ function mapCloudEvent(rec: Obj, ctx: MapContext): MapResult {
     return mapCanonical(data, {
       event_id: envelopeId,
       timestamp: ts ?? ctx.receivedAt.toISOString(),
-      gateway: { kind: 'cloudevents', instance: source.slice(0, MAX.gatewayInstance) },
+      gateway: { kind: 'cloudevents', instance: str(source, MAX.gatewayInstance) },
     });
   }
 
@@ -85,7 +85,7 @@ function mapCloudEvent(rec: Obj, ctx: MapContext): MapResult {
   return finish({
     event_id: envelopeId,
     timestamp: ts ?? ctx.receivedAt.toISOString(),
-    gateway: { kind: 'cloudevents', instance: source.slice(0, MAX.gatewayInstance) },
+    gateway: { kind: 'cloudevents', instance: str(source, MAX.gatewayInstance) },
     request_id: requestId !== undefined && requestId.length <= MAX.requestId ? requestId : undefined,
     api: str(pick(data, 'api', 'service'), MAX.api),
     route: str(pick(data, 'route_name', 'route_id'), MAX.route),

@@ -2,9 +2,9 @@
 // any input, every accessor answers `undefined` for a value of the wrong type.
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { API_REQUEST_LIMITS as MAX, API_REQUEST_SCHEMA, isCanonicalUtc, validateApiRequest } from '@tollgate/schemas';
+import { API_REQUEST_LIMITS as MAX, API_REQUEST_SCHEMA, cutText, isCanonicalUtc, validateApiRequest, wellFormed } from '@tollgate/schemas';
 import type { ApiRequestEvent, ConsumerIdentity, GatewayKind } from '@tollgate/schemas';
-import type { MapContext, MapResult, SplitResult } from './types.ts';
+import { DEFAULT_MAX_FUTURE_SKEW_MS, type MapContext, type MapResult, type SplitResult } from './types.ts';
 
 export type Obj = Record<string, unknown>;
 
@@ -33,13 +33,17 @@ export function pick(record: Obj, ...keys: string[]): unknown {
   return undefined;
 }
 
-/** A non-empty string, or a finite number rendered as one; '-' (nginx/Envoy "unset") is absent. */
+/**
+ * A non-empty string, or a finite number rendered as one; '-' (nginx/Envoy "unset") is absent.
+ * Always well-formed (a lone surrogate becomes U+FFFD), and cut on a code-point boundary to
+ * `maxLength` code units when given: every text of an event passes through here.
+ */
 export function str(value: unknown, maxLength?: number): string | undefined {
   let text: string | undefined;
   if (typeof value === 'string') text = value.trim();
   else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
   if (text === undefined || text === '' || text === '-') return undefined;
-  return maxLength !== undefined && text.length > maxLength ? text.slice(0, maxLength) : text;
+  return maxLength !== undefined ? cutText(text, maxLength) : wellFormed(text);
 }
 
 /** A finite number from a number or a numeric string ("171", "0.010"); anything else is absent. */
@@ -52,10 +56,14 @@ export function num(value: unknown): number | undefined {
   return Number.isFinite(parsed) ? parsed : undefined;
 }
 
-/** A non-negative integer (byte counts); fractional, negative or non-numeric values are absent. */
+/**
+ * A non-negative integer (byte counts); fractional, negative or non-numeric values are absent.
+ * A count too large for the schema (1e20) is kept, so that validation refuses the record with the
+ * schema's bound as its reason: dropping it would bill the request as if it had no bytes.
+ */
 export function count(value: unknown): number | undefined {
   const n = num(value);
-  return n !== undefined && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  return n !== undefined && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** A non-negative latency in ms; gateways log -1 for "not measured" (Kong's proxy latency on a 401). */
@@ -188,14 +196,14 @@ function safeDecode(text: string): string {
 
 // ---- headers, addresses -------------------------------------------------------------------------
 
-/** Case-insensitive header lookup; a repeated header (logged as an array) yields its first value. */
-export function header(headers: unknown, name: string): string | undefined {
+/** Case-insensitive header lookup; a repeated header (logged as an array) yields its first value, as str() reads it. */
+export function header(headers: unknown, name: string, maxLength?: number): string | undefined {
   if (!isObj(headers)) return undefined;
   const wanted = name.toLowerCase();
   for (const [key, raw] of Object.entries(headers)) {
     if (key.toLowerCase() !== wanted) continue;
     const value = Array.isArray(raw) ? raw.find((v) => typeof v === 'string') : raw;
-    return str(value);
+    return str(value, maxLength);
   }
   return undefined;
 }
@@ -220,7 +228,7 @@ export function forwardedFor(value: unknown): string[] | undefined {
     if (typeof part !== 'string') continue;
     for (const item of part.split(',')) {
       const entry = item.trim();
-      if (entry !== '' && entry !== '-' && entry.length <= MAX.forwardedForEntry) list.push(entry);
+      if (entry !== '' && entry !== '-' && entry.length <= MAX.forwardedForEntry) list.push(wellFormed(entry));
     }
   }
   return list.length > 0 ? list.slice(0, MAX.forwardedFor) : undefined;
@@ -304,11 +312,42 @@ function nonBlankLines(body: string): string[] {
 }
 
 /**
+ * Whether the body has more than `max` lines holding anything but spaces, tabs and CRs: counted
+ * without splitting the body (a 10 MiB body of '{}' lines is 3.5 million strings once split), and
+ * stopping once it is over.
+ */
+function moreLinesThan(body: string, max: number): boolean {
+  if (!Number.isFinite(max)) return false;
+  // Newlines first (indexOf is native): a body with no more lines than that is under the cap.
+  let newlines = 0;
+  for (let at = body.indexOf('\n'); at !== -1 && newlines <= max; at = body.indexOf('\n', at + 1)) newlines += 1;
+  if (newlines < max) return false;
+  let lines = 0;
+  let blank = true;
+  for (let i = 0; i < body.length; i += 1) {
+    const c = body.charCodeAt(i);
+    if (c === 10) {
+      blank = true;
+    } else if (blank && c !== 32 && c !== 9 && c !== 13) {
+      blank = false;
+      lines += 1;
+      if (lines > max) return true;
+    }
+  }
+  return false;
+}
+
+/** The body holds more records than the caller takes. */
+export function tooManyRecords(maxRecords: number): SplitResult {
+  return { ok: false, tooMany: true, reason: `the body holds more than ${maxRecords} records; send at most ${maxRecords} per request` };
+}
+
+/**
  * One JSON value per line. A line that does not parse becomes a MalformedRecord; only a body where
  * no line parses at all is refused. A body that is one JSON document (an array of records or a
  * pretty-printed object) is accepted too.
  */
-export function splitNdjson(body: string): SplitResult {
+export function splitNdjson(body: string, maxRecords = Infinity): SplitResult {
   if (typeof body !== 'string') return { ok: false, reason: 'body must be text' };
   // A JSON array is one document; anything else is read line by line first (the common case,
   // and parsing a large NDJSON body as one document only to see it fail costs a copy of it).
@@ -317,6 +356,7 @@ export function splitNdjson(body: string): SplitResult {
     const whole = tryParse(body);
     if (whole.ok && Array.isArray(whole.value)) return { ok: true, records: whole.value };
   }
+  if (moreLinesThan(body, maxRecords)) return tooManyRecords(maxRecords);
   const lines = nonBlankLines(body);
   if (lines.length === 0) return { ok: true, records: [] };
   let parsed = 0;
@@ -345,14 +385,14 @@ export function splitNdjson(body: string): SplitResult {
  * A JSON document holding one record (object) or a batch (array). Gateways that can also
  * concatenate with newlines (APISIX concat_method=new_line) fall back to NDJSON.
  */
-export function splitJsonDocument(body: string, shape: 'object-or-array' | 'object' | 'array' = 'object-or-array'): SplitResult {
+export function splitJsonDocument(body: string, shape: 'object-or-array' | 'object' | 'array' = 'object-or-array', maxRecords = Infinity): SplitResult {
   if (typeof body !== 'string') return { ok: false, reason: 'body must be text' };
   const text = body.trim();
   if (text === '') return { ok: false, reason: 'body is empty' };
   const whole = tryParse(text);
   if (!whole.ok) {
     if (shape === 'object-or-array' && nonBlankLines(text).length > 1 && text.startsWith('{')) {
-      return splitNdjson(text);
+      return splitNdjson(text, maxRecords);
     }
     return { ok: false, reason: `body is not valid JSON: ${whole.error}` };
   }
@@ -367,8 +407,9 @@ export function splitJsonDocument(body: string, shape: 'object-or-array' | 'obje
 }
 
 /** Text lines, blank lines skipped. */
-export function splitLines(body: string): SplitResult {
+export function splitLines(body: string, maxRecords = Infinity): SplitResult {
   if (typeof body !== 'string') return { ok: false, reason: 'body must be text' };
+  if (moreLinesThan(body, maxRecords)) return tooManyRecords(maxRecords);
   return { ok: true, records: nonBlankLines(body) };
 }
 
@@ -380,11 +421,17 @@ function tryParse(text: string): { ok: true; value: unknown } | { ok: false; err
   }
 }
 
-/** Wraps a split so that it can never throw. */
-export function safeSplit(fn: (body: string, contentType: string) => SplitResult): (body: string, contentType: string) => SplitResult {
-  return (body, contentType) => {
+/**
+ * Wraps a split so that it can never throw, and so that a body of more than maxRecords records is
+ * refused before its records are mapped (a JSON document's array is only counted once parsed).
+ */
+export function safeSplit(
+  fn: (body: string, contentType: string, maxRecords: number) => SplitResult,
+): (body: string, contentType: string, maxRecords?: number) => SplitResult {
+  return (body, contentType, maxRecords = Infinity) => {
     try {
-      return fn(body, contentType);
+      const result = fn(body, contentType, maxRecords);
+      return result.ok && result.records.length > maxRecords ? tooManyRecords(maxRecords) : result;
     } catch (error) {
       return { ok: false, reason: `could not split body: ${errorMessage(error)}` };
     }
@@ -411,11 +458,32 @@ function guarded<T>(
       if (record instanceof MalformedRecord) return { ok: false, reason: record.reason };
       const accepted = accept(record);
       if (accepted === undefined) return { ok: false, reason: `record must be ${expected}, got ${describe(record)}` };
-      return fn(accepted, ctx);
+      const result = fn(accepted, ctx);
+      return result.ok ? notAhead(result, ctx) : result;
     } catch (error) {
       return { ok: false, reason: `could not map record: ${errorMessage(error)}` };
     }
   };
+}
+
+/**
+ * The result, unless its event is stamped further ahead of ctx.receivedAt than ctx allows: every
+ * format's events pass here (guarded), whatever field their time came from.
+ */
+function notAhead(result: Extract<MapResult, { ok: true }>, ctx: MapContext): MapResult {
+  const skew = ctx.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+  const ahead = Date.parse(result.event.timestamp) - ctx.receivedAt.getTime();
+  if (!(ahead > skew)) return result;
+  return { ok: false, reason: `timestamp ${result.event.timestamp} is ${formatDuration(ahead)} ahead of arrival at the tap (at most ${formatDuration(skew)} allowed)` };
+}
+
+/** 90 000 → "1m30s", 1 500 → "1.5s": durations in a reason. */
+function formatDuration(ms: number): string {
+  const totalSeconds = ms / 1000;
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = Math.round((totalSeconds % 60) * 1000) / 1000;
+  return `${hours > 0 ? `${hours}h` : ''}${minutes > 0 ? `${minutes}m` : ''}${seconds > 0 || (hours === 0 && minutes === 0) ? `${seconds}s` : ''}`;
 }
 
 export function describe(value: unknown): string {
@@ -474,9 +542,10 @@ export function finishCanonical(candidate: Obj, unchanged = false): MapResult {
 }
 
 /**
- * Drops undefined fields and empty objects, in place: candidates are built by the mappers from
- * freshly parsed input, so nothing else holds them, and the hot path allocates no copies.
- * Answers whether anything was dropped.
+ * Drops undefined fields and empty objects and makes every string well-formed (a lone surrogate,
+ * which JSON can carry as \udxxx and ClickHouse refuses, becomes U+FFFD), in place: candidates
+ * are built by the mappers from freshly parsed input, so nothing else holds them, and the hot
+ * path allocates no copies. Answers whether anything was dropped or repaired.
  */
 function prune(value: Obj): boolean {
   let dropped = false;
@@ -485,6 +554,19 @@ function prune(value: Obj): boolean {
     if (field === undefined) {
       delete value[key];
       dropped = true;
+    } else if (typeof field === 'string') {
+      if (!field.isWellFormed()) {
+        value[key] = wellFormed(field);
+        dropped = true;
+      }
+    } else if (Array.isArray(field)) {
+      for (let i = 0; i < field.length; i += 1) {
+        const item: unknown = field[i];
+        if (typeof item === 'string' && !item.isWellFormed()) {
+          field[i] = wellFormed(item);
+          dropped = true;
+        }
+      }
     } else if (isObj(field)) {
       dropped = prune(field) || dropped;
       if (Object.keys(field).length === 0) {
@@ -496,7 +578,10 @@ function prune(value: Obj): boolean {
   return dropped;
 }
 
-/** Required fields first, so a record that is plainly not a request log is rejected with a clear reason. */
+/**
+ * Required fields first, so a record that is plainly not a request log is rejected with a clear
+ * reason. The path comes back cut to the schema's limit (a request is billed whatever its length).
+ */
 export function required(fields: { method: string | undefined; path: string | undefined; status: number | undefined }, hint = ''):
   | { ok: true; method: string; path: string; status: number }
   | { ok: false; reason: string } {
@@ -504,5 +589,5 @@ export function required(fields: { method: string | undefined; path: string | un
   if (fields.method === undefined) return { ok: false, reason: `request method is missing${suffix}` };
   if (fields.path === undefined) return { ok: false, reason: `request path is missing${suffix}` };
   if (fields.status === undefined) return { ok: false, reason: `response status is missing or not an integer${suffix}` };
-  return { ok: true, method: fields.method, path: fields.path, status: fields.status };
+  return { ok: true, method: fields.method, path: cutText(fields.path, MAX.path), status: fields.status };
 }

@@ -93,7 +93,7 @@ function mapEnvoy(rec: Obj, ctx: MapContext): MapResult {
       total: latency(pick(rec, ...K.duration)),
       upstream: latency(pick(rec, ...K.upstreamTime)),
     },
-    upstream: { service: cluster?.slice(0, MAX.upstreamService), address: str(pick(rec, ...K.upstreamHost), MAX.upstreamAddress) },
+    upstream: { service: str(cluster, MAX.upstreamService), address: str(pick(rec, ...K.upstreamHost), MAX.upstreamAddress) },
     client_ip: clientIp(pick(rec, ...K.remote)),
     forwarded_for: forwardedFor(pick(rec, ...K.xff)),
     user_agent: str(pick(rec, ...K.userAgent), MAX.userAgent),
@@ -104,6 +104,6 @@ function mapEnvoy(rec: Obj, ctx: MapContext): MapResult {
 export const envoy: InputFormat = {
   name: 'envoy',
   contentTypes: ['application/x-ndjson', 'application/json', 'text/plain'],
-  split: safeSplit((body) => splitNdjson(body)),
+  split: safeSplit((body, _type, maxRecords) => splitNdjson(body, maxRecords)),
   map: safeMap(mapEnvoy),
 };

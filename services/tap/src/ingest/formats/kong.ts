@@ -19,7 +19,7 @@
 //                   the credential header (apikey → key-auth, Bearer → bearer, Basic → basic-auth),
 //                   or oauth2 when authenticated_entity carries a client_id.
 // Kong ≥ 3.x logs the Authorization header as "REDACTED": the method is still recorded.
-import { API_REQUEST_LIMITS as MAX, type ConsumerIdentity } from '@tollgate/schemas';
+import { API_REQUEST_LIMITS as MAX, cutText, type ConsumerIdentity } from '@tollgate/schemas';
 import {
   clientIp, count, credentialFrom, eventId, finish, forwardedFor, get, header, isObj, latency, method,
   required, safeMap, safeSplit, splitJsonDocument, splitTarget, recordTime, status, str,
@@ -66,7 +66,7 @@ function mapKong(rec: Obj, ctx: MapContext): MapResult {
     method: req.method,
     path: req.path,
     path_template: routePath,
-    host: header(requestHeaders, 'host')?.slice(0, MAX.host),
+    host: header(requestHeaders, 'host', MAX.host),
     status: req.status,
     request_bytes: count(get(request, 'size')),
     response_bytes: count(get(response, 'size')),
@@ -77,11 +77,11 @@ function mapKong(rec: Obj, ctx: MapContext): MapResult {
     },
     upstream: {
       service: str(get(rec, 'service', 'name'), MAX.upstreamService) ?? str(get(rec, 'service', 'host'), MAX.upstreamService),
-      address: tryIp !== undefined ? (tryPort !== undefined ? `${tryIp}:${tryPort}` : tryIp).slice(0, MAX.upstreamAddress) : undefined,
+      address: tryIp !== undefined ? cutText(tryPort !== undefined ? `${tryIp}:${tryPort}` : tryIp, MAX.upstreamAddress) : undefined,
     },
     client_ip: clientIp(get(rec, 'client_ip')),
     forwarded_for: forwardedFor(header(requestHeaders, 'x-forwarded-for')),
-    user_agent: header(requestHeaders, 'user-agent')?.slice(0, MAX.userAgent),
+    user_agent: header(requestHeaders, 'user-agent', MAX.userAgent),
     consumer: kongConsumer(rec, requestHeaders, get(request, 'querystring'), ctx),
   });
 }
@@ -107,6 +107,6 @@ function kongConsumer(rec: Obj, headers: unknown, query: unknown, ctx: MapContex
 export const kong: InputFormat = {
   name: 'kong',
   contentTypes: ['application/json'],
-  split: safeSplit((body) => splitJsonDocument(body)),
+  split: safeSplit((body, _type, maxRecords) => splitJsonDocument(body, 'object-or-array', maxRecords)),
   map: safeMap(mapKong),
 };

@@ -37,6 +37,6 @@ export function mapCanonical(rec: Obj, fill?: Obj): MapResult {
 export const ndjson: InputFormat = {
   name: 'ndjson',
   contentTypes: ['application/x-ndjson'],
-  split: safeSplit((body) => splitNdjson(body)),
+  split: safeSplit((body, _type, maxRecords) => splitNdjson(body, maxRecords)),
   map: safeMap((rec) => mapCanonical(rec)),
 };

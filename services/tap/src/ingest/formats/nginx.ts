@@ -93,7 +93,7 @@ function mapNginx(rec: Obj, ctx: MapContext): MapResult {
       total: latency(pick(rec, 'request_time'), 1000),
       upstream: upstreamSeconds === undefined ? undefined : latency(upstreamSeconds, 1000),
     },
-    upstream: { address: upstreamAddr ? upstreamAddr.slice(0, MAX.upstreamAddress) : undefined },
+    upstream: { address: str(upstreamAddr, MAX.upstreamAddress) },
     client_ip: clientIp(pick(rec, 'remote_addr', 'client_ip', 'clientip')),
     forwarded_for: forwardedFor(pick(rec, 'x_forwarded_for', 'http_x_forwarded_for')),
     user_agent: str(pick(rec, 'user_agent', 'http_user_agent'), MAX.userAgent),
@@ -104,6 +104,6 @@ function mapNginx(rec: Obj, ctx: MapContext): MapResult {
 export const nginx: InputFormat = {
   name: 'nginx',
   contentTypes: ['application/x-ndjson', 'application/json', 'text/plain'],
-  split: safeSplit((body) => splitNdjson(body)),
+  split: safeSplit((body, _type, maxRecords) => splitNdjson(body, maxRecords)),
   map: safeMap(mapNginx),
 };
