@@ -3,7 +3,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { nextVersion } from '@tollgate/schemas';
 
-export type InvoiceState = 'creating' | 'open' | 'finalized' | 'failed' | 'nothing_to_bill';
+/** unbilled: usage no plan could price (consumer not in the registry, or its plan not in the plans file), recorded so it never leaves revenue silently. */
+export type InvoiceState = 'creating' | 'open' | 'finalized' | 'failed' | 'nothing_to_bill' | 'unbilled';
 
 export interface InvoiceRecord {
   period: string;

@@ -59,6 +59,8 @@ export interface CustomerResult {
   reason?: string;
   /** Usage that arrived after the customer's invoice was finalized: reported, not billed. */
   late?: { events: number; amount_minor: number };
+  /** Usage no plan could price (outcome no_plan): recorded in the ledger, counted, never silently dropped. */
+  unbilled_events?: number;
 }
 
 export interface RunResult {
@@ -74,6 +76,8 @@ export interface RunResult {
     amount_minor: Record<string, number>;
     lost_revenue_minor: Record<string, number>;
   };
+  /** Consumers whose usage no plan could price, and its events. */
+  unbilled: { customers: number; events: number };
   late: { customers: number; events: number; amount_minor: Record<string, number> };
 }
 
@@ -161,7 +165,11 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
     const assignment = consumer ? assignPlans(consumer.plan_id, stamped, deps.plans) : undefined;
     const draft = assignment && priceAssignment(assignment);
     if (!consumer || !assignment || !draft) {
-      if (rows.length > 0) results.push({ consumer_id: consumerId, plan_id: consumer?.plan_id ?? '', currency: '', outcome: 'no_plan', amount_minor: 0, lost_revenue_minor: 0, lines: [], reason: assignment ? (unpricedReason(assignment) ?? 'nothing to price') : 'not in the consumer registry' });
+      if (rows.length === 0) return;
+      const reason = assignment ? (unpricedReason(assignment) ?? 'nothing to price') : 'not in the consumer registry';
+      const events = requestsOf(rows);
+      results.push({ consumer_id: consumerId, plan_id: consumer?.plan_id ?? '', currency: '', outcome: 'no_plan', amount_minor: 0, lost_revenue_minor: 0, lines: [], reason, unbilled_events: safe(events) });
+      if (!options.dryRun) await deps.ledger.writeInvoice(unbilledRow(period.name, consumerId, runId, consumer?.plan_id ?? '', events, reason));
       return;
     }
     const unpriced = unpricedReason(assignment);
@@ -175,7 +183,9 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
       lines: lineResults(draft),
       ...(unpriced ? { reason: `not billed: usage under ${unpriced}` } : {}),
     };
-    const previous = ledgerState.get(consumerId);
+    // Usage recorded as unbilled in an earlier run is billed like any other once a plan prices it.
+    const recorded = ledgerState.get(consumerId);
+    const previous = recorded?.state === 'unbilled' ? undefined : recorded;
     if (previous?.state === 'finalized' || previous?.state === 'nothing_to_bill') {
       const lateAmount = draft.totalMinor - previous.amount_minor;
       const lateEvents = requestsOf(rows) - previous.usage_requests;
@@ -215,6 +225,24 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
     await deps.ledger.writeRun({ run_id: runId, period: period.name, dry_run: false, trigger: options.trigger, started_at: started, finished_at: ledgerTime(), status: 'finished', summary: JSON.stringify(result.totals) });
   }
   return result;
+}
+
+function unbilledRow(period: string, consumerId: string, runId: string, planId: string, events: bigint, reason: string): Omit<InvoiceRecord, 'updated_at'> {
+  return {
+    period,
+    consumer_id: consumerId,
+    run_id: runId,
+    plan_id: planId,
+    state: 'unbilled',
+    stripe_customer_id: '',
+    stripe_invoice_id: '',
+    currency: '',
+    amount_minor: 0n,
+    lost_revenue_minor: 0n,
+    usage_requests: events,
+    reason,
+    stripe_status: '',
+  };
 }
 
 function invoiceRow(
@@ -369,6 +397,7 @@ function summarise(runId: string, period: string, dryRun: boolean, customers: Cu
     dry_run: dryRun,
     customers,
     totals: { customers: customers.length, invoices: 0, already_invoiced: 0, failures: 0, amount_minor: {}, lost_revenue_minor: {} },
+    unbilled: { customers: 0, events: 0 },
     late: { customers: 0, events: 0, amount_minor: {} },
   };
   for (const c of customers) {
@@ -377,6 +406,10 @@ function summarise(runId: string, period: string, dryRun: boolean, customers: Cu
     if (c.outcome === 'failed') result.totals.failures += 1;
     if (c.outcome === 'invoiced' || c.outcome === 'draft') addTo(result.totals.amount_minor, c.currency, c.amount_minor);
     addTo(result.totals.lost_revenue_minor, c.currency, c.lost_revenue_minor);
+    if (c.unbilled_events) {
+      result.unbilled.customers += 1;
+      result.unbilled.events += c.unbilled_events;
+    }
     if (c.late) {
       result.late.customers += 1;
       result.late.events += c.late.events;

@@ -4,7 +4,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { Cron } from 'croner';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { createMetricsRegistry, createStripeClient } from '@tollgate/platform';
 import { loadPlansFile, previousPeriod, type PlanCatalog } from '@tollgate/pricing';
 import { buildBillingApp } from './app.ts';
@@ -30,11 +30,13 @@ function runMetrics(registry: Registry) {
   const runs = new Counter({ name: 'tollgate_billing_runs_total', help: 'Billing runs, by outcome', labelNames: ['dry_run', 'outcome'], registers: [registry] });
   const invoices = new Counter({ name: 'tollgate_billing_invoices_total', help: 'Invoices finalized', registers: [registry] });
   const failures = new Counter({ name: 'tollgate_billing_customer_failures_total', help: 'Customers whose invoicing failed in a run', registers: [registry] });
+  const unbilled = new Gauge({ name: 'tollgate_billing_unbilled_events', help: 'Events of the period no plan could price (consumer not in the registry or plan unknown), at its latest run', labelNames: ['period'], registers: [registry] });
   return (result: RunResult | undefined, dryRun: boolean) => {
     runs.inc({ dry_run: String(dryRun), outcome: result ? 'finished' : 'failed' });
     if (result) {
       invoices.inc(result.totals.invoices);
       failures.inc(result.totals.failures);
+      unbilled.set({ period: result.period }, result.unbilled.events);
     }
   };
 }
@@ -57,7 +59,11 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
       try {
         const result = await runBilling(options, { autoAdvance: config.autoAdvance, concurrency: config.stripeConcurrency }, { client, database: config.clickhouse.database, ledger, plans, stripe, log });
         countRun(result, options.dryRun);
-        log.info({ period: result.period, dry_run: result.dry_run, totals: result.totals, late: result.late }, 'billing run finished');
+        log.info({ period: result.period, dry_run: result.dry_run, totals: result.totals, late: result.late, unbilled: result.unbilled }, 'billing run finished');
+        if (result.unbilled.events > 0) {
+          const who = result.customers.filter((c) => c.outcome === 'no_plan').map((c) => `${c.consumer_id} (${c.reason ?? ''})`);
+          log.warn({ period: result.period, unbilled: result.unbilled, consumers: who.slice(0, 20) }, 'usage no plan could price is not billed: add the consumers to the registry or their plans to the plans file');
+        }
         return result;
       } catch (error) {
         countRun(undefined, options.dryRun);

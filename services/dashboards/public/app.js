@@ -140,7 +140,7 @@ const CHARTS = {
       .map((s) => `<p class="summary" data-currency="${esc(s.currency)}">Total ${esc(s.revenue)} (usage ${esc(s.usage_revenue)} + base fees ${esc(s.base_fee)}), lost to failed calls ${esc(s.lost_revenue)}</p>`)
       .join('');
     const unpriced = summary.find((s) => s.currency === '');
-    const note = unpriced ? `<p class="empty">${fmt(unpriced.unpriced_calls)} calls without a known plan are not priced.</p>` : '';
+    const note = unpriced ? `<p class="empty">Unbilled usage: ${fmt(unpriced.unpriced_calls)} calls without a known plan (consumer not in the registry, or its plan not in the plans file) are not priced.</p>` : '';
     const cols = [
       { title: 'API', value: (r) => r.api },
       { title: 'Revenue', num: true, value: (r) => r.revenue },

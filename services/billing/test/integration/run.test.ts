@@ -83,14 +83,17 @@ describe('billing run', () => {
     expect(bobItems.find((r) => (r.params.metadata as Record<string, string>).tollgate_line_key === 'calls')?.params.metadata).toMatchObject({ tollgate_units: '1500', tollgate_billable_units: '1500' });
 
     expect(result.totals).toEqual({ customers: 5, invoices: 4, already_invoiced: 0, failures: 0, amount_minor: { EUR: 2250, USD: 770, JPY: 123 }, lost_revenue_minor: { EUR: 20, USD: 0, JPY: 0 } });
-    expect(result.customers.find((c) => c.consumer_id === 'eve')).toMatchObject({ outcome: 'no_plan', reason: 'not in the consumer registry' });
+    expect(result.customers.find((c) => c.consumer_id === 'eve')).toMatchObject({ outcome: 'no_plan', reason: 'not in the consumer registry', unbilled_events: 7 });
+    expect(result.unbilled).toEqual({ customers: 1, events: 7 });
     const ledger = await new Ledger(ch.client, ch.database).invoices(PERIOD);
     expect([...ledger.values()].map((i) => [i.consumer_id, i.state, i.amount_minor]).sort()).toEqual([
       ['alice', 'finalized', 1250n],
       ['bob', 'finalized', 770n],
       ['carol', 'finalized', 123n],
       ['dave', 'finalized', 1000n],
+      ['eve', 'unbilled', 0n], // recorded, with its 7 events: usage never leaves revenue silently
     ]);
+    expect(ledger.get('eve')).toMatchObject({ usage_requests: 7n, reason: 'not in the consumer registry' });
   });
 
   it('the same period run again creates nothing new in Stripe', async () => {

@@ -29,6 +29,7 @@ beforeAll(async () => {
     { consumer: 'edge', api: 'orders', n: 1, at: at(end) }, // 00:00:00.000 of the next month
     { consumer: 'edge', api: 'orders', n: 1, at: at(end + 4_999) }, // just before the schedule fired
     { consumer: 'edge', api: 'orders', n: 1, at: at(ended.start.getTime() - 1) }, // the month before
+    { consumer: 'ghost', api: 'orders', n: 3, at: at(ended.start.getTime() + 60_000) }, // not in the registry
   ]);
   const config = billingConfigFromEnv({
     ...process.env,
@@ -56,5 +57,9 @@ describe('the scheduled run at a month boundary', () => {
     expect(result.dry_run).toBe(true);
     const edge = result.customers.find((c) => c.consumer_id === 'edge');
     expect(edge?.lines.find((l) => l.key === 'calls')).toMatchObject({ units: 2 });
+    // Usage no plan prices is reported in the result and as a metric, not dropped silently.
+    expect(result.unbilled).toEqual({ customers: 1, events: 3 });
+    const metrics = (await billing.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain(`tollgate_billing_unbilled_events{period="${ended.name}",service="billing"} 3`);
   });
 });
