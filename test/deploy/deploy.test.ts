@@ -79,6 +79,8 @@ const SERVICES: AppService[] = [
   },
 ];
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+/** runService's default deadline for a graceful stop (packages/platform/src/service-main.ts). */
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = Number(/DEFAULT_SHUTDOWN_TIMEOUT_MS = ([\d_]+)/.exec(readFileSync(join(ROOT, 'packages/platform/src/service-main.ts'), 'utf8'))?.[1]?.replace(/_/g, '') ?? Number.NaN);
 
 const NAME = `([A-Z][A-Z0-9_]*)`;
 const Q = `['"\`]`;
@@ -430,6 +432,25 @@ describe('deploy/docker-compose.yml', () => {
     for (const name of ['enricher', 'billing', 'dashboard']) expect(deps(name).clickhouse?.condition).toBe('service_healthy');
   });
 
+  it('the tap\'s spool (TAP_SPOOL_DIR) is a named volume, kept when the container is removed', () => {
+    const tap = services.tap!;
+    const spoolDir = envOf(tap).TAP_SPOOL_DIR;
+    expect(spoolDir).toBeDefined();
+    const mount = ((tap.volumes ?? []) as string[]).map((v) => v.split(':')).find((parts) => parts[1] === spoolDir);
+    expect(mount, 'a volume is mounted at TAP_SPOOL_DIR').toBeDefined();
+    expect(mount![0]).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/); // a name, not a host path
+    expect(Object.keys((compose.volumes ?? {}) as Obj)).toContain(mount![0]);
+  });
+
+  it('app services get longer to stop than their SHUTDOWN_TIMEOUT_MS', () => {
+    const seconds = (d: string): number => Number(/^(\d+)s$/.exec(d)?.[1] ?? Number.NaN);
+    for (const service of SERVICES) {
+      const svc = services[service.name]!;
+      const timeout = Number(envOf(svc).SHUTDOWN_TIMEOUT_MS ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
+      expect(seconds(String(svc.stop_grace_period ?? '10s')) * 1000, service.name).toBeGreaterThan(timeout);
+    }
+  });
+
   it('billing is a single replica', () => {
     const deploy = services.billing!.deploy as Obj | undefined;
     expect(deploy?.replicas ?? 1).toBe(1);
@@ -510,17 +531,19 @@ describe('deploy/kubernetes', () => {
   const secret = ofKind('Secret').find((s) => meta(s).name === 'tollgate-secrets')!;
   const configKeys = new Set(Object.keys((configMap.data ?? {}) as Obj));
   const secretKeys = new Set(Object.keys({ ...((secret.stringData ?? {}) as Obj), ...((secret.data ?? {}) as Obj) }));
-  const deployments = ofKind('Deployment');
+  /** Deployments, and the tap's StatefulSet (its spool is a PersistentVolumeClaim). */
+  const deployments = [...ofKind('Deployment'), ...ofKind('StatefulSet')];
 
   const containersOf = (d: Obj): Obj[] => (((d.spec as Obj).template as Obj).spec as Obj).containers as Obj[];
   const envEntries = (c: Obj): Obj[] => (c.env ?? []) as Obj[];
 
-  it('has the Namespace, ConfigMap, example Secret, four Deployments and their Services', () => {
+  it('has the Namespace, ConfigMap, example Secret, three Deployments, the tap StatefulSet and their Services', () => {
     expect(ofKind('Namespace').map((n) => meta(n).name)).toEqual(['tollgate']);
     expect(configMap).toBeDefined();
     expect(secret).toBeDefined();
-    expect(deployments.map((d) => meta(d).name).sort()).toEqual(['billing', 'dashboard', 'enricher', 'tap']);
-    expect(ofKind('Service').map((s) => meta(s).name).sort()).toEqual(['billing', 'dashboard', 'enricher', 'tap']);
+    expect(ofKind('Deployment').map((d) => meta(d).name).sort()).toEqual(['billing', 'dashboard', 'enricher']);
+    expect(ofKind('StatefulSet').map((d) => meta(d).name)).toEqual(['tap']);
+    expect(ofKind('Service').map((s) => meta(s).name).sort()).toEqual(['billing', 'dashboard', 'enricher', 'tap', 'tap-headless']);
     for (const o of objects) {
       if (o.doc.kind !== 'Namespace') expect(meta(o.doc).namespace, `${rel(o.file)} ${String(o.doc.kind)}`).toBe('tollgate');
     }
@@ -613,7 +636,7 @@ describe('deploy/kubernetes', () => {
   it('Services select Deployment pods and target a named container port', () => {
     for (const svc of ofKind('Service')) {
       const selector = (svc.spec as Obj).selector as Obj;
-      const d = deployments.find((x) => meta(x).name === meta(svc).name)!;
+      const d = deployments.find((x) => meta(x).name === String(meta(svc).name).replace(/-headless$/, ''))!;
       const labels = ((((d.spec as Obj).template as Obj).metadata as Obj).labels) as Obj;
       for (const [k, v] of Object.entries(selector)) expect(labels[k]).toBe(v);
       const ports = (svc.spec as Obj).ports as Obj[];
@@ -622,9 +645,39 @@ describe('deploy/kubernetes', () => {
     }
   });
 
+  it('the tap is a StatefulSet whose spool (TAP_SPOOL_DIR) is a PersistentVolumeClaim, so a deleted pod loses no acknowledged event', () => {
+    const tap = ofKind('StatefulSet').find((s) => meta(s).name === 'tap');
+    expect(tap, 'the tap is a StatefulSet').toBeDefined();
+    const spec = tap!.spec as Obj;
+    const container = containersOf(tap!)[0]!;
+    const spoolDir = envEntries(container).find((e) => e.name === 'TAP_SPOOL_DIR')?.value;
+    expect(spoolDir, 'TAP_SPOOL_DIR is set').toBeDefined();
+    const mount = ((container.volumeMounts ?? []) as Obj[]).find((m) => m.mountPath === spoolDir);
+    expect(mount, 'a volume is mounted at TAP_SPOOL_DIR').toBeDefined();
+    const claims = ((spec.volumeClaimTemplates ?? []) as Obj[]).map((t) => meta(t).name);
+    expect(claims, 'the spool mount is a volumeClaimTemplate').toContain(mount!.name);
+    const podVolumes = (((spec.template as Obj).spec as Obj).volumes ?? []) as Obj[];
+    expect(podVolumes.find((v) => v.name === mount!.name), 'no pod volume (emptyDir) shadows the claim').toBeUndefined();
+    expect(podVolumes.filter((v) => v.emptyDir !== undefined).map((v) => v.name)).not.toContain(mount!.name);
+    const headless = ofKind('Service').find((s) => meta(s).name === spec.serviceName);
+    expect(headless, 'the StatefulSet\'s serviceName is a Service').toBeDefined();
+    expect((headless!.spec as Obj).clusterIP).toBe('None');
+    const hpa = ofKind('HorizontalPodAutoscaler').find((h) => ((h.spec as Obj).scaleTargetRef as Obj).name === 'tap');
+    if (hpa) expect(((hpa.spec as Obj).scaleTargetRef as Obj).kind).toBe('StatefulSet');
+  });
+
+  it('every workload stops within its grace period: SHUTDOWN_TIMEOUT_MS is below terminationGracePeriodSeconds', () => {
+    for (const d of deployments) {
+      const pod = (d.spec as Obj).template as Obj;
+      const grace = Number((pod.spec as Obj).terminationGracePeriodSeconds ?? 30) * 1000;
+      const timeout = Number(envEntries(containersOf(d)[0]!).find((e) => e.name === 'SHUTDOWN_TIMEOUT_MS')?.value ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
+      expect(timeout, `${String(meta(d).name)}: SHUTDOWN_TIMEOUT_MS under the grace period`).toBeLessThan(grace);
+    }
+  });
+
   it('Kafka and ClickHouse are external (referenced by env only)', () => {
     expect(deployments.some((d) => /kafka|clickhouse/i.test(String(meta(d).name)))).toBe(false);
-    expect(ofKind('StatefulSet')).toEqual([]);
+    expect(ofKind('StatefulSet').map((s) => meta(s).name)).toEqual(['tap']);
     expect(String((configMap.data as Obj).KAFKA_BROKERS)).toMatch(/^[^:\s,]+:\d+(,[^:\s,]+:\d+)*$/);
     expect(() => new URL(String((configMap.data as Obj).CLICKHOUSE_URL))).not.toThrow();
   });

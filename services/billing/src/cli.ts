@@ -1,4 +1,6 @@
-// `npm run billing -- run --period YYYY-MM [--customer ID] [--dry-run] [--json]`
+// `npm run billing -- run --period YYYY-MM [--customer ID] [--dry-run] [--force] [--json]`
+//
+// A real run of the current or a future period needs --force (open-period.ts).
 //
 // When a billing service is already running (with the embedded engine, it holds the data folder),
 // the run is handed to it through the admin API; otherwise the CLI opens ClickHouse itself.
@@ -9,10 +11,11 @@ import { formatMoney, loadPlansFile, parsePeriod } from '@tollgate/pricing';
 import { migrate } from '@tollgate/schemas';
 import { billingConfigFromEnv } from './config.ts';
 import { Ledger } from './ledger.ts';
+import { openPeriodRefusal } from './open-period.ts';
 import { runBilling, type RunOptions, type RunResult } from './run.ts';
 import { StripeBilling } from './stripe-billing.ts';
 
-const USAGE = 'usage: npm run billing -- run --period YYYY-MM [--customer ID] [--dry-run] [--json]';
+const USAGE = 'usage: npm run billing -- run --period YYYY-MM [--customer ID] [--dry-run] [--force] [--json]';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -29,7 +32,7 @@ async function runningService(env: NodeJS.ProcessEnv): Promise<string | undefine
   }
 }
 
-async function runThroughService(url: string, options: RunOptions, env: NodeJS.ProcessEnv): Promise<RunResult> {
+async function runThroughService(url: string, options: RunOptions, force: boolean, env: NodeJS.ProcessEnv): Promise<RunResult> {
   const token = (env.BILLING_ADMIN_TOKENS ?? '').split(',')[0]?.trim();
   if (!token) {
     throw new Error(`a billing service is running at ${url} and holds the data; set BILLING_ADMIN_TOKENS to one of its admin tokens so the CLI can hand the run to it`);
@@ -37,7 +40,7 @@ async function runThroughService(url: string, options: RunOptions, env: NodeJS.P
   const answer = await fetch(new URL('/v1/admin/runs', url), {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ period: options.period, ...(options.customer ? { customer: options.customer } : {}), dry_run: options.dryRun }),
+    body: JSON.stringify({ period: options.period, ...(options.customer ? { customer: options.customer } : {}), dry_run: options.dryRun, ...(force ? { force } : {}) }),
   });
   const body = (await answer.json()) as RunResult & { message?: string };
   if (!answer.ok) throw new Error(`the billing service at ${url} answered ${answer.status}: ${body.message ?? JSON.stringify(body)}`);
@@ -81,13 +84,13 @@ export function formatRunTable(result: RunResult): string[] {
   return lines;
 }
 
-export async function runBillingCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+export async function runBillingCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, now: () => Date = () => new Date()): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { period: { type: 'string' }, customer: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+      options: { period: { type: 'string' }, customer: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, force: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
     });
   } catch (error) {
     io.err(`${(error as Error).message}\n${USAGE}`);
@@ -104,11 +107,16 @@ export async function runBillingCli(argv: string[], env: NodeJS.ProcessEnv, io: 
     io.err((error as Error).message);
     return 2;
   }
+  const refusal = values.force ? undefined : openPeriodRefusal(values.period, values['dry-run'], now());
+  if (refusal) {
+    io.err(refusal);
+    return 2;
+  }
   const options: RunOptions = { period: values.period, dryRun: values['dry-run'], trigger: 'cli', ...(values.customer ? { customer: values.customer } : {}) };
   let result: RunResult;
   try {
     const service = await runningService(env);
-    result = service ? await runThroughService(service, options, env) : await runHere(options, env);
+    result = service ? await runThroughService(service, options, values.force, env) : await runHere(options, env);
   } catch (error) {
     if (error instanceof EmbeddedClickHouseBusyError) {
       io.err(`${error.message}.\nIf \`npm start\` is running, its billing API is the way in: set BILLING_URL to it and BILLING_ADMIN_TOKENS to its admin token.`);

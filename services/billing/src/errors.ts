@@ -8,6 +8,8 @@ export const InvalidConsumer = defineError('invalid_consumer', 400, (problem: st
 export const InvalidPeriod = defineError('invalid_period', 400, (problem: string) => problem);
 export const InvalidCustomer = defineError('invalid_customer', 400, (problem: string) => problem);
 export const BadSignature = defineError('bad_signature', 400, (problem: string) => problem);
+/** 409: a real run of the current or a future period without force (open-period.ts). */
+export const PeriodNotClosed = defineError('period_not_closed', 409, (problem: string) => problem);
 
 /** 429 for a hard-quota consumer with nothing left; Retry-After says when the period resets. */
 export class QuotaExceeded extends HttpError {

@@ -18,6 +18,8 @@ export interface DashboardAppOptions {
   registry: Registry;
   readiness: () => Promise<Readiness>;
   log: Logger;
+  /** Each query's limit: ClickHouse's max_execution_time, a 504 query_timeout past it. */
+  queryTimeoutMs: number;
 }
 
 export function buildDashboardApp(o: DashboardAppOptions): FastifyInstance {
@@ -28,7 +30,7 @@ export function buildDashboardApp(o: DashboardAppOptions): FastifyInstance {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10],
     registers: [o.registry],
   });
-  const run = queryRunner(o.ctx, duration);
+  const run = queryRunner(o.ctx, duration, o.queryTimeoutMs);
   const app = createHttpApp({ log: o.log, formats: DASHBOARD_FORMATS });
   void app.register(opsRoutes, { registry: o.registry, readiness: o.readiness });
   void app.register(pageRoutes);

@@ -13,7 +13,11 @@ export interface DashboardConfig {
   adminTokens: string[];
   /** QUERY_CONSUMER_TOKENS: token → consumer id; such a token reads only GET /v1/usage of its consumer. */
   consumerTokens: ReadonlyMap<string, string>;
+  /** DASHBOARD_QUERY_TIMEOUT_MS: ClickHouse stops a query running longer (max_execution_time). */
+  queryTimeoutMs: number;
 }
+
+export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
 export function parseConsumerTokens(reader: EnvReader, name: string): Map<string, string> {
   const tokens = new Map<string, string>();
@@ -50,6 +54,7 @@ export function dashboardConfigFromEnv(env: Env): DashboardConfig {
     plansFile: r.string('BILLING_PLANS_FILE', DEFAULT_PLANS_FILE),
     adminTokens,
     consumerTokens,
+    queryTimeoutMs: r.int('DASHBOARD_QUERY_TIMEOUT_MS', DEFAULT_QUERY_TIMEOUT_MS, { min: 1, max: 3_600_000 }),
   };
   r.done();
   return config;

@@ -2,4 +2,6 @@
 // forbidden — are platform's; invalid_parameter is ParamError in queries/params.ts).
 import { defineError } from '@tollgate/platform';
 
+/** 504: the query ran past DASHBOARD_QUERY_TIMEOUT_MS and ClickHouse stopped it (max_execution_time). */
+export const QueryTimeout = defineError('query_timeout', 504, (limitMs: number) => `the query ran longer than ${limitMs} ms (DASHBOARD_QUERY_TIMEOUT_MS) and was stopped; narrow the time range or the filters`);
 export const UnknownQuery = defineError('unknown_query', 404, (name: string) => `no query named ${JSON.stringify(name)}; GET /v1/queries lists them`);

@@ -38,6 +38,7 @@ export async function startDashboard(config: DashboardConfig, client: ClickHouse
       return { ready: clickhouse, checks: { clickhouse, plans: String(plans.plans.size) } };
     },
     log,
+    queryTimeoutMs: config.queryTimeoutMs,
   });
   const url = await app.listen({ host: config.host, port: config.port });
   log.info(`dashboards on ${url} (${NAMED_QUERIES.length} named queries, ${plans.plans.size} plans from ${config.plansFile})`);

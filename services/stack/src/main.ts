@@ -13,7 +13,7 @@ import { billingConfigFromEnv } from '@tollgate/billing/config';
 import { startBilling } from '@tollgate/billing/service';
 import { dashboardConfigFromEnv, startDashboard } from '@tollgate/dashboards';
 import { enricherConfigFromEnv, startEnricher } from '@tollgate/enricher';
-import { ConfigError, createClickHouseClient, describeClickHouse, EmbeddedClickHouseBusyError, queryRows } from '@tollgate/platform';
+import { ConfigError, createClickHouseClient, describeClickHouse, EmbeddedClickHouseBusyError, queryRows, shutdownTimeoutFromEnv } from '@tollgate/platform';
 import { formatMoney, periodOf } from '@tollgate/pricing';
 import { migrate } from '@tollgate/schemas';
 import { startTap, tapConfigFromEnv } from '@tollgate/tap';
@@ -59,6 +59,7 @@ async function main(): Promise<void> {
   const enricherConfig = enricherConfigFromEnv(env);
   const billingConfig = billingConfigFromEnv(env);
   const dashboardConfig = dashboardConfigFromEnv(env);
+  const shutdownTimeoutMs = shutdownTimeoutFromEnv(env);
 
   // Stop at the end only a broker this run started: one already running belongs to someone else.
   const ownKafka = !env.KAFKA_BROKERS && !kafkaRunning();
@@ -76,7 +77,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping…`);
-    for (const service of [dashboard, tap, billing, enricher]) await service.close().catch((error: unknown) => log.error({ err: error }, 'stop failed'));
+    // One deadline for the whole stop, as runService gives each standalone service.
+    const deadline = new AbortController();
+    setTimeout(() => {
+      deadline.abort();
+      log.error(`shutdown deadline of ${shutdownTimeoutMs} ms passed: exiting with the work above unfinished`);
+      process.exit(1);
+    }, shutdownTimeoutMs);
+    for (const service of [dashboard, tap, billing, enricher]) await service.close(deadline.signal).catch((error: unknown) => log.error({ err: error }, 'stop failed'));
     await client.close();
     if (ownKafka) execFileSync('bash', [KAFKA_SCRIPT, 'stop'], { stdio: ['ignore', 'ignore', 'inherit'] });
     console.log('stopped.');

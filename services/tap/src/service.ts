@@ -17,7 +17,12 @@ export interface TapService {
   app: FastifyInstance;
   sink: EventSink;
   url: string;
-  close(): Promise<void>;
+  /**
+   * Stops taking requests and sends or spools what they handed over. With `deadline` (the
+   * shutdown's), also drains the spool to Kafka until it is empty or the deadline passes: what is
+   * left stays on disk, replayed at the next start — nothing acknowledged is lost.
+   */
+  close(deadline?: AbortSignal): Promise<void>;
 }
 
 /** The HMAC key for credentials: configured, or generated once and kept beside the spool. */
@@ -90,10 +95,22 @@ export async function startTap(config: TapConfig, log: Logger = pino({ name: 'ta
     app,
     sink,
     url,
-    async close() {
-      // Stop taking requests (in-flight ones finish), then flush what they handed over.
+    async close(deadline?: AbortSignal) {
+      deadline?.addEventListener(
+        'abort',
+        () => {
+          if (sink.spoolBytes === 0) return;
+          log.warn(
+            { spoolBytes: sink.spoolBytes, spoolDir: config.spool.dir },
+            `shutdown deadline: ${sink.spoolBytes} spooled bytes not yet in Kafka stay in ${config.spool.dir} and are sent at the next start (nothing acknowledged is lost)`,
+          );
+        },
+        { once: true },
+      );
+      // Stop taking requests (in-flight ones finish), flush what they handed over, then drain the
+      // spool while the deadline allows.
       await app.close();
-      await sink.close();
+      await sink.close(deadline);
       await transport.close().catch(() => undefined);
       await spool.close();
     },

@@ -95,4 +95,51 @@ describe('broker outage', () => {
     expect(ids).toHaveLength(acknowledged.length);
     expect((await tap.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
   });
+
+  /** Stops the broker and posts `batches` requests of 100 events: each is acknowledged from the spool. */
+  async function spoolDuringOutage(tap: TapService, prefix: string, batches: number): Promise<string[]> {
+    const warm = ndjsonEvents(0, 10, prefix);
+    expect((await ingest(tap, 'ndjson', warm.body, 'application/x-ndjson')).statusCode).toBe(202);
+    await broker.stop();
+    const acknowledged = [...warm.ids];
+    for (let i = 1; i <= batches; i += 1) {
+      const { ids, body } = ndjsonEvents(i * 100, 100, prefix);
+      expect((await ingest(tap, 'ndjson', body, 'application/x-ndjson')).statusCode).toBe(202);
+      acknowledged.push(...ids);
+    }
+    expect(tap.sink.isSpooling).toBe(true);
+    expect(tap.sink.spoolBytes).toBeGreaterThan(0);
+    return acknowledged;
+  }
+
+  it('Kafka back, then shutdown: close drains the spool into the topic before it returns', async () => {
+    const { tap, config } = await startTestTap({ kafka: { brokers: broker.brokers, clientId: 'tap-drain' } });
+    const acknowledged = await spoolDuringOutage(tap, 'drain', 20);
+    await broker.start();
+    const begun = Date.now();
+    await tap.close(AbortSignal.timeout(60_000));
+    expect(Date.now() - begun).toBeLessThan(60_000);
+    expect(tap.sink.spoolBytes).toBe(0);
+    const ids = eventIds(await readWholeTopic(kafka, config.topic, 60_000));
+    expect(ids).toHaveLength(acknowledged.length);
+    expect(new Set(ids)).toEqual(new Set(acknowledged));
+  });
+
+  it('Kafka still down at the shutdown deadline: close returns, the spool stays on disk and the next start sends it', async () => {
+    const { tap, config } = await startTestTap({ kafka: { brokers: broker.brokers, clientId: 'tap-deadline' } });
+    const acknowledged = await spoolDuringOutage(tap, 'deadline', 5);
+    const spooled = tap.sink.spoolBytes;
+    const begun = Date.now();
+    await tap.close(AbortSignal.timeout(1_000));
+    expect(Date.now() - begun).toBeLessThan(15_000);
+    expect(tap.sink.spoolBytes).toBe(spooled);
+
+    await broker.start();
+    const { tap: next } = await startTestTap({ ...config, kafka: { brokers: broker.brokers, clientId: 'tap-deadline-2' } });
+    taps.push(next);
+    await waitUntil(() => !next.sink.isSpooling, 60_000);
+    const ids = eventIds(await readWholeTopic(kafka, config.topic, 60_000));
+    expect(ids).toHaveLength(acknowledged.length);
+    expect(new Set(ids)).toEqual(new Set(acknowledged));
+  });
 });

@@ -6,6 +6,9 @@
 //   spooling: pending batches are appended to the spool (acknowledged once written); between
 //             appends the loop replays the spool's oldest chunk to Kafka, and switches back to
 //             direct once the spool is empty — so events reach Kafka in the order they came.
+//   closing:  new messages are refused; pending batches are sent or spooled; with a drain signal,
+//             the spool keeps being replayed until it is empty or the signal aborts (the shutdown
+//             deadline) — what is left stays on disk and is replayed at the next start.
 //
 // Requests arriving while a send is in flight accumulate into the next batch (the linger). Each
 // accepted message is written into its batch's records at once (../kafka/record-set.ts); the spool
@@ -58,6 +61,8 @@ export class EventSink {
   private retryDelay: number;
   private wake: (() => void) | undefined;
   private closing = false;
+  /** While closing: replay the spool until it is empty or this aborts. */
+  private drainOnClose: AbortSignal | undefined;
   /** The last append found the spool full; cleared once anything is appended or replayed. */
   private spoolRefused = false;
   private readonly loop: Promise<void>;
@@ -122,11 +127,24 @@ export class EventSink {
     return !this.spooling || !this.spoolRefused;
   }
 
-  /** Sends or spools everything accepted so far, then stops the loop. */
-  async close(): Promise<void> {
+  /**
+   * Sends or spools everything accepted so far, then stops the loop. With `drainSpool`, first
+   * replays the spool to Kafka until it is empty or the signal aborts; the spool keeps the rest.
+   */
+  async close(drainSpool?: AbortSignal): Promise<void> {
     this.closing = true;
+    if (drainSpool && !drainSpool.aborted) {
+      this.drainOnClose = drainSpool;
+      this.retryAt = 0; // Kafka may be back: try now rather than after the backoff
+      drainSpool.addEventListener('abort', () => this.wake?.(), { once: true });
+    }
     this.wake?.();
     await this.loop;
+  }
+
+  /** Whether the loop replays the spool: always while running, while closing only to drain it. */
+  private get replaying(): boolean {
+    return !this.closing || (this.drainOnClose !== undefined && !this.drainOnClose.aborted);
   }
 
   private async run(): Promise<void> {
@@ -138,12 +156,12 @@ export class EventSink {
         worked = true;
       }
       // Replay between appends, so a steady stream of requests cannot starve the drain.
-      if (this.spooling && !this.closing && Date.now() >= this.retryAt) {
+      if (this.spooling && this.replaying && Date.now() >= this.retryAt) {
         await this.replayOneChunk();
         worked = true;
       }
       if (worked) continue;
-      if (this.closing) return;
+      if (this.closing && !(this.spooling && this.replaying)) return;
       await this.sleep(this.spooling ? this.retryAt - Date.now() : undefined);
     }
   }

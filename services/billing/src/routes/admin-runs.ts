@@ -1,10 +1,12 @@
 // /v1/admin/runs: start a billing run (the CLI hands its runs here while the service holds the
 // data) and read a period's runs and invoices. Bodies and query strings are validated by schema;
-// a bad period answers invalid_period, a bad customer invalid_customer.
+// a bad period answers invalid_period, a bad customer invalid_customer. A real run of the current
+// or a future period needs `force: true` (409 period_not_closed without it).
 import type { FastifyPluginAsync } from 'fastify';
 import { badInput, inputErrorFormatter, requireBearer, type InputErrorFactory } from '@tollgate/platform';
-import { InvalidCustomer, InvalidPeriod } from '../errors.ts';
+import { InvalidCustomer, InvalidPeriod, PeriodNotClosed } from '../errors.ts';
 import type { Ledger } from '../ledger.ts';
+import { openPeriodRefusal } from '../open-period.ts';
 import type { RunOptions, RunResult } from '../run.ts';
 import { BILLING_FORMATS } from './formats.ts';
 
@@ -12,6 +14,8 @@ export interface AdminRunRoutesOptions {
   ledger: Ledger;
   run: (options: RunOptions) => Promise<RunResult>;
   adminTokens: readonly string[];
+  /** The clock that says which period is still open; the wall clock unless a test injects one. */
+  now?: () => Date;
 }
 
 const toError: InputErrorFactory = (param, problem, context) => {
@@ -26,6 +30,7 @@ interface RunBody {
   period: string;
   customer?: string;
   dry_run?: boolean;
+  force?: boolean;
 }
 
 export const adminRunRoutes: FastifyPluginAsync<AdminRunRoutesOptions> = async (app, o) => {
@@ -34,11 +39,13 @@ export const adminRunRoutes: FastifyPluginAsync<AdminRunRoutesOptions> = async (
   app.post<{ Body: RunBody }>(
     '/v1/admin/runs',
     {
-      schema: { body: { type: 'object', required: ['period'], properties: { period, customer: { type: 'string' }, dry_run: { type: 'boolean', default: false } } } },
+      schema: { body: { type: 'object', required: ['period'], properties: { period, customer: { type: 'string' }, dry_run: { type: 'boolean', default: false }, force: { type: 'boolean', default: false } } } },
       schemaErrorFormatter,
     },
     async (request) => {
-      const { period: name, customer, dry_run } = request.body;
+      const { period: name, customer, dry_run, force } = request.body;
+      const refusal = force === true ? undefined : openPeriodRefusal(name, dry_run === true, (o.now ?? (() => new Date()))());
+      if (refusal) throw new PeriodNotClosed(refusal);
       return o.run({ period: name, ...(customer ? { customer } : {}), dryRun: dry_run === true, trigger: 'api' });
     },
   );

@@ -105,6 +105,37 @@ describe('admin API', () => {
     expect([missing.statusCode, missing.json()]).toEqual([404, { error: 'not_found', message: 'no consumer "nobody-here"' }]);
   });
 
+  it('a real run of the current or a future period needs force: 409 period_not_closed, one error shape; dry runs need none', async () => {
+    const post = (payload: object) => billing.app.inject({ method: 'POST', url: '/v1/admin/runs', headers: admin, payload });
+    for (const period of [periodOf(new Date()).name, '2999-01']) {
+      const refused = await post({ period });
+      expect(refused.statusCode).toBe(409);
+      expect(Object.keys(refused.json()).sort()).toEqual(['error', 'message']);
+      expect(refused.json()).toMatchObject({ error: 'period_not_closed', message: expect.stringContaining(`${period} is `) });
+      expect((await post({ period, force: false })).statusCode).toBe(409);
+    }
+    const preview = await post({ period: '2999-01', dry_run: true });
+    expect([preview.statusCode, preview.json().dry_run]).toEqual([200, true]);
+    const forced = await post({ period: '2999-01', customer: 'nobody-here', force: true });
+    expect(forced.json().error).not.toBe('period_not_closed');
+    expect(proxy.requests.filter((r) => r.method === 'POST')).toEqual([]);
+  });
+
+  it('the CLI refuses a real run of the current or a future period without --force, before touching anything', async () => {
+    const err: string[] = [];
+    const env = { ...process.env, BILLING_URL: 'http://127.0.0.1:1', BILLING_ADMIN_TOKENS: '' };
+    const june = (): Date => new Date(Date.UTC(2031, 5, 15));
+    for (const period of ['2031-06', '2031-07']) {
+      expect(await runBillingCli(['run', '--period', period], env, { out: () => undefined, err: (l) => err.push(l) }, june)).toBe(2);
+      expect(err.at(-1)).toMatch(new RegExp(`^${period} is .*--force`));
+    }
+    // A closed period, a dry run, or --force get past the check (to the missing token, here).
+    for (const args of [['--period', '2031-05'], ['--period', '2031-06', '--dry-run'], ['--period', '2031-07', '--force']]) {
+      const code = await runBillingCli(['run', ...args], { ...env, BILLING_URL: billing.url }, { out: () => undefined, err: (l) => err.push(l) }, june);
+      expect([code, err.at(-1)]).toEqual([1, expect.stringMatching(/set BILLING_ADMIN_TOKENS/)]);
+    }
+  });
+
   it('the CLI hands a run to the running service instead of opening the data folder', async () => {
     const out: string[] = [];
     const err: string[] = [];
