@@ -2,10 +2,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { LOCAL_KAFKA_BROKER } from '@tollgate/platform';
 import type * as TapPlugin from '@tollgate/tap-plugin';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
-export const BROKER = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+export const BROKER = process.env.KAFKA_BROKERS || LOCAL_KAFKA_BROKER;
 
 export function ensureKafka(): void {
   if (!process.env.KAFKA_BROKERS) execFileSync('bash', [`${REPO_ROOT}deploy/local/kafka.sh`, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LOCAL_KAFKA_BROKER } from '@tollgate/platform';
 import { readWholeTopic } from '../../../test/harness/kafka.ts';
 import { uniqueName } from '../../../test/harness/names.ts';
 import { REPO_ROOT, runNode, testKafka } from './helpers.ts';
@@ -51,7 +52,7 @@ describe('bundled in-process plugin (npm run build -w packages/tap-plugin)', () 
 
     const topic = uniqueName('plugin_bundle');
     const requests = 300;
-    const gateway = await runNode([gatewayFile], { ...process.env, TOPIC: topic, REQUESTS: String(requests), KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' });
+    const gateway = await runNode([gatewayFile], { ...process.env, TOPIC: topic, REQUESTS: String(requests), KAFKA_BROKERS: process.env.KAFKA_BROKERS || LOCAL_KAFKA_BROKER });
     expect(gateway.code, gateway.output).toBe(0);
     expect(JSON.parse(gateway.output.trim().split('\n').at(-1)!)).toEqual({ delivered: requests, dropped: 0 });
 
