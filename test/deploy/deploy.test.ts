@@ -508,7 +508,7 @@ describe('deploy/kubernetes', () => {
 
   const configMap = ofKind('ConfigMap').find((c) => meta(c).name === 'tollgate-config')!;
   const secret = ofKind('Secret').find((s) => meta(s).name === 'tollgate-secrets')!;
-  const configKeys = new Set(Object.keys((configMap.data ?? {}) as Obj));
+  const configKeys = new Set(Object.keys((configMap.data ?? {})));
   const secretKeys = new Set(Object.keys({ ...((secret.stringData ?? {}) as Obj), ...((secret.data ?? {}) as Obj) }));
   const deployments = ofKind('Deployment');
 
@@ -600,7 +600,7 @@ describe('deploy/kubernetes', () => {
     const referenced = new Set(
       deployments.flatMap((d) => containersOf(d).flatMap((c) => envEntries(c).map((e) => {
         const from = e.valueFrom as Obj | undefined;
-        return String(((from?.configMapKeyRef ?? from?.secretKeyRef) as Obj | undefined)?.key ?? '');
+        return String(((from?.configMapKeyRef ?? from?.secretKeyRef) as { key?: string } | undefined)?.key ?? '');
       }))),
     );
     const pendingNames = new Set(SERVICES.filter((s) => !existsSync(join(ROOT, s.entry))).flatMap((s) => s.pending));
