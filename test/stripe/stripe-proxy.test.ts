@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Stripe from 'stripe';
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
-import { createStripeClient, stripeSettingsFromEnv } from '../../packages/platform/src/stripe.ts';
+import { createStripeClient, stripeSettingsFromEnv } from '@tollgate/platform';
 import { decodeStripeForm, startStripeProxy, type StripeProxy } from '../harness/stripe-proxy.ts';
 
 const run = promisify(execFile);
