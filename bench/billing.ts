@@ -10,13 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { pino } from 'pino';
-import { billingConfigFromEnv, runBilling, usageForPeriod } from '@tollgate/billing';
+import { billingConfigFromEnv, Ledger, runBilling, StripeBilling, usageForPeriod } from '@tollgate/billing';
 import { createClickHouseClient, createStripeClient } from '@tollgate/platform';
 import { loadPlansFile, parsePeriod } from '@tollgate/pricing';
 import { writeConsumers } from '@tollgate/registry';
 import { migrate } from '@tollgate/schemas';
-import { Ledger } from '../services/billing/src/ledger.ts';
-import { StripeBilling } from '../services/billing/src/stripe-billing.ts';
 import { ensureRunning, STRIPE_MOCK_URL } from '../test/harness/infra.ts';
 import { startStripeProxy } from '../test/harness/stripe-proxy.ts';
 import { startService, stopService, table } from './lib.ts';
@@ -73,7 +71,7 @@ await proxy.close();
 // not share the server's event loop); the bench lets go of the embedded engine's folder first.
 await client.command({ query: `INSERT INTO ${database}.api_requests (event_id, ts, consumer_id, api, method, status, status_class, billable) SELECT concat('now', toString(number)), now64(3), concat('c', toString(number % ${customers})), 'orders', 'GET', 200, '2xx', true FROM numbers(100000)` });
 await client.close();
-const billing = await startService('services/billing/src/main.ts', env as Record<string, string>, 'http://127.0.0.1:18730/readyz');
+const billing = await startService('services/billing/src/main.ts', env, 'http://127.0.0.1:18730/readyz');
 const quota = await autocannon({
   url: 'http://127.0.0.1:18730/v1/authorize/orders',
   connections: 16,

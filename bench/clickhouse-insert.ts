@@ -10,10 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { compileCatalog } from '@tollgate/catalog';
 import { clickHouseSettingsFromEnv, createClickHouseClient, JsonCompactRows, queryRows } from '@tollgate/platform';
 import { migrate } from '@tollgate/schemas';
-import { processBatch } from '../services/enricher/src/batch.ts';
-import { enricherConfigFromEnv } from '../services/enricher/src/config.ts';
-import { WhereCache } from '../services/enricher/src/rows.ts';
-import { UsageWriter } from '../services/enricher/src/writer.ts';
+import { enricherConfigFromEnv, processBatch, UsageWriter, WhereCache } from '@tollgate/enricher';
 import { ndjsonBody, table } from './lib.ts';
 
 const EVENTS = Number(process.argv[2] ?? 300_000);

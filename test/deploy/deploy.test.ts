@@ -447,7 +447,7 @@ describe('deploy/docker-compose.yml', () => {
     for (const service of SERVICES) {
       const svc = services[service.name]!;
       const timeout = Number(envOf(svc).SHUTDOWN_TIMEOUT_MS ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
-      expect(seconds(String(svc.stop_grace_period ?? '10s')) * 1000, service.name).toBeGreaterThan(timeout);
+      expect(seconds(typeof svc.stop_grace_period === 'string' ? svc.stop_grace_period : '10s') * 1000, service.name).toBeGreaterThan(timeout);
     }
   });
 
@@ -529,7 +529,7 @@ describe('deploy/kubernetes', () => {
 
   const configMap = ofKind('ConfigMap').find((c) => meta(c).name === 'tollgate-config')!;
   const secret = ofKind('Secret').find((s) => meta(s).name === 'tollgate-secrets')!;
-  const configKeys = new Set(Object.keys((configMap.data ?? {}) as Obj));
+  const configKeys = new Set(Object.keys((configMap.data ?? {})));
   const secretKeys = new Set(Object.keys({ ...((secret.stringData ?? {}) as Obj), ...((secret.data ?? {}) as Obj) }));
   /** Deployments, and the tap's StatefulSet (its spool is a PersistentVolumeClaim). */
   const deployments = [...ofKind('Deployment'), ...ofKind('StatefulSet')];
@@ -623,7 +623,7 @@ describe('deploy/kubernetes', () => {
     const referenced = new Set(
       deployments.flatMap((d) => containersOf(d).flatMap((c) => envEntries(c).map((e) => {
         const from = e.valueFrom as Obj | undefined;
-        return String(((from?.configMapKeyRef ?? from?.secretKeyRef) as Obj | undefined)?.key ?? '');
+        return String(((from?.configMapKeyRef ?? from?.secretKeyRef) as { key?: string } | undefined)?.key ?? '');
       }))),
     );
     const pendingNames = new Set(SERVICES.filter((s) => !existsSync(join(ROOT, s.entry))).flatMap((s) => s.pending));

@@ -501,7 +501,7 @@ export async function startStripeProxy(opts: {
       }
       const statuses = f.statuses ?? [429, 500];
       if (statuses.length === 0 || statuses.some((s) => !Number.isInteger(s) || s < 400)) {
-        throw new Error(`stripe-proxy: statuses must be HTTP error codes, got ${statuses}`);
+        throw new Error(`stripe-proxy: statuses must be HTTP error codes, got ${statuses.join(',')}`);
       }
       failure =
         f.rate === 0

@@ -161,7 +161,7 @@ describe('random Unicode through every ingest format', () => {
         payload: format.join(records.map((r) => r.body)),
       });
       expect([202, 400], answer.body).toContain(answer.statusCode);
-      const body = answer.json() as { accepted: number; rejected: number; errors: Array<{ index: number; reason: string }> };
+      const body = answer.json<{ accepted: number; rejected: number; errors: Array<{ index: number; reason: string }> }>();
       const rejected = new Set(body.errors.map((e) => e.index));
       expect(body.errors.length).toBe(body.rejected); // every refusal names its record and reason
       for (const e of body.errors) refusedAtTap.push(`${format.name}: ${e.reason}`);

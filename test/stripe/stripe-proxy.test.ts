@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Stripe from 'stripe';
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
-import { createStripeClient, stripeSettingsFromEnv } from '../../packages/platform/src/stripe.ts';
+import { createStripeClient, stripeSettingsFromEnv } from '@tollgate/platform';
 import { decodeStripeForm, startStripeProxy, type StripeProxy } from '../harness/stripe-proxy.ts';
 
 const run = promisify(execFile);
@@ -140,9 +140,9 @@ describe('stripe proxy in front of stripe-mock', () => {
     expect(item.id).toMatch(/^ii_\w+$/);
     expect(item.invoice).toBe(invoice.id);
     expect(item.customer).toBe(customer.id);
-    const finalized = await stripe.invoices.finalizeInvoice(invoice.id!, { auto_advance: false });
+    const finalized = await stripe.invoices.finalizeInvoice(invoice.id, { auto_advance: false });
     expect(finalized.id).toBe(invoice.id);
-    const fetched = await stripe.invoices.retrieve(invoice.id!);
+    const fetched = await stripe.invoices.retrieve(invoice.id);
     expect(fetched.id).toBe(invoice.id);
 
     expect(proxy.requests.map((r) => [r.method, r.path, r.status, r.responseId])).toEqual([
@@ -248,7 +248,7 @@ describe('stripe proxy against an upstream with fixed fixture ids', () => {
       expect(a.id).toBe('in_fixture'); // first one is unique as is
       expect(b.id).toMatch(/^in_tg\w+$/);
       expect(b.lines.data[0]!.invoice).toBe(b.id);
-      const fin = await s.invoices.finalizeInvoice(b.id!);
+      const fin = await s.invoices.finalizeInvoice(b.id);
       expect(fin.id).toBe(b.id);
       expect(p.requests.map((r) => r.responseId)).toEqual([a.id, b.id, b.id]);
     } finally {

@@ -148,7 +148,8 @@ const ROW_CONTENT_ERROR_CODES = new Set([6, 25, 26, 27, 32, 38, 41, 53, 69, 70, 
 export function clickHouseErrorCode(error: unknown): number | undefined {
   const code = Number((error as { code?: unknown } | null)?.code);
   if (Number.isInteger(code) && code > 0) return code;
-  const match = /^Code: (\d+)\./.exec(String((error as { message?: unknown } | null)?.message ?? ''));
+  const message = (error as { message?: unknown } | null)?.message;
+  const match = typeof message === 'string' ? /^Code: (\d+)\./.exec(message) : null;
   return match ? Number(match[1]) : undefined;
 }
 

@@ -32,13 +32,14 @@ describe('kafkajs against the real local broker', () => {
     await consumer.subscribe({ topic, fromBeginning: true });
     const done = new Promise<void>((resolve) => {
       void consumer.run({
-        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        eachBatch: async (payload) => {
+          const { batch } = payload;
           for (const message of batch.messages) {
             const value = message.value?.toString() ?? '';
             seen.set(value, (seen.get(value) ?? 0) + 1);
-            resolveOffset(message.offset);
+            payload.resolveOffset(message.offset);
           }
-          await heartbeat();
+          await payload.heartbeat();
           if (seen.size >= total) resolve();
         },
       });

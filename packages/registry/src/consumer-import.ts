@@ -52,7 +52,7 @@ function parseJsonImport(text: string): ConsumerImportResult {
     if (unknown.length > 0) {
       return { problems: [`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (allowed: ${CONSUMER_COLUMNS.join(', ')})`] };
     }
-    return toRecord(item as Partial<Record<Column, unknown>>);
+    return toRecord(item);
   });
 }
 

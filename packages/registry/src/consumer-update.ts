@@ -29,5 +29,5 @@ export function parseConsumerUpdate(body: unknown, plans: KnownPlans): { update:
   if (b.metadata !== undefined && (typeof b.metadata !== 'object' || b.metadata === null || Object.values(b.metadata).some((v) => typeof v !== 'string'))) {
     return { problem: 'metadata must be an object of strings' };
   }
-  return { update: b as ConsumerUpdate };
+  return { update: b };
 }

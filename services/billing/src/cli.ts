@@ -131,5 +131,5 @@ export async function runBillingCli(argv: string[], env: NodeJS.ProcessEnv, io: 
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  runBillingCli(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) }).then((code) => process.exit(code));
+  void runBillingCli(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) }).then((code) => process.exit(code));
 }

@@ -44,7 +44,7 @@ export function billingConfigFromEnv(env: Env, { requireAdminTokens = true } = {
   let stripe: StripeSettings | undefined;
   if (env.STRIPE_SECRET_KEY || env.STRIPE_API_BASE) {
     try {
-      stripe = stripeSettingsFromEnv(env as NodeJS.ProcessEnv);
+      stripe = stripeSettingsFromEnv(env);
     } catch (error) {
       r.problem((error as Error).message);
     }

@@ -3,3 +3,5 @@ export * from './service.ts';
 export * from './run.ts';
 export * from './usage-query.ts';
 export { runBillingCli, formatRunTable } from './cli.ts';
+export { Ledger } from './ledger.ts';
+export { StripeBilling } from './stripe-billing.ts';

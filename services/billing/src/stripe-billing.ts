@@ -99,7 +99,7 @@ export class StripeBilling {
         { idempotencyKey: stripeKey(input.invoiceKey, 'invoice') },
       ),
     );
-    return invoice.id as string;
+    return invoice.id;
   }
 
   /** Line keys of the items already on an invoice (from our metadata), with their ids: every page of them. */

@@ -47,10 +47,11 @@ export async function usageForPeriod(
     // UInt64 sums arrive as strings: exact, converted to bigint below.
     clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
   });
-  const byConsumer = new Map<string, Map<string, { planId: string; rows: UsageRow[]; lastCallAt: number }>>();
+  type PlanGroup = { planId: string; rows: UsageRow[]; lastCallAt: number };
+  const byConsumer = new Map<string, Map<string, PlanGroup>>();
   for (const r of await result.json<UsageRecord>()) {
     if (!isStatusClass(r.status_class)) continue;
-    const plans = byConsumer.get(r.consumer_id) ?? new Map();
+    const plans = byConsumer.get(r.consumer_id) ?? new Map<string, PlanGroup>();
     byConsumer.set(r.consumer_id, plans);
     const group = plans.get(r.plan_id) ?? { planId: r.plan_id, rows: [], lastCallAt: -Infinity };
     plans.set(r.plan_id, group);

@@ -170,13 +170,13 @@ export class EnricherLoop {
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
+    const { batch } = payload;
+    if (this.stopping || !payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
     const partition = batch.partition;
     const state = this.states.get(partition) ?? (await this.loadState(partition));
     // One range at a time per partition: the one written in the background settles first.
     await state.writing;
-    if (this.stopping || !isRunning() || isStale()) return;
+    if (this.stopping || !payload.isRunning() || payload.isStale()) return;
     let messages = batch.messages;
 
     if (state.pending) {
@@ -185,11 +185,11 @@ export class EnricherLoop {
       const lastFetched = BigInt((messages.at(-1) as KafkaMessage).offset);
       if (lastFetched < last) {
         // The range spans more than this fetch: keep gathering before replaying it.
-        resolveOffset(String(lastFetched));
+        payload.resolveOffset(String(lastFetched));
         return;
       }
       if (!(await this.writeRange(partition, state, state.replay, first, last))) return;
-      resolveOffset(String(last));
+      payload.resolveOffset(String(last));
       messages = messages.filter((m) => BigInt(m.offset) > last);
       if (messages.length === 0) return;
     }
@@ -208,14 +208,14 @@ export class EnricherLoop {
       // token. (A commit from outside a handler could be retried by kafkajs into a later group
       // generation, over another owner's intent.) A failed write stays pending for that handler.
       state.writing = this.writeInBackground(partition, state, messages, first, last);
-      resolveOffset(String(last));
+      payload.resolveOffset(String(last));
     } else {
       // The partition's end: write and confirm here, so that an idle partition keeps no intent.
       if (!(await this.writeRange(partition, state, messages, first, last))) return;
-      resolveOffset(String(last));
+      payload.resolveOffset(String(last));
     }
     this.metrics.lag(partition, Number(BigInt(batch.highWatermark) - last - 1n));
-    await heartbeat();
+    await payload.heartbeat();
   }
 
   /**

@@ -7,7 +7,7 @@ export interface EnricherMetrics {
   quarantined(rows: number): void;
   writeFailed(): void;
   lag(partition: number, messages: number): void;
-  registry(size: number, loadedAtMs: number): void;
+  registry: (size: number, loadedAtMs: number) => void;
 }
 
 export function createEnricherMetrics(registry: Registry): EnricherMetrics {

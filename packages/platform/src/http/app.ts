@@ -1,7 +1,7 @@
 // The fastify instance every service starts from: the request log without credentials, the one
 // Ajv configuration (with the service's custom formats), the one error handler and 404 answer.
 // Routes are then registered as plugins by the service's app builder.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { registerErrorHandler } from './errors.ts';
 import { httpLogger } from './request-log.ts';
@@ -17,7 +17,7 @@ export interface HttpAppOptions extends Pick<FastifyServerOptions, 'bodyLimit' |
 export function createHttpApp({ log, formats = {}, ...server }: HttpAppOptions = {}): FastifyInstance {
   const app = Fastify({
     ...server,
-    ...(log ? { loggerInstance: httpLogger(log) as FastifyBaseLogger } : {}),
+    ...(log ? { loggerInstance: httpLogger(log) } : {}),
     ajv: { customOptions: ajvOptions(formats) },
     schemaErrorFormatter: inputErrorFormatter(formats),
   });

@@ -2,7 +2,7 @@
 // query value replaced (an `?api_key=…` that a gateway forwards must not land in the log), and
 // never a credential header, whoever logs a request's headers. pino's `redact` guards the headers
 // wherever they are logged; the `req` serializer keeps query values out of fastify's request lines.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
 /** Headers that carry a credential: redacted wherever a request's or answer's headers are logged. */
@@ -41,6 +41,6 @@ function requestForLog(request: FastifyRequest): object {
 }
 
 /** The logger an HTTP app gets: fastify adopts its serializers in preference to its own. */
-export function httpLogger(log: Logger): Logger {
+export function httpLogger(log: Logger): FastifyBaseLogger {
   return log.child({ component: 'http' }, { serializers: { req: requestForLog }, redact: { paths: REDACT_PATHS, censor: REDACTED } });
 }

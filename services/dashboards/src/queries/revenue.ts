@@ -135,7 +135,7 @@ async function readUsage(ctx: QueryContext, params: QueryParams, keepApis: boole
       continue;
     }
     const key = invoiceKey(month, consumerId);
-    const invoice = invoices.get(key) ?? { month, consumerId, stamped: new Map() };
+    const invoice: MonthUsage = invoices.get(key) ?? { month, consumerId, stamped: new Map() };
     invoices.set(key, invoice);
     const group = invoice.stamped.get(planId) ?? { planId, rows: [], lastCallAt: -Infinity };
     invoice.stamped.set(planId, group);

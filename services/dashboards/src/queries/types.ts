@@ -53,7 +53,7 @@ function coerce(rows: Record<string, unknown>[], columns: readonly ColumnSpec[])
   return rows.map((row) => {
     const out: Row = {};
     for (const column of columns) {
-      const value = row[column.name];
+      const value = row[column.name] as string | number | boolean | null | undefined; // JSON scalars
       if (value === undefined || value === null) out[column.name] = null;
       else if (column.type === 'integer' || column.type === 'number') out[column.name] = Number(value);
       else out[column.name] = String(value);

@@ -1,5 +1,5 @@
 // The tap's HTTP server: authenticated ingest routes per gateway format, plus operations routes.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { httpLogger, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
@@ -97,7 +97,7 @@ function toMessages(format: InputFormat, split: SplitRecords, ctx: MapContext, t
 export function buildTapApp(options: TapAppOptions): FastifyInstance {
   const app = Fastify({
     // The platform's request log: query values and credential headers never reach it.
-    ...(options.logger ? { loggerInstance: httpLogger(options.logger) as FastifyBaseLogger } : {}),
+    ...(options.logger ? { loggerInstance: httpLogger(options.logger) } : {}),
     bodyLimit: options.bodyLimitBytes,
     return503OnClosing: true,
   });

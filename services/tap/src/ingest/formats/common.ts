@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { API_REQUEST_LIMITS as MAX, API_REQUEST_SCHEMA, cutText, isCanonicalUtc, validateApiRequest, wellFormed } from '@tollgate/schemas';
-import type { ApiRequestEvent, ConsumerIdentity, GatewayKind } from '@tollgate/schemas';
+import type { ConsumerIdentity, GatewayKind } from '@tollgate/schemas';
 import { DEFAULT_MAX_FUTURE_SKEW_MS, type MapContext, type MapResult, type SplitResult } from './types.ts';
 
 export type Obj = Record<string, unknown>;
@@ -133,7 +133,7 @@ export function timestamp(value: unknown): string | undefined {
 export function recordTime(value: unknown, field: string, ctx: MapContext): { ok: true; ts: string } | { ok: false; reason: string } {
   if (value === undefined || value === null || value === '' || value === '-') return { ok: true, ts: ctx.receivedAt.toISOString() };
   const ts = timestamp(value);
-  if (ts === undefined) return { ok: false, reason: `${field} ${JSON.stringify(value)?.slice(0, 60) ?? String(value)} is not a recognisable time` };
+  if (ts === undefined) return { ok: false, reason: `${field} ${JSON.stringify(value)?.slice(0, 60) ?? typeof value} is not a recognisable time` };
   return { ok: true, ts };
 }
 
@@ -526,7 +526,7 @@ export function finish(draft: Draft): MapResult {
   const candidate: Obj = { schema: API_REQUEST_SCHEMA, ...draft };
   prune(candidate);
   const result = validateApiRequest(candidate);
-  return result.ok ? { ok: true, event: result.event as ApiRequestEvent } : { ok: false, reason: result.reason };
+  return result.ok ? { ok: true, event: result.event } : { ok: false, reason: result.reason };
 }
 
 /**

@@ -52,7 +52,7 @@ function mapKong(rec: Obj, ctx: MapContext): MapResult {
   const routePath = Array.isArray(paths) && paths.length === 1 ? str(paths[0], MAX.pathTemplate) : undefined;
 
   const tries = get(rec, 'tries');
-  const lastTry = Array.isArray(tries) ? tries[tries.length - 1] : undefined;
+  const lastTry: unknown = Array.isArray(tries) ? tries[tries.length - 1] : undefined;
   const tryIp = str(get(lastTry, 'ip'));
   const tryPort = str(get(lastTry, 'port'));
 
