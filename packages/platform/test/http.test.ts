@@ -1,21 +1,9 @@
 // The HTTP pieces every service builds on: the request log keeps no credential, every error has
 // one shape, route schemas answer 400 naming the field, and bearer auth guards only its scope.
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { capturedLog } from '../../../test/harness/log.ts';
 import { ConfigError, EnvReader, readTokens } from '../src/config.ts';
 import { createHttpApp, NotFound, redactQuery, requireBearer } from '../src/index.ts';
-
-function capturedLog(): { log: pino.Logger; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  return { log: pino({ level: 'info' }, stream), text: () => chunks.join('') };
-}
 
 describe('request log', () => {
   it('keeps query values and credential headers out of the log, and the path in', async () => {

@@ -1,6 +1,5 @@
 // What the plugin's tests share: the test broker, a spool of their own, the real path from
 // exchanges to Kafka messages, and plain node from the repository's root.
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,13 +56,4 @@ export function readExchangeBatch(batch: ExchangeBatch): Exchange[] {
   return out;
 }
 
-/** Runs node with `args` from the repository's root; resolves with its exit code and output. */
-export function runNode(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
+export { runNode } from '../../../test/harness/process.ts';

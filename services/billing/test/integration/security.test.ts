@@ -1,12 +1,12 @@
 // Regressions of the hardening review: credentials never reach the request log, /v1/authorize
 // fails closed when no gateway token is configured (BILLING_GATEWAY_AUTH=off opens it on purpose),
 // and short tokens are refused at start-up, naming the variable.
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, type Env } from '@tollgate/platform';
 import { migrate } from '@tollgate/schemas';
 import { testClickHouse, type TestClickHouse } from '../../../../test/harness/clickhouse.ts';
+import { capturedLog } from '../../../../test/harness/log.ts';
 import { billingConfigFromEnv } from '../../src/config.ts';
 import { startBilling, type BillingService } from '../../src/service.ts';
 import { consumer, PLANS_FILE, seedConsumers } from '../helpers.ts';
@@ -15,17 +15,6 @@ const ADMIN_TOKEN = 'admin-token-0123456789';
 const GATEWAY_TOKEN = 'gateway-token-0123456789';
 let ch: TestClickHouse;
 const started: BillingService[] = [];
-
-function capturedLog(): { log: pino.Logger; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  return { log: pino({ level: 'info' }, stream), text: () => chunks.join('') };
-}
 
 function env(over: Env): Env {
   return {
