@@ -35,6 +35,16 @@ export interface IngestResponse {
   errors: Array<{ index: number; reason: string }>;
 }
 
+/**
+ * Billing periods are UTC calendar months, and a month is invoiced once it ends: an event stamped
+ * before the month it arrives in lands in a period that may be closed. It is accepted (billing bills
+ * it as late usage) and counted (tollgate_tap_events_for_closed_periods_total, by format), so a
+ * gateway that ships days late is visible, not silent.
+ */
+export function openPeriodStart(receivedAt: Date): number {
+  return Date.UTC(receivedAt.getUTCFullYear(), receivedAt.getUTCMonth(), 1);
+}
+
 /** At most this many per-record errors are listed in one answer; the counts stay exact. */
 const MAX_LISTED_ERRORS = 1_000;
 
@@ -76,14 +86,17 @@ export function stampedMessage(event: ApiRequestEvent, tokenName: string, text: 
  * so that the parsed records die here: a variable of the async handler would keep all of them
  * alive until Kafka acknowledged, long enough to be promoted to the old generation.
  */
-function toMessages(format: InputFormat, split: SplitRecords, ctx: MapContext, tokenName: string): { messages: TextMessage[]; answer: IngestResponse; repaired: number } {
+function toMessages(format: InputFormat, split: SplitRecords, ctx: MapContext, tokenName: string): { messages: TextMessage[]; answer: IngestResponse; repaired: number; closedPeriod: number } {
   const messages: TextMessage[] = [];
   const answer: IngestResponse = { accepted: 0, rejected: 0, errors: [] };
   let repaired = 0;
+  let closedPeriod = 0;
+  const periodStart = openPeriodStart(ctx.receivedAt);
   split.records.forEach((record, index) => {
     const mapped = format.map(record, ctx);
     if (mapped.ok) {
       if (mapped.repaired) repaired += 1;
+      if (Date.parse(mapped.event.timestamp) < periodStart) closedPeriod += 1;
       const text = mapped.verbatim ? split.texts?.[index] : undefined;
       messages.push(stampedMessage(mapped.event, tokenName, text));
       return;
@@ -91,7 +104,7 @@ function toMessages(format: InputFormat, split: SplitRecords, ctx: MapContext, t
     answer.rejected += 1;
     if (answer.errors.length < MAX_LISTED_ERRORS) answer.errors.push({ index, reason: mapped.reason });
   });
-  return { messages, answer, repaired };
+  return { messages, answer, repaired, closedPeriod };
 }
 
 export function buildTapApp(options: TapAppOptions): FastifyInstance {
@@ -187,9 +200,10 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
 
       charge(request, split.records.length * PARSED_RECORD_BYTES);
       options.metrics.received(format.name, split.records.length);
-      const { messages, answer, repaired } = toMessages(format, split, { ...options.mapContext, receivedAt: now() }, tokenNames.get(request) ?? '');
+      const { messages, answer, repaired, closedPeriod } = toMessages(format, split, { ...options.mapContext, receivedAt: now() }, tokenNames.get(request) ?? '');
       if (answer.rejected > 0) options.metrics.rejected(format.name, 'invalid_record', answer.rejected);
       if (repaired > 0) options.metrics.repaired(format.name, repaired);
+      if (closedPeriod > 0) options.metrics.closedPeriod(format.name, closedPeriod);
 
       try {
         await options.sink.accept(messages);
