@@ -62,14 +62,7 @@ export async function upsertConsumer(
 ): Promise<{ record: ConsumerRecord; created: boolean }> {
   const [existing] = await readConsumers(client, database, consumerId);
   const record: ConsumerRecord = {
-    consumer_id: consumerId,
-    org_id: '',
-    name: '',
-    email: '',
-    plan_id: '',
-    stripe_customer_id: '',
-    tags: [],
-    metadata: {},
+    ...emptyConsumer(consumerId),
     ...existing,
     ...update,
   };
@@ -95,4 +88,9 @@ export async function readConsumerPlans(client: ClickHouseClient, database: stri
   });
   const { data } = await result.json<[string, string]>();
   return new Map(data);
+}
+
+/** A consumer with nothing known but its id: what an import or an update fills in. */
+export function emptyConsumer(consumerId = ''): ConsumerRecord {
+  return { consumer_id: consumerId, org_id: '', name: '', email: '', plan_id: '', stripe_customer_id: '', tags: [], metadata: {} };
 }

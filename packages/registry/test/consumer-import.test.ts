@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseConsumerImport, parseCsv } from '../src/consumer-import.ts';
-import type { ConsumerRecord } from '../src/consumer-table.ts';
+import { emptyConsumer, type ConsumerRecord } from '../src/consumer-table.ts';
 
 const record = (over: Partial<ConsumerRecord>): ConsumerRecord => ({
-  consumer_id: '',
-  org_id: '',
-  name: '',
-  email: '',
-  plan_id: '',
-  stripe_customer_id: '',
-  tags: [],
-  metadata: {},
+  ...emptyConsumer(),
   ...over,
 });
 
