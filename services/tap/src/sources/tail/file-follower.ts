@@ -180,7 +180,11 @@ export class FileFollower {
       await this.openNew(0, 'new');
       return this.queued.shift() ?? { kind: 'idle' };
     }
-    const { bytesRead } = await this.handle.read(this.buffer, 0, this.buffer.length, this.readPos);
+    const handle = this.handle;
+    const { bytesRead } = await handle.read(this.buffer, 0, this.buffer.length, this.readPos);
+    // The first bytes are checked after the read: a file truncated and rewritten before it would
+    // show here, so bytes of the new content are never taken for the old file's continuation.
+    if (bytesRead > 0 && !(await headMatches(handle, this.head))) return this.truncated();
     if (bytesRead > 0) {
       this.readPos += bytesRead;
       this.size = Math.max(this.size, this.readPos);
@@ -190,13 +194,8 @@ export class FileFollower {
       return { kind: 'lines', generation: this.current, ...split, position: this.splitter.position, head: this.head };
     }
     // At the end of what is written: has the file been truncated, or the path moved on?
-    const handle = this.handle;
     this.size = Number((await handle.stat()).size);
-    if (this.size < this.readPos || !(await headMatches(handle, this.head))) {
-      const last = this.lastLines();
-      this.begin({ ...this.current, salt: randomBytes(8).toString('hex') }, 0, 'truncate');
-      return last ?? (this.queued.shift() as FollowStep);
-    }
+    if (this.size < this.readPos || !(await headMatches(handle, this.head))) return this.truncated();
     const atPath = await statOrUndefined(this.options.path);
     if (atPath !== undefined && sameFile(atPath, this.current)) {
       this.rotatedSince = undefined;
@@ -211,6 +210,13 @@ export class FileFollower {
     await handle.close();
     await this.openNew(0, 'rename');
     return last ?? this.queued.shift() ?? { kind: 'idle' };
+  }
+
+  /** Truncated (copytruncate): the held partial line goes out, then a new generation from 0. */
+  private truncated(): FollowStep {
+    const last = this.lastLines();
+    this.begin({ ...(this.current as Generation), salt: randomBytes(8).toString('hex') }, 0, 'truncate');
+    return last ?? (this.queued.shift() as FollowStep);
   }
 
   /** The held partial line of a file that will not grow any more, as a last lines step. */
