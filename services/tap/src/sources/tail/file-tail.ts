@@ -17,13 +17,17 @@ import type { InputFormat, MapContext } from '../../ingest/formats/types.ts';
 import type { TapMetrics } from '../../metrics.ts';
 import type { Checkpoint, CheckpointStore, Generation, Head } from './checkpoint-store.ts';
 import { FileFollower, type FollowStep } from './file-follower.ts';
-import { lineEventId } from './line-id.ts';
+import { lineEventIds } from './line-id.ts';
 import type { TailFile, TailStart } from './tail-files.ts';
 import type { TailMetrics } from './tail-metrics.ts';
 
-/** Unacknowledged batches per file; each is at most READ_BYTES of lines. */
-export const MAX_INFLIGHT_BATCHES = 4;
-export const READ_BYTES = 1024 * 1024;
+/**
+ * Unacknowledged batches per file; each is at most READ_BYTES of lines (~1 300 combined lines):
+ * 2 MiB of a file in flight at most. Batches this size keep the sink's sends small and several
+ * queued behind the one in flight (bench/tail-source.ts; 1 MiB reads were slower).
+ */
+export const MAX_INFLIGHT_BATCHES = 8;
+export const READ_BYTES = 256 * 1024;
 /** Lines longer than this are dropped and counted (too_long): they would hold the file's buffer. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 /** How long a renamed file must stay quiet before the new one is read (see file-follower.ts). */
@@ -162,7 +166,8 @@ export class FileTail {
     const receivedAt = this.deps.now();
     const periodStart = openPeriodStart(receivedAt);
     let lineOffset = 0;
-    const ctx: MapContext = { ...this.deps.mapContext, receivedAt, newId: () => lineEventId(step.generation, lineOffset) };
+    const idAt = lineEventIds(step.generation);
+    const ctx: MapContext = { ...this.deps.mapContext, receivedAt, newId: () => idAt(lineOffset) };
     const messages: TextMessage[] = [];
     let rejected = 0;
     let repaired = 0;

@@ -31,6 +31,8 @@ describe('lineEventId', () => {
     const id = lineEventId(generation, 4096);
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(lineEventId({ ...generation }, 4096)).toBe(id);
+    // The offset is its last 48 bits: two lines of one generation never share an id.
+    expect(id.endsWith('-000000001000')).toBe(true);
     const others = [
       lineEventId(generation, 4097),
       lineEventId({ ...generation, salt: 'fedcba9876543210' }, 4096),
