@@ -2,6 +2,7 @@
 // the events read back from the real broker. Every line must arrive exactly once by event id
 // across rotation by rename, copytruncate and a restart, a partial line only once whole, and bad
 // lines counted without stopping the file.
+import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { readWholeTopic } from '../../../test/harness/kafka.ts';
 import type { TapConfig } from '../src/config.ts';
 import { startTap, type TapService } from '../src/service.ts';
 import type { TailFile } from '../src/sources/tail/tail-files.ts';
-import { testKafka, testTapConfig } from './helpers.ts';
+import { REPO_ROOT, testKafka, testTapConfig } from './helpers.ts';
 
 const kafka = testKafka();
 const taps: TapService[] = [];
@@ -179,6 +180,40 @@ describe('tap file source (TAP_TAIL_FILES)', () => {
     expect(events.filter((e) => firstIds.has(e.event_id))).toHaveLength(200);
   });
 
+  it('a tap killed (SIGKILL) mid-file and started again: every line in Kafka, a replayed line only under the id it had', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tail-kill-'));
+    const path = join(dir, 'access.log');
+    const total = 60_000;
+    writeFileSync(path, nginxLines(0, total));
+    const topic = testTapConfig().topic;
+    const env = { ...process.env, TAP_TAIL_FILES: `nginx:${path}`, TAP_TOPIC: topic, TAP_TOPIC_PARTITIONS: '3', TAP_SPOOL_DIR: join(dir, 'spool'), TAP_PORT: '0', TAP_HMAC_KEY: 'test-key', LOG_LEVEL: 'warn' };
+    const runTap = () => spawn(process.execPath, ['--import', 'tsx', 'services/tap/src/main.ts'], { cwd: REPO_ROOT, env, stdio: 'ignore' });
+    const first = runTap();
+    const exited = new Promise((r) => first.once('exit', r));
+    while ((await topicCount(topic)) < 5_000) await new Promise((r) => setTimeout(r, 50));
+    first.kill('SIGKILL');
+    await exited;
+    const atKill = await topicCount(topic);
+    expect(atKill).toBeLessThan(total);
+    const second = runTap();
+    try {
+      // Done when every line is there and nothing more arrives for a second.
+      let last = -1;
+      for (let count = await topicCount(topic); count < total || count !== last; count = await topicCount(topic)) {
+        last = count;
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    } finally {
+      second.kill('SIGTERM');
+    }
+    const events = (await readWholeTopic(kafka, topic)).map((m) => JSON.parse(m.value) as ApiRequestEvent);
+    const pathsById = new Map<string, Set<string>>();
+    for (const event of events) pathsById.set(event.event_id, (pathsById.get(event.event_id) ?? new Set()).add(event.path));
+    expect(pathsById.size).toBe(total);
+    expect([...pathsById.values()].every((paths) => paths.size === 1)).toBe(true);
+    expect(new Set(events.map((e) => e.path)).size).toBe(total);
+  }, 120_000);
+
   it('holds a partial last line until it is completed', async () => {
     const run = newRun((dir) => [{ format: 'nginx', path: join(dir, 'access.log') }]);
     const path = join(run.dir, 'access.log');
@@ -206,6 +241,18 @@ describe('tap file source (TAP_TAIL_FILES)', () => {
     expect(await metric(tap, `tollgate_tap_tail_events_total{file="${path}"`)).toBe(10);
     const ready = (await tap.app.inject({ method: 'GET', url: '/readyz' })).json<{ checks: Record<string, string> }>();
     expect(ready.checks[`tail ${path}`]).toMatch(/^following at offset \d+, 0 bytes behind$/);
+  });
+
+  it('TAP_TAIL_START=end: a file without a checkpoint is shipped from its end, a partial last line included once whole', async () => {
+    const run = newRun((dir) => [{ format: 'nginx', path: join(dir, 'access.log') }]);
+    run.config.tail.start = 'end';
+    const path = join(run.dir, 'access.log');
+    const partial = nginxLine(5);
+    writeFileSync(path, nginxLines(0, 5) + partial.slice(0, 30));
+    await startRunTap(run);
+    await new Promise((r) => setTimeout(r, 300));
+    appendFileSync(path, partial.slice(30) + nginxLines(6, 3));
+    expectExactlyOnce(await eventsWhen(run.config.topic, 4), orders(5, 4));
   });
 
   it('waits for a file that does not exist yet', async () => {
