@@ -91,11 +91,7 @@ export class FileTail {
   }
 
   start(): void {
-    this.loop = this.run().catch((error: unknown) => {
-      // Never takes the tap down: the file is reported in /readyz and the log, the rest goes on.
-      this.failure = error instanceof Error ? error.message : String(error);
-      this.deps.log.error({ err: error, file: this.deps.file.path }, `tail of ${this.deps.file.path} stopped`);
-    });
+    this.loop = this.run();
   }
 
   /** Poll now rather than at the next interval (an fs.watch event). */
@@ -117,7 +113,7 @@ export class FileTail {
 
   /** For /readyz: what the file source is doing with this file. */
   get state(): string {
-    if (this.failure !== undefined) return `stopped: ${this.failure}`;
+    if (this.failure !== undefined) return `failing: ${this.failure}`;
     if (!this.follower.following) return 'waiting for the file to appear';
     return `following at offset ${this.acked?.offset ?? 0}, ${this.bytesBehind} bytes behind`;
   }
@@ -130,18 +126,50 @@ export class FileTail {
     await this.follower.close();
   }
 
-  private async run(): Promise<void> {
+  /**
+   * A file that cannot be read for now (permissions, an unreadable checkpoint) never takes the tap
+   * down: the reason is logged once, shown in /readyz, and the step tried again.
+   */
+  private async failed(error: unknown): Promise<void> {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (reason !== this.failure) this.deps.log.error({ err: error, file: this.deps.file.path }, `${this.deps.file.path} cannot be read: ${reason}; trying again every ${RETRY_MS} ms`);
+    this.failure = reason;
+    await this.sleep(Math.max(this.deps.pollMs, RETRY_MS));
+  }
+
+  /** Loads the checkpoint and positions the follower; false when the tap stops first. */
+  private async resume(): Promise<boolean> {
     const { file, store, log } = this.deps;
-    const checkpoint = await store.load(file.path);
-    this.acked = checkpoint;
-    const note = await this.follower.start(checkpoint, this.deps.start);
-    if (note !== undefined) log.warn({ file: file.path }, note);
+    while (!this.stopping) {
+      try {
+        const checkpoint = await store.load(file.path);
+        this.acked = checkpoint;
+        const note = await this.follower.start(checkpoint, this.deps.start);
+        if (note !== undefined) log.warn({ file: file.path }, note);
+        this.failure = undefined;
+        return true;
+      } catch (error) {
+        await this.failed(error);
+      }
+    }
+    return false;
+  }
+
+  private async run(): Promise<void> {
+    if (!(await this.resume())) return;
     while (!this.stopping) {
       if (this.inflight.length >= MAX_INFLIGHT_BATCHES) {
         await (this.inflight[0] as Batch).done;
         continue;
       }
-      const step = await this.follower.next();
+      let step: FollowStep;
+      try {
+        step = await this.follower.next();
+        this.failure = undefined;
+      } catch (error) {
+        await this.failed(error);
+        continue;
+      }
       if (step.kind === 'idle') await this.sleep(this.deps.pollMs);
       else if (step.kind === 'lines') this.send(step);
       else await this.startGeneration(step);
