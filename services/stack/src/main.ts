@@ -123,7 +123,8 @@ async function main(): Promise<void> {
 Tollgate is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s). Ctrl-C stops everything${ownKafka ? ', the local Kafka broker included' : ''}.
   dashboard   ${dashboard.url}/#token=${token}
   query API   ${dashboard.url}/v1/queries        Authorization: Bearer ${dashboardConfig.adminTokens[0]}
-  tap ingest  ${tap.url}/v1/ingest/{kong,envoy,apisix,nginx,combined,ndjson,cloudevents}   Authorization: Bearer ${tapConfig.tokens[0]?.token}
+  tap ingest  ${tap.url}/v1/ingest/{kong,envoy,apisix,nginx,combined,ndjson,cloudevents}   Authorization: Bearer ${tapConfig.tokens[0]?.token}${tapConfig.tail.files.length > 0 ? `
+  tap files   ${tapConfig.tail.files.map((f) => `${f.path} (${f.format})`).join(', ')}` : ''}
   billing     ${billing.url}/v1/admin/…   Authorization: Bearer ${billingConfig.adminTokens[0]}
               ${billing.url}/v1/quota/{consumer}   Authorization: Bearer ${billingConfig.gatewayTokens[0]}
               ${billing.url}/v1/authorize   x-tollgate-gateway-token: ${billingConfig.gatewayTokens[0]}

@@ -413,6 +413,12 @@ export function splitLines(body: string, maxRecords = Infinity): SplitResult {
   return { ok: true, records: nonBlankLines(body) };
 }
 
+/** One line of an NDJSON log as its record: the parsed value, or a MalformedRecord saying why not. */
+export function parseJsonLine(line: string): unknown {
+  const result = tryParse(line);
+  return result.ok ? result.value : new MalformedRecord(`line is not valid JSON: ${result.error}`);
+}
+
 function tryParse(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };

@@ -27,7 +27,7 @@
 import { API_REQUEST_LIMITS as MAX } from '@tollgate/schemas';
 import {
   clientIp, count, credentialFrom, epochMs, eventId, finish, forwardedFor, latency, method, pick,
-  required, safeMap, safeSplit, splitNdjson, splitTarget, recordTime, status, str,
+  required, safeMap, parseJsonLine, safeSplit, splitNdjson, splitTarget, recordTime, status, str,
 } from './common.ts';
 import type { Obj } from './common.ts';
 import type { InputFormat, MapContext, MapResult } from './types.ts';
@@ -106,4 +106,5 @@ export const envoy: InputFormat = {
   contentTypes: ['application/x-ndjson', 'application/json', 'text/plain'],
   split: safeSplit((body, _type, maxRecords) => splitNdjson(body, maxRecords)),
   map: safeMap(mapEnvoy),
+  parseLine: parseJsonLine,
 };
