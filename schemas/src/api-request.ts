@@ -30,6 +30,14 @@ export const GATEWAY_DECISIONS = ['allow', 'quota', 'rate', 'not_entitled', 'sus
 export type GatewayDecision = (typeof GATEWAY_DECISIONS)[number];
 export const ALLOW_DECISION: GatewayDecision = 'allow';
 
+/**
+ * The headers of /v1/authorize's answer that carry the decision and the consumer it was made for:
+ * gateways log them (NGINX through auth_request_set, Envoy through %RESP(…)%, Kong and APISIX in
+ * the logged response headers) and the tap reads them back into `decision` and `consumer.id`.
+ */
+export const DECISION_HEADER = 'x-tollgate-decision';
+export const CONSUMER_HEADER = 'x-tollgate-consumer';
+
 export function isGatewayDecision(value: unknown): value is GatewayDecision {
   return typeof value === 'string' && (GATEWAY_DECISIONS as readonly string[]).includes(value);
 }
