@@ -7,8 +7,8 @@ import type { ApiProduct } from '@tollgate/catalog';
 import type { QuotaState } from '@tollgate/pricing';
 import type { ConsumerRecord } from '@tollgate/registry';
 import type { AppliedRate, Decision } from './decision.ts';
-import type { PlanPolicies } from './plan-policies.ts';
-import type { LimiterCheck, LimiterState, RateLimiter } from './rate-limiter.ts';
+import type { PlanPolicies, RatePolicy } from './plan-policies.ts';
+import type { LimiterState, RateLimiter } from './rate-limiter.ts';
 
 /** Who the call is from, as far as the gateway's headers and the registry tell. */
 export type Caller =
@@ -38,9 +38,6 @@ export interface DecisionInput {
 
 const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
 
-/** The key of one consumer's bucket for one policy. */
-export const bucketKey = (consumer: string, policyId: string): string => `${consumer}\u0000${policyId}`;
-
 function unknown(caller: Exclude<Caller, { kind: 'registered' }>, policy: UnknownConsumerPolicy): Decision {
   const consumer = caller.kind === 'unregistered' ? caller.consumerId : '';
   if (policy === 'allow') return { decision: 'allow', consumer, message: 'not a registered consumer; allowed by BILLING_UNKNOWN_CONSUMER=allow' };
@@ -68,11 +65,12 @@ export function decide(input: DecisionInput, limiter: RateLimiter): Decision {
     return { decision: 'quota', consumer, message: `consumer ${consumer} used its ${quota.limit} calls for this period`, retryAfterSeconds: seconds(input.periodEndMs - now), quota };
   }
 
-  const checks: LimiterCheck[] = [];
-  const applied = policies.rates.filter((r) => r.apis === undefined || (product !== undefined && r.apis.has(product.product)));
-  for (const policy of applied) checks.push({ key: bucketKey(consumer, policy.id), policy });
-  const { allowed, states } = limiter.take(checks, now);
-  const rates: AppliedRate[] = applied.map((policy, i) => ({ policy, state: states[i] as LimiterState }));
+  const applied: number[] = [];
+  policies.rates.forEach((r, i) => {
+    if (r.apis === undefined || (product !== undefined && r.apis.has(product.product))) applied.push(i);
+  });
+  const { allowed, states } = limiter.take(consumer, policies.rates, applied, now);
+  const rates: AppliedRate[] = applied.map((p, i) => ({ policy: policies.rates[p] as RatePolicy, state: states[i] as LimiterState }));
   const common = { consumer, rates, ...(quota ? { quota } : {}) };
   if (allowed) return { decision: 'allow', message: 'allowed', ...common };
   const refusing = rates.filter((r) => r.state.retryAfterMs > 0);

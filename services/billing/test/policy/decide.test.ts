@@ -31,12 +31,14 @@ plans:
   'yaml',
 );
 const trial = plans.get('trial') as Plan;
+/** Compiled once, as billing does per plans file: the limiter knows a plan's buckets by this list. */
+const TRIAL = planPolicies(trial, 1);
 const PERIOD_END = 30 * 86_400_000;
 const product = (name: string): ApiProduct => ({ product: name, version: '', pathTemplate: '/', billable: true });
 const registered = (over: Partial<ConsumerRecord> = {}): Caller => ({ kind: 'registered', record: { ...emptyConsumer('acme'), plan_id: 'trial', ...over } });
 
 function input(over: Partial<DecisionInput> = {}): DecisionInput {
-  return { caller: registered(), unknownConsumer: 'deny', policies: planPolicies(trial, 1), product: product('orders'), quota: quotaState(trial, 10) ?? undefined, periodEndMs: PERIOD_END, now: 0, ...over };
+  return { caller: registered(), unknownConsumer: 'deny', policies: TRIAL, product: product('orders'), quota: quotaState(trial, 10) ?? undefined, periodEndMs: PERIOD_END, now: 0, ...over };
 }
 
 describe('decide', () => {
@@ -92,7 +94,7 @@ describe('answers', () => {
   });
 
   it('writes RateLimit-Policy and RateLimit as the IETF draft does, beside x-ratelimit-*', () => {
-    const policies = planPolicies(trial, 1);
+    const policies = TRIAL;
     const limiter = new RateLimiter();
     decide(input({ product: product('search') }), limiter);
     const d = decide(input({ product: product('search'), now: 0 }), limiter);
