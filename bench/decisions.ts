@@ -77,6 +77,8 @@ const plans = await loadPlansFile(plansFile);
 const book = new QuotaBook(client, config.clickhouse.database, plans, pino({ level: 'warn' }));
 await book.refresh();
 const point = new PolicyPoint({ book, policies: compilePlanPolicies(plans, 1), limiter: new RateLimiter(), catalog: await loadCatalog(catalogFile), keyHmac: credentialHmac(HMAC_KEY), unknownConsumer: undefined });
+// The book holds its copy in memory: the embedded engine is let go before timing, so its threads do not count.
+await client.close();
 const products = ['orders', 'search', 'users'];
 const inProcess = 1_000_000;
 const tIn = performance.now();
@@ -86,7 +88,6 @@ for (let i = 0; i < inProcess; i++) {
   if (point.decide({ method: 'GET', host: 'api.example.com', path: `/${products[i % 3]}/42`, apiKey: key(c) }).decision.decision === 'allow') allowedIn++;
 }
 const inMs = performance.now() - tIn;
-await client.close();
 
 // 2. Over HTTP, billing in its own process (chDB holds its folder for one process).
 const billing = await startService('services/billing/src/main.ts', env, `http://127.0.0.1:${port}/readyz`);
