@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../harness/infra.ts';
-import { freePort, startRecordingServer, type RecordingServer } from '../harness/nginx.ts';
+import { freePort, startRecordingServer, type RecordedAnswer, type RecordingServer } from '../harness/nginx.ts';
 
 const CADDY = process.env.CADDY_BIN ?? '/usr/bin/caddy';
 const TOKEN = 'gateway-token-0123456789';
@@ -19,7 +19,7 @@ let caddy: ChildProcess;
 let url: string;
 
 beforeAll(async () => {
-  billing = await startRecordingServer((request) => {
+  billing = await startRecordingServer((request): RecordedAnswer => {
     if (request.headers['x-forwarded-uri'] === '/orders/spent') {
       return { status: 429, headers: { 'retry-after': '7', 'x-tollgate-decision': 'quota', 'content-type': 'application/json' }, body: '{"error":"quota_exceeded"}' };
     }

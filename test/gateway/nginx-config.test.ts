@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, Nginx, NGINX_GATEWAY_DIR, startRecordingServer, type RecordingServer, type SeenRequest } from '../harness/nginx.ts';
+import { freePort, Nginx, NGINX_GATEWAY_DIR, startRecordingServer, type RecordedAnswer, type RecordingServer, type SeenRequest } from '../harness/nginx.ts';
 
 const TOKEN = 'gateway-token-0123456789';
 const REFUSED = ['quota', 'rate', 'not_entitled', 'suspended', 'blocked'];
@@ -31,12 +31,12 @@ function post(target: string, headers: Record<string, string>, body: string): Pr
  */
 const bodyUnlessNginx = (request: SeenRequest, decision: string): string => (request.headers['x-tollgate-gateway'] === 'nginx' ? '' : `{"error":"${decision}"}`);
 
-function decide(request: SeenRequest): { status: number; headers?: Record<string, string>; body?: string } {
+function decide(request: SeenRequest): RecordedAnswer {
   const decision = /^\/v1\/authorize\/([^/?]+)/.exec(request.url)?.[1] ?? 'allow';
   const json = { 'content-type': 'application/json' };
   if (decision === 'allow') return { status: 200, headers: { 'x-tollgate-decision': 'allow', 'x-tollgate-consumer': 'c-allowed' } };
   if (REFUSED.includes(decision)) {
-    const retry = decision === 'quota' || decision === 'rate' ? { 'retry-after': '7' } : {};
+    const retry: Record<string, string> = decision === 'quota' || decision === 'rate' ? { 'retry-after': '7' } : {};
     return { status: 403, headers: { ...json, ...retry, 'x-tollgate-decision': decision, 'x-tollgate-consumer': 'c-refused' }, body: bodyUnlessNginx(request, decision) };
   }
   if (decision === 'unknown_consumer') return { status: 401, headers: { ...json, 'x-tollgate-decision': decision }, body: bodyUnlessNginx(request, decision) };

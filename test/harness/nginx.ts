@@ -134,9 +134,13 @@ export interface RecordingServer {
  * A tiny HTTP server that records every request and answers with `answer` (default 200 "ok"):
  * the upstream behind NGINX, or a stand-in for a policy point.
  */
-export async function startRecordingServer(
-  answer: (request: SeenRequest) => { status: number; headers?: Record<string, string>; body?: string } = () => ({ status: 200, body: 'ok' }),
-): Promise<RecordingServer> {
+export interface RecordedAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export async function startRecordingServer(answer: (request: SeenRequest) => RecordedAnswer = () => ({ status: 200, body: 'ok' })): Promise<RecordingServer> {
   const requests: SeenRequest[] = [];
   const server = createServer((req, res) => {
     let bodyBytes = 0;
