@@ -2,12 +2,13 @@
 // into the registry table the enricher reads.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { clickHouseSettingsFromEnv, ConfigError, createClickHouseClient, EnvReader } from '@tollgate/platform';
+import { clickHouseSettingsFromEnv, ConfigError, createClickHouseClient, credentialHmacKeyFromEnv, EnvReader, resolveCredentialHmacKey } from '@tollgate/platform';
 import { migrate, migrationTargetFromEnv } from '@tollgate/schemas';
 import { parseConsumerImport } from './consumer-import.ts';
+import { writeApiKeys } from './api-keys.ts';
 import { writeConsumers } from './consumer-table.ts';
 
-const USAGE = 'usage: npm run consumers -- import FILE   (FILE: .json array or .csv with a header row)';
+const USAGE = 'usage: npm run consumers -- import FILE   (FILE: .json array or .csv with a header row; an api_keys column is stored as HMACs under the tap\'s key: TAP_HMAC_KEY or <TAP_SPOOL_DIR>/hmac.key)';
 
 export async function runConsumersCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [command, file] = argv;
@@ -18,6 +19,7 @@ export async function runConsumersCli(argv: string[], env: NodeJS.ProcessEnv): P
   const reader = new EnvReader(env);
   const settings = clickHouseSettingsFromEnv(env, reader);
   const target = migrationTargetFromEnv(reader, settings.database);
+  const hmacKeySource = credentialHmacKeyFromEnv(reader);
   reader.done();
 
   // npm runs workspace scripts in the workspace folder; a relative path means the caller's folder.
@@ -29,13 +31,14 @@ export async function runConsumersCli(argv: string[], env: NodeJS.ProcessEnv): P
     console.error(`cannot read ${path}: ${(error as Error).message}`);
     return 1;
   }
-  const { consumers, errors } = parseConsumerImport(text, file.toLowerCase().endsWith('.csv') ? 'csv' : 'json');
+  const { consumers, apiKeys, errors } = parseConsumerImport(text, file.toLowerCase().endsWith('.csv') ? 'csv' : 'json');
   for (const e of errors) console.error(`${e.line !== undefined ? `line ${e.line}` : `item ${e.index ?? '?'}`}: ${e.reason}`);
 
   const client = await createClickHouseClient(settings);
   try {
     await migrate(client, target);
     await writeConsumers(client, settings.database, consumers);
+    if (apiKeys.length > 0) await writeApiKeys(client, settings.database, await resolveCredentialHmacKey(hmacKeySource.key, hmacKeySource.file), apiKeys);
   } catch (error) {
     const message = (error as Error).message;
     console.error(
@@ -47,7 +50,7 @@ export async function runConsumersCli(argv: string[], env: NodeJS.ProcessEnv): P
   } finally {
     await client.close();
   }
-  console.log(`imported ${consumers.length} consumers${errors.length > 0 ? `; ${errors.length} rows rejected (see above)` : ''}`);
+  console.log(`imported ${consumers.length} consumers${apiKeys.length > 0 ? ` and ${apiKeys.length} API keys` : ''}${errors.length > 0 ? `; ${errors.length} rows rejected (see above)` : ''}`);
   return errors.length > 0 ? 1 : 0;
 }
 

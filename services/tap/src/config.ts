@@ -1,6 +1,5 @@
 // The tap's configuration, read once from the environment at start-up.
-import { fileURLToPath } from 'node:url';
-import { EnvReader, kafkaSettingsFromEnv, type Env, type KafkaSettings } from '@tollgate/platform';
+import { DEFAULT_TAP_SPOOL_DIR, EnvReader, kafkaSettingsFromEnv, type Env, type KafkaSettings } from '@tollgate/platform';
 import { DEFAULT_MAX_BATCH_BYTES, type Compression, type FsyncPolicy } from '@tollgate/tap-delivery';
 import { DEFAULT_MAX_FUTURE_SKEW_MS } from './ingest/formats/types.ts';
 import { parseTapTokens, type TapToken } from './ingest/tap-tokens.ts';
@@ -33,7 +32,6 @@ export interface TapConfig {
   maxFutureSkewMs: number;
 }
 
-const DEFAULT_SPOOL_DIR = fileURLToPath(new URL('../../../.local/tap-spool', import.meta.url));
 const MiB = 1024 * 1024;
 
 export const DEFAULT_SECRET_QUERY_PARAMS = ['api_key', 'apikey', 'key', 'token', 'access_token', 'auth', 'signature', 'sig', 'password'];
@@ -80,7 +78,7 @@ export function tapConfigFromEnv(env: Env, defaults: { tokens?: string[] } = {})
     // Under the broker's message.max.bytes (1 MiB by default) even after snappy on incompressible text.
     maxBatchBytes: r.int('TAP_MAX_BATCH_BYTES', DEFAULT_MAX_BATCH_BYTES, { min: 1024, max: 1024 * MiB }),
     spool: {
-      dir: r.string('TAP_SPOOL_DIR', DEFAULT_SPOOL_DIR),
+      dir: r.string('TAP_SPOOL_DIR', DEFAULT_TAP_SPOOL_DIR),
       maxBytes: r.int('TAP_SPOOL_MAX_BYTES', 1024 * MiB, { min: 1024 }),
       segmentBytes: r.int('TAP_SPOOL_SEGMENT_BYTES', 64 * MiB, { min: 1024 }),
       fsync: r.oneOf('TAP_SPOOL_FSYNC', ['always', 'never'] as const, 'always'),

@@ -1,12 +1,10 @@
 // Composes the tap: spool, Kafka transport, sink and HTTP server. Used by main.ts and by the
 // one-process stack.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { Gauge } from 'prom-client';
-import { createKafka, createMetricsRegistry } from '@tollgate/platform';
+import { createKafka, createMetricsRegistry, resolveCredentialHmacKey } from '@tollgate/platform';
 import { EventSink, KafkaTransport, Spool } from '@tollgate/tap-delivery';
 import type { TapConfig } from './config.ts';
 import { buildTapApp } from './ingest/app.ts';
@@ -23,20 +21,6 @@ export interface TapService {
    * left stays on disk, replayed at the next start — nothing acknowledged is lost.
    */
   close(deadline?: AbortSignal): Promise<void>;
-}
-
-/** The HMAC key for credentials: configured, or generated once and kept beside the spool. */
-async function resolveHmacKey(config: TapConfig): Promise<string> {
-  if (config.hmacKey) return config.hmacKey;
-  const file = join(config.spool.dir, 'hmac.key');
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch {
-    await mkdir(config.spool.dir, { recursive: true });
-    const key = randomBytes(32).toString('hex');
-    await writeFile(file, key, { mode: 0o600 });
-    return key;
-  }
 }
 
 export async function startTap(config: TapConfig, log: Logger = pino({ name: 'tap' })): Promise<TapService> {
@@ -78,7 +62,7 @@ export async function startTap(config: TapConfig, log: Logger = pino({ name: 'ta
     retryAfterSeconds: config.retryAfterSeconds,
     sink,
     mapContext: mapContext({
-      hmacKey: await resolveHmacKey(config),
+      hmacKey: await resolveCredentialHmacKey(config.hmacKey, join(config.spool.dir, 'hmac.key')),
       secretQueryParams: config.secretQueryParams,
       gatewayInstance: config.gatewayInstance,
       maxFutureSkewMs: config.maxFutureSkewMs,

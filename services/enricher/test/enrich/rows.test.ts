@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileCatalog } from '@tollgate/catalog';
 import { clickHouseTime } from '@tollgate/platform';
+import { emptyConsumer } from '@tollgate/registry';
 import type { ApiRequestEvent } from '@tollgate/schemas';
 import { parseTrustedProxies } from '../../src/enrich/client-ip.ts';
 import { enrichEvent, USAGE_COLUMNS, WhereCache, type EnrichDeps } from '../../src/rows.ts';
@@ -22,7 +23,7 @@ const deps = (where?: WhereCache): EnrichDeps => ({
   trustedProxies: parseTrustedProxies(['10.0.0.0/8']),
   ipPrivacy: { mode: 'truncate', ipv4Prefix: 24, ipv6Prefix: 48 },
   catalog: compileCatalog([]),
-  consumer: (id) => (id === 'c1' ? { consumer_id: 'c1', org_id: 'acme', name: '', email: '', plan_id: 'pro', stripe_customer_id: '', tags: [], metadata: {} } : undefined),
+  consumer: (id) => (id === 'c1' ? { ...emptyConsumer('c1'), org_id: 'acme', plan_id: 'pro' } : undefined),
   ...(where ? { where } : {}),
 });
 
