@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '@tollgate/platform';
 import { testClickHouse, type TestClickHouse } from '../../test/harness/clickhouse.ts';
-import { loadMigrations, migrate, renderMigration, splitStatements } from '../src/migrations.ts';
+import { loadMigrations, migrate, pendingMigrations, renderMigration, splitStatements } from '../src/migrations.ts';
 
 let ch: TestClickHouse;
 beforeAll(async () => {
@@ -15,7 +15,10 @@ afterAll(async () => {
 describe('ClickHouse migrations on the embedded engine', () => {
   it('apply twice in a row: the second run applies nothing and fails on nothing', async () => {
     const target = { database: ch.database, usageRetentionDays: 30 };
+    // What --dry-run lists: everything before the first run (the database does not exist yet), nothing after.
+    expect((await pendingMigrations(ch.client, target)).map((m) => m.name)).toEqual(loadMigrations().map((m) => m.name));
     const first = await migrate(ch.client, target);
+    expect(await pendingMigrations(ch.client, target)).toEqual([]);
     expect(first.applied).toEqual(loadMigrations().map((m) => m.name));
     const second = await migrate(ch.client, target);
     expect(second.applied).toEqual([]);

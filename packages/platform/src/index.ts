@@ -8,3 +8,4 @@ export * from './auth.ts';
 export * from './service-main.ts';
 export * from './seeded-random.ts';
 export * from './credential-hmac.ts';
+export * from './cli.ts';

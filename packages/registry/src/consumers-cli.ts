@@ -2,18 +2,43 @@
 // into the registry table the enricher reads.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { clickHouseSettingsFromEnv, ConfigError, createClickHouseClient, credentialHmacKeyFromEnv, EnvReader, resolveCredentialHmacKey } from '@tollgate/platform';
+import {
+  clickHouseSettingsFromEnv,
+  cliHelp,
+  ConfigError,
+  createClickHouseClient,
+  credentialHmacKeyFromEnv,
+  EnvReader,
+  parseCommandLine,
+  resolveCredentialHmacKey,
+  type CliSpec,
+} from '@tollgate/platform';
 import { migrate, migrationTargetFromEnv } from '@tollgate/schemas';
 import { parseConsumerImport } from './consumer-import.ts';
 import { writeApiKeys } from './api-keys.ts';
 import { writeConsumers } from './consumer-table.ts';
 
-const USAGE = 'usage: npm run consumers -- import FILE   (FILE: .json array or .csv with a header row; an api_keys column is stored as HMACs under the tap\'s key: TAP_HMAC_KEY or <TAP_SPOOL_DIR>/hmac.key)';
+const CLI: CliSpec = {
+  command: 'npm run consumers --',
+  summary:
+    'Imports consumers into the registry the enricher and billing read: a JSON array of objects, or a CSV file with a header row. Rows with a problem are listed (CSV line, JSON index) and left out, and the exit code is then 1.',
+  positionals: 'import FILE',
+  options: {},
+  examples: ['npm run consumers -- import consumers.csv', 'npm run consumers -- import ./export/consumers.json'],
+  notes: [
+    'Columns/fields: consumer_id (required), org_id, name, email, plan_id, stripe_customer_id, tags, metadata, status (active|suspended), blocked_apis, api_keys.',
+    "api_keys are stored only as the tap's credential HMAC: the key is TAP_HMAC_KEY, or the file <TAP_SPOOL_DIR>/hmac.key.",
+    'ClickHouse: CLICKHOUSE_URL or the embedded engine in CLICKHOUSE_DATA_DIR (stop a running npm start first), database CLICKHOUSE_DATABASE.',
+  ],
+};
 
 export async function runConsumersCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const [command, file] = argv;
-  if (command !== 'import' || !file) {
-    console.error(USAGE);
+  const args = parseCommandLine(CLI, argv);
+  if (!args.ok) return args.exitCode;
+  const [command, file, ...extra] = args.positionals;
+  if (command !== 'import' || !file || extra.length > 0) {
+    console.error(command === undefined ? 'npm run consumers --: missing command' : command !== 'import' ? `npm run consumers --: unknown command "${command}"` : !file ? 'npm run consumers --: import needs a FILE' : `npm run consumers --: unexpected arguments ${extra.join(' ')}`);
+    console.error(cliHelp(CLI));
     return 2;
   }
   const reader = new EnvReader(env);
