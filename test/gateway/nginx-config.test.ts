@@ -212,7 +212,7 @@ describe('the shipped NGINX files in front of a policy point', () => {
     await fetch(`${url}/quota/logged`);
     await fetch(`${url}/unknown_consumer/logged`);
     const lines = readFileSync(`${nginx.prefix}/logs/tollgate.log`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
-    const logged = lines.filter((l) => l.uri?.endsWith('/logged')).map((l) => [l.uri, l.status, l.consumer_id, l.decision]);
+    const logged = lines.filter((l) => l.uri?.endsWith('/logged')).map((l) => [l.uri, l.status, l.tollgate_consumer, l.tollgate_decision]);
     expect(logged).toEqual([
       ['/allow/logged', '200', 'c-allowed', 'allow'],
       ['/quota/logged', '429', 'c-refused', 'quota'],

@@ -19,8 +19,8 @@
 //     '"host":"$host",'
 //     '"server_name":"$server_name",'
 //     '"user_agent":"$http_user_agent",'
-//     '"consumer_id":"$tollgate_consumer",'
-//     '"decision":"$tollgate_decision"'
+//     '"tollgate_consumer":"$tollgate_consumer",'
+//     '"tollgate_decision":"$tollgate_decision"'
 //   '}';
 //
 // Every value is quoted: escape=json keeps them valid JSON, and unquoted numbers would break on
