@@ -249,10 +249,13 @@ describe('NGINX with the shipped files, Tollgate deciding, the tap tailing its l
     expect(upstreamSaw('/orders/quota').length).toBe(allowed);
   });
 
-  it('rate limit 5/s: 50 calls a second for 10 s, about 5 a second allowed (bound: 5·T − 1 … 5·T + one second\'s burst)', async () => {
-    // A limiter of r = 5/s whose burst is at most one second's worth (b ≤ 5) allows, under demand
-    // far above r for T seconds, at least r·T − 1 and at most r·T + b calls. T is measured from
-    // the first call to the last, so a slow machine widens the window instead of failing the test.
+  it('rate limit 5/s: 50 calls a second for 10 s, about 5 a second allowed (never more than 5·D + the burst of 5)', async () => {
+    // GCRA with a limit of 5 per second lets a burst of 5 through, then one call every 200 ms: over
+    // a span D it allows at most 5·D + 5 calls (docs/policy.md). D is bounded by what the client
+    // sees, from the first call sent to the last answer, so the upper bound holds on any machine.
+    // Under demand far above the rate it allows about 5·D; a machine that stalls the sender leaves
+    // gaps in the demand (capacity is not banked beyond the burst), so the lower bound is half of
+    // that: it catches a limiter refusing what it should let through, not a slow machine.
     const answers: Array<Promise<{ status: number; decision: string | null }>> = [];
     const started = Date.now();
     for (let i = 0; i < 500; i += 1) {
@@ -260,11 +263,12 @@ describe('NGINX with the shipped files, Tollgate deciding, the tap tailing its l
       if (due > Date.now()) await sleep(due - Date.now());
       answers.push(call('/orders/rate', { 'x-api-key': KEYS.trial }));
     }
-    const seconds = (Date.now() - started) / 1000;
+    const sending = (Date.now() - started) / 1000;
     const settled = await Promise.all(answers);
+    const span = (Date.now() - started) / 1000;
     const allowed = settled.filter((a) => a.status === 200).length;
-    expect(allowed).toBeGreaterThanOrEqual(Math.floor(5 * seconds) - 1);
-    expect(allowed).toBeLessThanOrEqual(Math.ceil(5 * seconds) + 5);
+    expect(allowed).toBeLessThanOrEqual(Math.floor(5 * span) + 5);
+    expect(allowed).toBeGreaterThanOrEqual(Math.floor(0.5 * 5 * sending));
     expect(settled.filter((a) => a.status !== 200).every((a) => a.status === 429 && a.decision === 'rate')).toBe(true);
   });
 
@@ -332,9 +336,9 @@ describe('NGINX with the shipped files, Tollgate deciding, the tap tailing its l
     const lines = linesWritten([rotated, copied, accessLog]);
     expect(lines.size).toBeGreaterThan(500);
     await untilStored(lines.size);
-    const [totals] = await queryRows<{ rows: string; ids: string }>(ch.client, `SELECT toString(count()) AS rows, toString(uniqExact(event_id)) AS ids FROM ${ch.database}.api_requests`);
+    const [totals] = await queryRows<{ rows: string; ids: string }>(ch.client, `SELECT toString(count()) AS rows, toString(uniqExact(event_id)) AS ids FROM ${ch.database}.api_requests WHERE ${FROM_NGINX}`);
     expect(totals).toEqual({ rows: String(lines.size), ids: String(lines.size) });
-    const stored = await queryRows<{ event_id: string }>(ch.client, `SELECT event_id FROM ${ch.database}.api_requests`);
+    const stored = await queryRows<{ event_id: string }>(ch.client, `SELECT event_id FROM ${ch.database}.api_requests WHERE ${FROM_NGINX}`);
     expect(new Set(stored.map((r) => r.event_id))).toEqual(new Set([...lines].map((id) => `nginx:${id}`)));
   });
 
@@ -357,6 +361,9 @@ describe('NGINX with the shipped files, Tollgate deciding, the tap tailing its l
   });
 });
 
+/** Rows the tap made from NGINX's log (the nginx format's ids), not the usage the test inserted itself. */
+const FROM_NGINX = "startsWith(event_id, 'nginx:')";
+
 /** Request ids of every line in the files (each line is one request NGINX handled). */
 function linesWritten(files: string[]): Set<string> {
   const ids = new Set<string>();
@@ -371,7 +378,7 @@ function linesWritten(files: string[]): Set<string> {
 async function untilStored(count: number, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const [row] = await queryRows<{ ids: string }>(ch.client, `SELECT uniqExact(event_id) AS ids FROM ${ch.database}.api_requests`);
+    const [row] = await queryRows<{ ids: string }>(ch.client, `SELECT uniqExact(event_id) AS ids FROM ${ch.database}.api_requests WHERE ${FROM_NGINX}`);
     if (Number(row?.ids) >= count) return;
     if (Date.now() > deadline) throw new Error(`${row?.ids ?? 0} of ${count} NGINX lines reached ClickHouse in ${timeoutMs} ms (tap logs: ${logDir})`);
     await sleep(250);
