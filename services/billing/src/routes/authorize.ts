@@ -75,7 +75,11 @@ export const authorizeRoutes: FastifyPluginAsync<AuthorizeRoutesOptions> = async
       if (!decision.quota) headers['x-tollgate-quota'] = caller.kind === 'anonymous' || caller.kind === 'unknown_key' ? 'anonymous' : policies ? 'unlimited' : 'unknown';
       return reply.code(200).headers(headers).send();
     }
-    const status = decisionStatus(decision.decision, request.headers[GATEWAY_KIND_HEADER] === 'nginx');
+    const nginx = request.headers[GATEWAY_KIND_HEADER] === 'nginx';
+    const status = decisionStatus(decision.decision, nginx);
+    // NGINX never reads an auth subrequest's body: one would make it drop the keep-alive connection
+    // to billing after every refusal. The reason travels in x-tollgate-decision instead.
+    if (nginx) return reply.code(status).headers(headers).send();
     return reply
       .code(status)
       .headers(headers)
