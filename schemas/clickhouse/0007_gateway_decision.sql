@@ -9,8 +9,9 @@
 --    every call whatever `billable` says, stop counting refused calls: a refusal is neither revenue
 --    nor revenue lost. A materialized view cannot be dropped and re-created without a gap (or an
 --    overlap) in which inserts miss the rollup (or count twice), so the view's query is replaced in
---    place with MODIFY QUERY, which is atomic for the inserts around it (ClickHouse ≥ 23.x). Rows
---    already in the rollups need nothing: before the column existed no call carried a decision.
+--    place with MODIFY QUERY, which is atomic for the inserts around it (ClickHouse ≥ 23.12; older
+--    servers need allow_experimental_alter_materialized_view_structure = 1; deploy/ uses 25.3).
+--    Rows already in the rollups need nothing: before the column existed no call carried a decision.
 -- 3. Rollups of the refused calls per consumer, API and decision by minute, hour and day, for the
 --    "refused by policy" analytics: refusals are few next to all traffic, so these stay small where
 --    the raw table (ordered by consumer first) would be scanned over the whole range. They hold

@@ -26,8 +26,9 @@
 // This log_format is the contract the shipped deploy/gateways/nginx/tollgate-log.conf copies.
 // $tollgate_consumer and $tollgate_decision are set by `auth_request_set` from the
 // x-tollgate-consumer / x-tollgate-decision headers of Tollgate's /v1/authorize answer
-// (deploy/gateways/nginx/tollgate-enforce.conf); where NGINX does not ask Tollgate they are empty,
-// and the two keys may be left out of the format altogether.
+// (deploy/gateways/nginx/tollgate-enforce.conf). NGINX refuses a log_format naming a variable
+// nothing declares: a server that does not ask Tollgate declares them empty
+// (`set $tollgate_consumer ""; set $tollgate_decision "";`), or the two keys are left out.
 //
 // Every value is quoted: escape=json keeps them valid JSON, and unquoted numbers would break on
 // "-" (no upstream). $uri carries no query string (so no credentials in the query reach the log);
