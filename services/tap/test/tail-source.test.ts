@@ -117,6 +117,23 @@ describe('tap file source (TAP_TAIL_FILES)', () => {
     expect(await metric(tap, `tollgate_tap_tail_bytes_behind{file="${path}"`)).toBe(0);
   });
 
+  it('a writer that failed to reopen its log goes on writing into the renamed file: it is followed while the new file stays empty', async () => {
+    const run = newRun((dir) => [{ format: 'nginx', path: join(dir, 'access.log') }]);
+    const path = join(run.dir, 'access.log');
+    writeFileSync(path, nginxLines(0, 20));
+    await startRunTap(run);
+    await eventsWhen(run.config.topic, 20);
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, ''); // created by the rotation; the writer could not open it
+    // Quiet for longer than the rotation's grace period, then more lines into the renamed file.
+    await new Promise((r) => setTimeout(r, 1_500));
+    appendFileSync(`${path}.1`, nginxLines(20, 10));
+    await eventsWhen(run.config.topic, 30);
+    await new Promise((r) => setTimeout(r, 1_500));
+    appendFileSync(path, nginxLines(30, 10));
+    expectExactlyOnce(await eventsWhen(run.config.topic, 40), orders(0, 40));
+  });
+
   it('follows a file across copytruncate, the new lines at old offsets getting new ids', async () => {
     const run = newRun((dir) => [{ format: 'combined', path: join(dir, 'access.log') }]);
     const path = join(run.dir, 'access.log');

@@ -3,10 +3,11 @@
 // on an open handle, so a renamed file can still be read to its end.
 //
 //   growth:        read from where the last read ended, in chunks of readBytes.
-//   rename+create: the path names another file (or none): the old file is read on until it has
-//                  been quiet for rotateGraceMs (the writer appends to it until it reopens its log,
-//                  nginx on USR1), its held partial line handed out as a last line, then the new
-//                  file is read from its first byte.
+//   rename+create: the path names another file (or none): the old file is read on until the new
+//                  one has lines and the old one has been quiet for rotateGraceMs (the writer
+//                  appends to it until it reopens its log, nginx on USR1, and for good when the
+//                  reopen fails), its held partial line handed out as a last line, then the new
+//                  file is read from its first byte. The renamed file is not read after that.
 //   copytruncate:  the file is smaller than what was read, or its first bytes changed (it was
 //                  truncated and grew past the old offset between two checks): read again from 0
 //                  as a new generation, so its offsets give new ids.
@@ -203,8 +204,10 @@ export class FileFollower {
     }
     const now = this.now();
     this.rotatedSince ??= now;
-    // The writer may append to the renamed file until it reopens its log; no new file yet: wait.
-    if (atPath === undefined || now - Math.max(this.rotatedSince, this.lastDataAt) < this.options.rotateGraceMs) return { kind: 'idle' };
+    // The writer appends to the renamed file until it reopens its log, and for good if reopening
+    // fails (a worker that may not create the file): the new file is read once it has lines and
+    // the renamed one has been quiet for the grace period; until then the renamed one is followed.
+    if (atPath === undefined || atPath.size === 0n || now - Math.max(this.rotatedSince, this.lastDataAt) < this.options.rotateGraceMs) return { kind: 'idle' };
     const last = this.lastLines();
     this.handle = undefined;
     await handle.close();

@@ -266,7 +266,15 @@ export class FileTail {
   /** Writes the latest acknowledged checkpoint; resolves once what was acknowledged at the call is on disk. */
   private save(): Promise<void> {
     this.saveAgain = true;
-    this.saving ??= (async () => {
+    this.saving ??= this.saveLoop();
+    return this.saving;
+  }
+
+  /** One write at a time; a save asked for during a write is made right after it. */
+  private async saveLoop(): Promise<void> {
+    // Yield first: save() must hold this promise before the loop can end and clear it.
+    await Promise.resolve();
+    try {
       while (this.saveAgain) {
         this.saveAgain = false;
         const checkpoint = this.acked;
@@ -278,10 +286,9 @@ export class FileTail {
           this.deps.log.error({ err: error, file: this.deps.file.path }, 'tail checkpoint write failed');
         }
       }
-    })().finally(() => {
+    } finally {
       this.saving = undefined;
-    });
-    return this.saving;
+    }
   }
 
   private sleep(ms: number): Promise<void> {
