@@ -11,6 +11,8 @@ import { ZERO, exactMinor, parseDecimal, type Decimal } from './money.ts';
 import {
   BASE_FEE_LINE_KEY,
   DEFAULT_BILLABLE_STATUSES,
+  DEFAULT_LATE_USAGE,
+  LATE_USAGE_POLICIES,
   STATUS_CLASSES,
   type Meter,
   type MeterFilter,
@@ -249,7 +251,7 @@ function meter(issues: Issues, value: unknown, path: string, billable: ReadonlyS
 
 function plan(issues: Issues, id: string, value: unknown, path: string): Plan {
   if (!ID.test(id)) issues.add(path, 'is not a valid plan id (lower-case letters, digits, _ or -)');
-  const p = mapping(issues, value, path, ['name', 'currency', 'period', 'base_fee', 'billable_statuses', 'quota', 'meters']);
+  const p = mapping(issues, value, path, ['name', 'currency', 'period', 'base_fee', 'billable_statuses', 'quota', 'meters', 'late_usage']);
 
   const rawCurrency = text(issues, p.currency, `${path}.currency`);
   const currency = rawCurrency.toUpperCase();
@@ -267,6 +269,7 @@ function plan(issues: Issues, id: string, value: unknown, path: string): Plan {
     period: 'month',
     billableStatuses: DEFAULT_BILLABLE_STATUSES,
     meters: [],
+    lateUsage: p.late_usage === undefined ? DEFAULT_LATE_USAGE : oneOf(issues, p.late_usage, `${path}.late_usage`, LATE_USAGE_POLICIES),
   };
 
   if (p.base_fee !== undefined) {

@@ -58,6 +58,14 @@ export interface Quota {
   readonly kind: 'soft' | 'hard';
 }
 
+/**
+ * What happens to usage of a period that arrives after the period was invoiced: next_invoice bills
+ * it as an adjustment line on the customer's next invoice; report only reports it (billing's `late`).
+ */
+export type LateUsagePolicy = 'next_invoice' | 'report';
+export const LATE_USAGE_POLICIES: readonly LateUsagePolicy[] = ['next_invoice', 'report'];
+export const DEFAULT_LATE_USAGE: LateUsagePolicy = 'next_invoice';
+
 export interface Plan {
   readonly id: string;
   readonly name: string;
@@ -70,6 +78,8 @@ export interface Plan {
   readonly billableStatuses: StatusClassSet;
   readonly quota?: Quota;
   readonly meters: readonly Meter[];
+  /** Absent on plans built in code: DEFAULT_LATE_USAGE. The plans file always sets it. */
+  readonly lateUsage?: LateUsagePolicy;
 }
 
 export interface PlanCatalog {
