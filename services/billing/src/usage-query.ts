@@ -21,6 +21,11 @@ interface UsageRecord {
   last_call_ms: string;
 }
 
+/** Events in usage rows: what the ledger records as a period's usage_requests. */
+export function requestsOf(usage: readonly { requests: number | bigint }[]): bigint {
+  return usage.reduce((sum, row) => sum + BigInt(row.requests), 0n);
+}
+
 export async function usageForPeriod(
   client: ClickHouseClient,
   database: string,

@@ -1,0 +1,8 @@
+-- Late usage billed on a later invoice (services/billing/src/late-usage.ts). An adjustment is an
+-- invoice line of the period whose invoice carries it (billing_lines.period), keyed
+-- late:<adjusted period>:<sequence>; adjusts_period names the earlier period it corrects ('' on
+-- ordinary lines). On such a line, units holds the adjusted period's events when it was priced,
+-- included_units those already invoiced before it, billable_units the late ones it bills.
+ALTER TABLE {{db}}.{{local billing_lines}} {{on_cluster}}
+  ADD COLUMN IF NOT EXISTS adjusts_period String DEFAULT '' AFTER line_key;
+{{alter_distributed billing_lines ADD COLUMN IF NOT EXISTS adjusts_period String DEFAULT '' AFTER line_key}};
