@@ -10,6 +10,7 @@ import { createHttpApp, opsRoutes } from '@tollgate/platform';
 import type { PlanCatalog } from '@tollgate/pricing';
 import type { Ledger } from './ledger.ts';
 import type { QuotaBook } from './quota-book.ts';
+import type { ReconcileResult } from './reconcile.ts';
 import { adminConsumerRoutes } from './routes/admin-consumers.ts';
 import { adminRunRoutes } from './routes/admin-runs.ts';
 import { authorizeRoutes } from './routes/authorize.ts';
@@ -30,6 +31,8 @@ export interface BillingAppOptions {
   consumerHeader: string;
   webhookSecret: string | undefined;
   run: (options: RunOptions) => Promise<RunResult>;
+  /** Absent when Stripe is not configured. */
+  reconcile: ((period: string, customer?: string) => Promise<ReconcileResult>) | undefined;
   registry: Registry;
   log: Logger;
 }
@@ -46,7 +49,7 @@ export function buildBillingApp(o: BillingAppOptions): FastifyInstance {
   void app.register(quotaRoutes, { quota: o.quota, gatewayAuth: o.gatewayAuth, adminTokens: o.adminTokens });
   void app.register(authorizeRoutes, { quota: o.quota, gatewayAuth: o.gatewayAuth, consumerHeader: o.consumerHeader, registry: o.registry });
   void app.register(adminConsumerRoutes, { client: o.client, database: o.database, plans: o.plans, quota: o.quota, adminTokens: o.adminTokens });
-  void app.register(adminRunRoutes, { ledger: o.ledger, run: o.run, adminTokens: o.adminTokens });
+  void app.register(adminRunRoutes, { ledger: o.ledger, run: o.run, reconcile: o.reconcile, adminTokens: o.adminTokens });
   void app.register(stripeWebhookRoutes, { ledger: o.ledger, webhookSecret: o.webhookSecret });
   return app;
 }

@@ -157,7 +157,7 @@ export async function lateAdjustments(deps: LateUsageDeps, period: Period, consu
   return found;
 }
 
-/** An adjustment as a line of the invoice of `period` (units: see 0008_late_usage_adjustments.sql). */
+/** An adjustment as a line of the invoice of `period` (units: see 0008_late_usage_and_replaced_drafts.sql). */
 export function adjustmentLine(period: string, runId: string, adjustment: LateAdjustment): LineRecord {
   return {
     period,

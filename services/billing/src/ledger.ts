@@ -14,6 +14,8 @@ export interface InvoiceRecord {
   state: InvoiceState;
   stripe_customer_id: string;
   stripe_invoice_id: string;
+  /** 0, or how many times a draft of this invoice was deleted in Stripe and replaced (run.ts). */
+  invoice_generation: number;
   currency: string;
   amount_minor: bigint;
   lost_revenue_minor: bigint;

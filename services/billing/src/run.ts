@@ -11,7 +11,7 @@ import { readConsumers, setStripeCustomerId, type ConsumerRecord } from '@tollga
 import { plannedItems, type PlannedItem } from './invoice-items.ts';
 import { adjustmentLine, billedSoFar, lateAdjustments } from './late-usage.ts';
 import { ledgerTime, type InvoiceRecord, type Ledger, type LineRecord } from './ledger.ts';
-import { stripeKey, type StripeBilling } from './stripe-billing.ts';
+import { invoiceKeyOf, stripeKey, type StripeBilling } from './stripe-billing.ts';
 import { requestsOf, usageForPeriod } from './usage-query.ts';
 
 export interface RunOptions {
@@ -291,6 +291,7 @@ function unbilledRow(period: string, consumerId: string, runId: string, planId: 
     state: 'unbilled',
     stripe_customer_id: '',
     stripe_invoice_id: '',
+    invoice_generation: 0,
     currency: '',
     amount_minor: 0n,
     lost_revenue_minor: 0n,
@@ -318,6 +319,7 @@ function invoiceRow(
     state,
     stripe_customer_id: previous?.stripe_customer_id ?? '',
     stripe_invoice_id: previous?.stripe_invoice_id ?? '',
+    invoice_generation: previous?.invoice_generation ?? 0,
     currency: draft.currency,
     amount_minor: draft.totalMinor,
     lost_revenue_minor: draft.lostRevenueMinor,
@@ -348,10 +350,19 @@ async function invoiceCustomer(
   deps: RunDeps,
 ): Promise<{ invoiceId: string; amountMinor: bigint; snapshot: LineRecord[] }> {
   const stripe = deps.stripe as StripeBilling;
-  // Keys are scoped by database, so two deployments sharing one Stripe account never collide.
-  const invoiceKey = stripeKey(deps.database, period, consumer.consumer_id);
-
   let snapshot = [...(await deps.ledger.lines(period, consumer.consumer_id)).values()];
+  // A draft deleted in Stripe (by hand, or by someone's cleanup) is replaced, never written to:
+  // the next generation's invoice key makes the replacement a new invoice with new items.
+  if (previous?.stripe_invoice_id && !(await stripe.retrieveInvoice(previous.stripe_invoice_id))) {
+    deps.log.warn({ consumer: consumer.consumer_id, period, invoice: previous.stripe_invoice_id }, 'the Stripe draft of this invoice is gone: a replacement is created');
+    snapshot = snapshot.map((line) => ({ ...line, stripe_invoice_item_id: '' }));
+    await deps.ledger.writeLines(snapshot);
+    previous = { ...previous, stripe_invoice_id: '', invoice_generation: previous.invoice_generation + 1, state: 'creating' };
+    await deps.ledger.writeInvoice(previous);
+  }
+  const generation = previous?.invoice_generation ?? 0;
+  const invoiceKey = invoiceKeyOf(deps.database, period, consumer.consumer_id, generation);
+
   if (snapshot.length === 0) {
     snapshot = [...draft.lines.map((line) => ledgerLine(period, consumer.consumer_id, runId, line, draft.currency, '')), ...adjustments];
     await deps.ledger.writeLines(snapshot);
@@ -385,7 +396,13 @@ async function invoiceCustomer(
       customer: customerId,
       currency,
       invoiceKey,
-      metadata: { tollgate_period: period, tollgate_consumer_id: consumer.consumer_id, tollgate_plan: planId, tollgate_run: snapshotRun },
+      metadata: {
+        tollgate_period: period,
+        tollgate_consumer_id: consumer.consumer_id,
+        tollgate_plan: planId,
+        tollgate_run: snapshotRun,
+        ...(generation > 0 ? { tollgate_invoice_generation: String(generation) } : {}),
+      },
     });
   }
   record = { ...record, state: 'open', stripe_invoice_id: invoiceId };

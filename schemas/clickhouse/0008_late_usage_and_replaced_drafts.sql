@@ -6,3 +6,9 @@
 ALTER TABLE {{db}}.{{local billing_lines}} {{on_cluster}}
   ADD COLUMN IF NOT EXISTS adjusts_period String DEFAULT '' AFTER line_key;
 {{alter_distributed billing_lines ADD COLUMN IF NOT EXISTS adjusts_period String DEFAULT '' AFTER line_key}};
+
+-- A draft deleted in Stripe before it was finalized is replaced by a new invoice; its generation
+-- (0 for the first) is part of the invoice's idempotency key, so the replacement is a new object.
+ALTER TABLE {{db}}.{{local billing_invoices}} {{on_cluster}}
+  ADD COLUMN IF NOT EXISTS invoice_generation UInt32 DEFAULT 0 AFTER stripe_invoice_id;
+{{alter_distributed billing_invoices ADD COLUMN IF NOT EXISTS invoice_generation UInt32 DEFAULT 0 AFTER stripe_invoice_id}};
