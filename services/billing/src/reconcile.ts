@@ -1,9 +1,10 @@
 // Reconciliation of one period: does Stripe hold what Tollgate billed, and is what Tollgate billed
 // the price of the usage ClickHouse holds now? Per customer, three figures from three sources:
-//   invoiced  — Stripe: every item on the period's Tollgate invoices (found by metadata, any item,
-//               ours or added by hand), less the items that correct earlier periods, plus the
-//               late-usage items on later invoices that correct this one;
-//   ledger    — what the ledger says was put on Stripe for the period (its lines with an item id);
+//   invoiced  — Stripe: every item on the period's finalized Tollgate invoices (found by metadata,
+//               any item, ours or added by hand), less the items that correct earlier periods,
+//               plus the late-usage items on later finalized invoices that correct this one;
+//   ledger    — what the ledger says was invoiced for the period (lines with an item id, on
+//               invoices it holds as finalized);
 //   re-priced — all usage of the period priced now, with the plan its invoice was priced with.
 // Late usage (events newer than what was billed) explains re-priced − billed: billed when an
 // adjustment on a later invoice covers it, pending until then (or for good under late_usage report).
@@ -53,6 +54,11 @@ export interface ReconcileResult {
   /** Customers with an unexplained difference. */
   unexplained: string[];
   ok: boolean;
+}
+
+/** An invoice that bills: finalized (open, paid, uncollectible), not a draft and not void. */
+function invoicedStatus(invoice: StripeInvoiceSummary): boolean {
+  return invoice.status !== 'draft' && invoice.status !== 'void';
 }
 
 function safe(n: bigint): number {
@@ -109,12 +115,17 @@ export async function reconcilePeriod(deps: ReconcileDeps, periodName: string, c
 
   // Later invoices carrying adjustments of this period: their items are this period's too.
   const correcting = adjustmentLines.filter((line) => line.adjusts_period === period.name);
-  const carriers = new Map<string, { consumer: string; invoiceId: string }>();
+  const carriers = new Map<string, { consumer: string; period: string; invoiceId: string; ledgerFinalized: boolean; stripeFinalized: boolean }>();
+  const carrierOf = new Map<LineRecord, string>();
   for (const line of correcting) {
     const carrier = (await deps.ledger.invoices(line.period, line.consumer_id)).get(line.consumer_id);
-    if (carrier?.stripe_invoice_id) carriers.set(carrier.stripe_invoice_id, { consumer: line.consumer_id, invoiceId: carrier.stripe_invoice_id });
+    if (!carrier?.stripe_invoice_id) continue;
+    carrierOf.set(line, carrier.stripe_invoice_id);
+    if (carriers.has(carrier.stripe_invoice_id)) continue;
+    const onStripe = await deps.stripe.retrieveInvoice(carrier.stripe_invoice_id);
+    carriers.set(carrier.stripe_invoice_id, { consumer: line.consumer_id, period: line.period, invoiceId: carrier.stripe_invoice_id, ledgerFinalized: carrier.state === 'finalized', stripeFinalized: onStripe !== undefined && invoicedStatus(onStripe) });
   }
-  const periodInvoices = [...invoices.values()].flat().filter((i) => i.status !== 'void');
+  const periodInvoices = [...invoices.values()].flat().filter(invoicedStatus);
   const itemLists = await inPool([...periodInvoices.map((i) => i.id), ...carriers.keys()], deps.concurrency, async (id) => [id, await deps.stripe.invoiceItems(id)] as const);
   const items = new Map<string, StripeItemSummary[]>(itemLists);
 
@@ -137,15 +148,20 @@ export async function reconcilePeriod(deps: ReconcileDeps, periodName: string, c
       continue;
     }
     const repriced = draft && draft.totalMinor > 0n ? draft.totalMinor : 0n;
-    const own = (invoices.get(id) ?? []).filter((i) => i.status !== 'void');
+    const own = (invoices.get(id) ?? []).filter(invoicedStatus);
+    const drafts = (invoices.get(id) ?? []).filter((i) => i.status === 'draft');
     const ownItems = own.flatMap((i) => items.get(i.id) ?? []).filter((item) => (item.metadata.tollgate_adjusts_period ?? '') === '');
-    const carried = [...carriers.values()].filter((c) => c.consumer === id).flatMap((c) => items.get(c.invoiceId) ?? []).filter((item) => item.metadata.tollgate_adjusts_period === period.name);
+    const myCarriers = [...carriers.values()].filter((c) => c.consumer === id);
+    const carried = myCarriers.filter((c) => c.stripeFinalized).flatMap((c) => items.get(c.invoiceId) ?? []).filter((item) => item.metadata.tollgate_adjusts_period === period.name);
     const invoiced = sum([...ownItems, ...carried].map((item) => item.amountMinor));
 
-    const onStripe = (line: LineRecord) => line.stripe_invoice_item_id !== '';
-    const mine = correcting.filter((line) => line.consumer_id === id);
-    const lateBilled = sum(mine.filter(onStripe).map((l) => l.amount_minor));
-    const ledgerAmount = sum(lines.filter((l) => l.consumer_id === id && l.adjusts_period === '' && onStripe(l)).map((l) => l.amount_minor)) + lateBilled;
+    const invoicedLine = (line: LineRecord) => line.stripe_invoice_item_id !== '';
+    const mine = correcting.filter((line) => line.consumer_id === id && invoicedLine(line) && carriers.get(carrierOf.get(line) ?? '')?.ledgerFinalized === true);
+    const lateBilled = sum(mine.map((l) => l.amount_minor));
+    const ownBilled = record?.state === 'finalized' ? sum(lines.filter((l) => l.consumer_id === id && l.adjusts_period === '' && invoicedLine(l)).map((l) => l.amount_minor)) : 0n;
+    const ledgerAmount = ownBilled + lateBilled;
+    for (const c of myCarriers.filter((c) => !c.ledgerFinalized || !c.stripeFinalized)) notes.push(`late usage adjustment on the unfinished invoice of ${c.period} (${c.invoiceId})`);
+    if (drafts.length > 0) notes.push(`Stripe drafts not counted as invoiced: ${drafts.map((i) => i.id).join(', ')}`);
 
     let pending = 0n;
     let pendingEvents = 0n;
@@ -164,7 +180,7 @@ export async function reconcilePeriod(deps: ReconcileDeps, periodName: string, c
       notes.push(`not invoiced: no billing run of ${period.name} has invoiced this customer`);
     }
     if (own.length > 1) notes.push(`${own.length} Stripe invoices for one period: ${own.map((i) => i.id).join(', ')}`);
-    if (record?.stripe_invoice_id && !own.some((i) => i.id === record.stripe_invoice_id)) notes.push(`Stripe invoice ${record.stripe_invoice_id} of the ledger is gone from Stripe (deleted?)`);
+    if (record?.stripe_invoice_id && ![...own, ...drafts].some((i) => i.id === record.stripe_invoice_id)) notes.push(`Stripe invoice ${record.stripe_invoice_id} of the ledger is gone from Stripe (deleted or void)`);
     const foreign = ownItems.filter((item) => !item.metadata.tollgate_line_key);
     if (foreign.length > 0) notes.push(`items not created by Tollgate: ${foreign.map((i) => `${i.id} (${i.amountMinor})`).join(', ')}`);
     if (invoiced !== ledgerAmount) notes.push(`Stripe holds ${invoiced}, the ledger says ${ledgerAmount}`);
