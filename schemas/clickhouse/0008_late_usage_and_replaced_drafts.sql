@@ -12,3 +12,8 @@ ALTER TABLE {{db}}.{{local billing_lines}} {{on_cluster}}
 ALTER TABLE {{db}}.{{local billing_invoices}} {{on_cluster}}
   ADD COLUMN IF NOT EXISTS invoice_generation UInt32 DEFAULT 0 AFTER stripe_invoice_id;
 {{alter_distributed billing_invoices ADD COLUMN IF NOT EXISTS invoice_generation UInt32 DEFAULT 0 AFTER stripe_invoice_id}};
+
+-- Late usage is found by the time rows arrived: a minmax index on ingested_at lets the check skip
+-- every part written before a period was billed (parts hold rows of a few insert times until merged).
+ALTER TABLE {{db}}.{{local api_requests}} {{on_cluster}}
+  ADD INDEX IF NOT EXISTS ingested_at_minmax ingested_at TYPE minmax GRANULARITY 1;

@@ -91,17 +91,28 @@ async function billedPeriods(ledger: Ledger, before: string, consumerId: string 
   });
 }
 
-/** (consumer, period) pairs with events ingested since `sinceMs`, and the latest such ingestion. */
-async function recentlyIngested(client: ClickHouseClient, database: string, from: Period, to: Period, sinceMs: number, consumerId: string | undefined): Promise<Map<string, number>> {
+/**
+ * (consumer, period) pairs with events ingested since their period was billed, and the latest such
+ * ingestion. One condition per period (its earliest threshold), so the ingested_at index (0008) skips
+ * the parts written before each period's own billing.
+ */
+async function recentlyIngested(client: ClickHouseClient, database: string, since: ReadonlyMap<string, number>, consumerId: string | undefined): Promise<Map<string, number>> {
+  const params: Record<string, string> = { consumer: consumerId ?? '' };
+  const windows = [...since].map(([name, ms], i) => {
+    const period = parsePeriod(name);
+    params[`from${i}`] = clickHouseTime(period.start);
+    params[`to${i}`] = clickHouseTime(period.end);
+    params[`since${i}`] = clickHouseTime(new Date(Math.max(0, ms)));
+    return `(ts >= {from${i}:DateTime64(3, 'UTC')} AND ts < {to${i}:DateTime64(3, 'UTC')} AND ingested_at >= {since${i}:DateTime64(3, 'UTC')})`;
+  });
   const result = await client.query({
     query: `
       SELECT consumer_id, formatDateTime(ts, '%Y-%m', 'UTC') AS period, toUnixTimestamp64Milli(max(ingested_at)) AS last_ms
       FROM ${database}.api_requests
-      WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
-        AND ingested_at >= {since:DateTime64(3, 'UTC')} AND billable AND consumer_id != ''
+      WHERE (${windows.join(' OR ')}) AND billable AND consumer_id != ''
         ${consumerId === undefined ? '' : 'AND consumer_id = {consumer:String}'}
       GROUP BY consumer_id, period`,
-    query_params: { from: clickHouseTime(from.start), to: clickHouseTime(to.start), since: clickHouseTime(new Date(Math.max(0, sinceMs))), consumer: consumerId ?? '' },
+    query_params: params,
     format: 'JSONEachRow',
   });
   const rows = await result.json<{ consumer_id: string; period: string; last_ms: string | number }>();
@@ -125,9 +136,9 @@ export async function lateAdjustments(deps: LateUsageDeps, period: Period, consu
   const found = new Map<string, LateAdjustment[]>();
   const billed = await billedPeriods(deps.ledger, period.name, consumerId);
   if (billed.length === 0) return found;
-  const earliest = billed.reduce((min, b) => (b.invoice.period < min ? b.invoice.period : min), period.name);
-  const since = billed.reduce((min, b) => Math.min(min, b.coveredAtMs), Infinity);
-  const ingested = await recentlyIngested(deps.client, deps.database, parsePeriod(earliest), period, since, consumerId);
+  const since = new Map<string, number>();
+  for (const b of billed) since.set(b.invoice.period, Math.min(since.get(b.invoice.period) ?? Infinity, b.coveredAtMs));
+  const ingested = await recentlyIngested(deps.client, deps.database, since, consumerId);
 
   for (const b of billed) {
     const { consumer_id: consumer, period: adjusts } = b.invoice;
