@@ -10,6 +10,7 @@
 // each one corrects (tollgate_adjusts_period). The plan is a pure function of the
 // ledger's line snapshot, so a resumed run derives the same items and the same idempotency keys.
 import type { LineRecord } from './ledger.ts';
+import { groupBy } from './pool.ts';
 
 export const STRIPE_MAX_INVOICE_ITEMS = 250;
 
@@ -40,13 +41,7 @@ export function plannedItems(snapshot: readonly LineRecord[], max = STRIPE_MAX_I
   const billable = snapshot.filter((line) => line.amount_minor !== 0n);
   if (billable.length <= max) return billable.map(single);
   const adjustments = billable.filter((line) => line.adjusts_period !== '');
-  const byMeter = new Map<string, LineRecord[]>();
-  for (const line of billable) {
-    if (line.adjusts_period !== '') continue;
-    const lines = byMeter.get(line.meter_id) ?? [];
-    lines.push(line);
-    byMeter.set(line.meter_id, lines);
-  }
+  const byMeter = groupBy(billable.filter((line) => line.adjusts_period === ''), (line) => line.meter_id);
   const meters = [...byMeter.keys()].sort();
   const perItem = Math.ceil(meters.length / Math.max(1, max - adjustments.length));
   const items: PlannedItem[] = adjustments.map(single);

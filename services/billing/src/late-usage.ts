@@ -13,7 +13,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { clickHouseTime } from '@tollgate/platform';
 import { assignPlans, DEFAULT_LATE_USAGE, parsePeriod, priceAssignment, type LateUsagePolicy, type Period, type PlanCatalog } from '@tollgate/pricing';
 import type { InvoiceRecord, Ledger, LineRecord } from './ledger.ts';
-import { requestsOf, usageForPeriod } from './usage-query.ts';
+import { groupBy } from './pool.ts';
+import { requestsOf, usageForPeriod, type UsageByConsumer } from './usage-query.ts';
 
 /** The meter name of adjustment lines in the ledger and in Stripe metadata (tollgate_meter). */
 export const LATE_USAGE_METER = 'late_usage';
@@ -78,11 +79,7 @@ async function billedPeriods(ledger: Ledger, before: string, consumerId: string 
   const started = new Map(runs.map((r) => [r.run_id, r.started_ms]));
   const firstRun = new Map<string, number>();
   for (const r of runs) firstRun.set(r.period, Math.min(firstRun.get(r.period) ?? Infinity, r.started_ms));
-  const byPeriod = new Map<string, LineRecord[]>();
-  for (const line of adjustments) {
-    const k = key(line.consumer_id, line.adjusts_period);
-    byPeriod.set(k, [...(byPeriod.get(k) ?? []), line]);
-  }
+  const byPeriod = groupBy(adjustments, (line) => key(line.consumer_id, line.adjusts_period));
   return invoices.map((invoice) => {
     const lines = byPeriod.get(key(invoice.consumer_id, invoice.period)) ?? [];
     const latest = Math.max(-Infinity, ...lines.map((l) => started.get(l.run_id) ?? -Infinity));
@@ -140,11 +137,15 @@ export async function lateAdjustments(deps: LateUsageDeps, period: Period, consu
   for (const b of billed) since.set(b.invoice.period, Math.min(since.get(b.invoice.period) ?? Infinity, b.coveredAtMs));
   const ingested = await recentlyIngested(deps.client, deps.database, since, consumerId);
 
-  for (const b of billed) {
+  // Candidates: events ingested after what was billed covered them. One exact query per period.
+  const candidates = billed.filter((b) => (ingested.get(key(b.invoice.consumer_id, b.invoice.period)) ?? -Infinity) >= b.coveredAtMs);
+  const byPeriod = groupBy(candidates, (b) => b.invoice.period);
+  const usage = new Map<string, UsageByConsumer>();
+  for (const [name, list] of byPeriod) usage.set(name, await usageForPeriod(deps.client, deps.database, parsePeriod(name), list.map((b) => b.invoice.consumer_id)));
+
+  for (const b of candidates) {
     const { consumer_id: consumer, period: adjusts } = b.invoice;
-    const last = ingested.get(key(consumer, adjusts));
-    if (last === undefined || last < b.coveredAtMs) continue;
-    const stamped = (await usageForPeriod(deps.client, deps.database, parsePeriod(adjusts), consumer)).get(consumer) ?? [];
+    const stamped = usage.get(adjusts)?.get(consumer) ?? [];
     const events = requestsOf(stamped.flatMap((group) => group.rows));
     if (events <= b.coveredEvents) continue;
     const draft = priceAssignment(assignPlans(b.invoice.plan_id, stamped, deps.plans));

@@ -15,6 +15,7 @@ import { assignPlans, parsePeriod, priceAssignment, type PlanCatalog } from '@to
 import { readConsumers } from '@tollgate/registry';
 import { billedSoFar } from './late-usage.ts';
 import type { InvoiceRecord, Ledger, LineRecord } from './ledger.ts';
+import { groupBy, inPool } from './pool.ts';
 import { invoiceKeyOf, searchString, type StripeBilling, type StripeInvoiceSummary, type StripeItemSummary } from './stripe-billing.ts';
 import { requestsOf, usageForPeriod } from './usage-query.ts';
 
@@ -68,19 +69,6 @@ function safe(n: bigint): number {
 
 const sum = (values: readonly bigint[]): bigint => values.reduce((a, b) => a + b, 0n);
 
-async function inPool<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
-  return out;
-}
-
 /** The period's Tollgate invoices in Stripe, by consumer: search by metadata, then what search missed (it lags). */
 async function stripeInvoices(deps: ReconcileDeps, period: string, ledger: Map<string, InvoiceRecord>, consumerId?: string): Promise<Map<string, StripeInvoiceSummary[]>> {
   const query = [`metadata['tollgate_period']:${searchString(period)}`, ...(consumerId === undefined ? [] : [`metadata['tollgate_consumer_id']:${searchString(consumerId)}`])].join(' AND ');
@@ -94,12 +82,7 @@ async function stripeInvoices(deps: ReconcileDeps, period: string, ledger: Map<s
   const seen = new Set(found.map((i) => i.id));
   const missing = [...ledger.values()].filter((r) => r.stripe_invoice_id !== '' && !seen.has(r.stripe_invoice_id));
   const retrieved = await inPool(missing, deps.concurrency, (r) => deps.stripe.retrieveInvoice(r.stripe_invoice_id));
-  const byConsumer = new Map<string, StripeInvoiceSummary[]>();
-  for (const invoice of [...found, ...retrieved.filter((i): i is StripeInvoiceSummary => i !== undefined)]) {
-    const consumer = invoice.metadata.tollgate_consumer_id ?? '';
-    byConsumer.set(consumer, [...(byConsumer.get(consumer) ?? []), invoice]);
-  }
-  return byConsumer;
+  return groupBy([...found, ...retrieved.filter((i): i is StripeInvoiceSummary => i !== undefined)], (invoice) => invoice.metadata.tollgate_consumer_id ?? '');
 }
 
 export async function reconcilePeriod(deps: ReconcileDeps, periodName: string, consumerId?: string): Promise<ReconcileResult> {
@@ -130,6 +113,10 @@ export async function reconcilePeriod(deps: ReconcileDeps, periodName: string, c
   const items = new Map<string, StripeItemSummary[]>(itemLists);
 
   const registryPlan = new Map(registry.map((c) => [c.consumer_id, c.plan_id]));
+  const linesOf = groupBy(lines, (l) => l.consumer_id);
+  const adjustmentsOf = groupBy(adjustmentLines, (l) => l.consumer_id);
+  const correctingOf = groupBy(correcting, (l) => l.consumer_id);
+  const carriersOf = groupBy([...carriers.values()], (c) => c.consumer);
   const ids = [...new Set([...ledger.keys(), ...invoices.keys(), ...usage.keys(), ...registryPlan.keys(), ...correcting.map((l) => l.consumer_id)])]
     .filter((id) => consumerId === undefined || id === consumerId)
     .sort();
@@ -151,14 +138,14 @@ export async function reconcilePeriod(deps: ReconcileDeps, periodName: string, c
     const own = (invoices.get(id) ?? []).filter(invoicedStatus);
     const drafts = (invoices.get(id) ?? []).filter((i) => i.status === 'draft');
     const ownItems = own.flatMap((i) => items.get(i.id) ?? []).filter((item) => (item.metadata.tollgate_adjusts_period ?? '') === '');
-    const myCarriers = [...carriers.values()].filter((c) => c.consumer === id);
+    const myCarriers = carriersOf.get(id) ?? [];
     const carried = myCarriers.filter((c) => c.stripeFinalized).flatMap((c) => items.get(c.invoiceId) ?? []).filter((item) => item.metadata.tollgate_adjusts_period === period.name);
     const invoiced = sum([...ownItems, ...carried].map((item) => item.amountMinor));
 
     const invoicedLine = (line: LineRecord) => line.stripe_invoice_item_id !== '';
-    const mine = correcting.filter((line) => line.consumer_id === id && invoicedLine(line) && carriers.get(carrierOf.get(line) ?? '')?.ledgerFinalized === true);
+    const mine = (correctingOf.get(id) ?? []).filter((line) => invoicedLine(line) && carriers.get(carrierOf.get(line) ?? '')?.ledgerFinalized === true);
     const lateBilled = sum(mine.map((l) => l.amount_minor));
-    const ownBilled = record?.state === 'finalized' ? sum(lines.filter((l) => l.consumer_id === id && l.adjusts_period === '' && invoicedLine(l)).map((l) => l.amount_minor)) : 0n;
+    const ownBilled = record?.state === 'finalized' ? sum((linesOf.get(id) ?? []).filter((l) => l.adjusts_period === '' && invoicedLine(l)).map((l) => l.amount_minor)) : 0n;
     const ledgerAmount = ownBilled + lateBilled;
     for (const c of myCarriers.filter((c) => !c.ledgerFinalized || !c.stripeFinalized)) notes.push(`late usage adjustment on the unfinished invoice of ${c.period} (${c.invoiceId})`);
     if (drafts.length > 0) notes.push(`Stripe drafts not counted as invoiced: ${drafts.map((i) => i.id).join(', ')}`);
@@ -166,7 +153,7 @@ export async function reconcilePeriod(deps: ReconcileDeps, periodName: string, c
     let pending = 0n;
     let pendingEvents = 0n;
     if (record && (record.state === 'finalized' || record.state === 'nothing_to_bill')) {
-      const billed = billedSoFar(record, adjustmentLines.filter((l) => l.consumer_id === id));
+      const billed = billedSoFar(record, adjustmentsOf.get(id) ?? []);
       const events = requestsOf(stamped.flatMap((g) => g.rows));
       if (events > billed.coveredEvents) {
         pendingEvents = events - billed.coveredEvents;

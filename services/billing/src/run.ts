@@ -11,6 +11,7 @@ import { readConsumers, setStripeCustomerId, type ConsumerRecord } from '@tollga
 import { plannedItems, type PlannedItem } from './invoice-items.ts';
 import { adjustmentLine, billedSoFar, lateAdjustments } from './late-usage.ts';
 import { ledgerTime, type InvoiceRecord, type Ledger, type LineRecord } from './ledger.ts';
+import { groupBy, inPool } from './pool.ts';
 import { invoiceKeyOf, stripeKey, type StripeBilling } from './stripe-billing.ts';
 import { requestsOf, usageForPeriod } from './usage-query.ts';
 
@@ -166,13 +167,6 @@ function lineResults(draft: InvoiceDraft): LineResult[] {
   );
 }
 
-async function inPool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
-}
 
 export async function runBilling(options: RunOptions, settings: RunSettings, deps: RunDeps): Promise<RunResult> {
   const period = parsePeriod(options.period);
@@ -188,6 +182,7 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
     lateAdjustments(deps, period, options.customer),
     deps.ledger.adjustmentLines(options.customer === undefined ? {} : { consumerId: options.customer }),
   ]);
+  const adjustmentsOf = groupBy(adjustmentLines, (line) => line.consumer_id);
   const consumers = new Map(registry.map((c) => [c.consumer_id, c]));
   const ids = [...new Set([...consumers.keys(), ...usage.keys()])]
     .filter((id) => options.customer === undefined || id === options.customer)
@@ -231,7 +226,7 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
     const recorded = ledgerState.get(consumerId);
     const previous = recorded?.state === 'unbilled' ? undefined : recorded;
     if (previous?.state === 'finalized' || previous?.state === 'nothing_to_bill') {
-      const billed = billedSoFar(previous, adjustmentLines.filter((line) => line.consumer_id === consumerId));
+      const billed = billedSoFar(previous, adjustmentsOf.get(consumerId) ?? []);
       const lateAmount = draft.totalMinor - billed.amountMinor;
       const lateEvents = requestsOf(rows) - billed.coveredEvents;
       results.push({
