@@ -167,7 +167,6 @@ function lineResults(draft: InvoiceDraft): LineResult[] {
   );
 }
 
-
 export async function runBilling(options: RunOptions, settings: RunSettings, deps: RunDeps): Promise<RunResult> {
   const period = parsePeriod(options.period);
   if (!options.dryRun && !deps.stripe) throw new Error('Stripe is not configured (STRIPE_SECRET_KEY or STRIPE_API_BASE): only --dry-run is possible');
