@@ -66,6 +66,19 @@ export type LateUsagePolicy = 'next_invoice' | 'report';
 export const LATE_USAGE_POLICIES: readonly LateUsagePolicy[] = ['next_invoice', 'report'];
 export const DEFAULT_LATE_USAGE: LateUsagePolicy = 'next_invoice';
 
+/** The windows a rate limit may be counted over (plans file `rate_limits[].per`). */
+export const RATE_LIMIT_WINDOWS = ['second', 'minute', 'hour', 'day'] as const;
+export type RateLimitWindow = (typeof RATE_LIMIT_WINDOWS)[number];
+export const RATE_LIMIT_WINDOW_SECONDS: Readonly<Record<RateLimitWindow, number>> = { second: 1, minute: 60, hour: 3_600, day: 86_400 };
+
+/** At most `limit` calls per `per`, for one consumer: enforced by the gateway, never billed. */
+export interface RateLimit {
+  readonly limit: number;
+  readonly per: RateLimitWindow;
+  /** API products whose calls count against this limit, together (one budget); omitted = every API. */
+  readonly apis?: readonly string[];
+}
+
 export interface Plan {
   readonly id: string;
   readonly name: string;
@@ -77,6 +90,10 @@ export interface Plan {
   readonly baseFee?: bigint;
   readonly billableStatuses: StatusClassSet;
   readonly quota?: Quota;
+  /** Each enforced on its own; the strictest refuses. Omitted when the plan has none. */
+  readonly rateLimits?: readonly RateLimit[];
+  /** API products the plan entitles; omitted = every API. */
+  readonly apis?: readonly string[];
   readonly meters: readonly Meter[];
   /** Absent on plans built in code: DEFAULT_LATE_USAGE. The plans file always sets it. */
   readonly lateUsage?: LateUsagePolicy;
