@@ -8,7 +8,9 @@
  *     replayed with `Idempotent-Replayed: true`; different request -> 400 idempotency_error),
  *   - unique ids for created objects (stripe-mock >= 0.1xx already generates random ids; older
  *     versions answer every create with the fixture id, which is then rewritten here),
- *   - deterministic failure injection (429 / 5xx answered by the proxy itself).
+ *   - deterministic failure injection (429 / 5xx answered by the proxy itself),
+ *   - the invoices and invoice items created through it, read back as created, and Stripe's
+ *     refusals that need state, such as the 250 items per invoice limit (stripe-state.ts).
  *
  * node:http only, no dependencies.
  */
@@ -16,6 +18,7 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { seededRandom } from '@tollgate/platform';
+import { StripeState } from './stripe-state.ts';
 
 export interface RecordedStripeRequest {
   method: string;
@@ -50,6 +53,8 @@ export interface StripeProxy {
   host: string;
   port: number;
   requests: RecordedStripeRequest[];
+  /** Invoices and invoice items created through the proxy (kept across reset()). */
+  state: StripeState;
   failures(opts: StripeFailureOptions): void;
   /** Answers every request this many milliseconds late (0 disables), like a slow Stripe. */
   latency(ms: number): void;
@@ -269,6 +274,7 @@ export async function startStripeProxy(opts: {
   const idempotency = new Map<string, StoredResponse | Promise<StoredResponse | undefined>>();
   /** Ids of objects created through the proxy, to guarantee uniqueness. */
   const issuedIds = new Set<string>();
+  const state = new StripeState();
 
   let failure: { rate: number; statuses: number[]; paths?: RegExp; next: () => number } | null =
     null;
@@ -323,6 +329,7 @@ export async function startStripeProxy(opts: {
     path: string,
     pathAndQuery: string,
     body: Buffer,
+    params: Record<string, unknown>,
   ): Promise<StoredResponse> {
     const res = await callUpstream(req, pathAndQuery, body);
     const headers = flatHeaders(res.headers);
@@ -351,6 +358,10 @@ export async function startStripeProxy(opts: {
               responseId = id;
             }
           }
+        }
+        if (res.status < 300) {
+          const answered = state.answer((req.method ?? 'GET').toUpperCase(), path, params, json);
+          if (answered !== json) out = Buffer.from(JSON.stringify(answered, null, 2));
         }
       } catch {
         // Not JSON after all: pass through untouched.
@@ -433,7 +444,15 @@ export async function startStripeProxy(opts: {
       }
     }
 
-    // 3. Forward.
+    // 3. What Stripe would refuse, knowing the objects created so far.
+    const refused = state.refuse(method, path, params);
+    if (refused) {
+      record.status = refused.status;
+      send(res, { status: refused.status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(refused.body)) });
+      return;
+    }
+
+    // 4. Forward.
     let settle: ((v: StoredResponse | undefined) => void) | undefined;
     if (useIdempotency) {
       idempotency.set(
@@ -445,7 +464,7 @@ export async function startStripeProxy(opts: {
     }
     let result: StoredResponse;
     try {
-      result = await forward(req, path, pathAndQuery, body);
+      result = await forward(req, path, pathAndQuery, body, params);
     } catch (err) {
       if (useIdempotency) {
         idempotency.delete(idempotencyKey);
@@ -495,6 +514,7 @@ export async function startStripeProxy(opts: {
     host,
     port,
     requests,
+    state,
     failures(f: StripeFailureOptions): void {
       if (!(f.rate >= 0 && f.rate <= 1)) {
         throw new Error(`stripe-proxy: failure rate must be within [0, 1], got ${f.rate}`);

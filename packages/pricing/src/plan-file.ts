@@ -11,6 +11,8 @@ import { ZERO, exactMinor, parseDecimal, type Decimal } from './money.ts';
 import {
   BASE_FEE_LINE_KEY,
   DEFAULT_BILLABLE_STATUSES,
+  DEFAULT_LATE_USAGE,
+  LATE_USAGE_POLICIES,
   RATE_LIMIT_WINDOWS,
   STATUS_CLASSES,
   type Meter,
@@ -265,7 +267,7 @@ function rateLimit(issues: Issues, value: unknown, path: string, entitled: reado
 
 function plan(issues: Issues, id: string, value: unknown, path: string): Plan {
   if (!ID.test(id)) issues.add(path, 'is not a valid plan id (lower-case letters, digits, _ or -)');
-  const p = mapping(issues, value, path, ['name', 'currency', 'period', 'base_fee', 'billable_statuses', 'quota', 'rate_limits', 'apis', 'meters']);
+  const p = mapping(issues, value, path, ['name', 'currency', 'period', 'base_fee', 'billable_statuses', 'quota', 'rate_limits', 'apis', 'meters', 'late_usage']);
 
   const rawCurrency = text(issues, p.currency, `${path}.currency`);
   const currency = rawCurrency.toUpperCase();
@@ -283,6 +285,7 @@ function plan(issues: Issues, id: string, value: unknown, path: string): Plan {
     period: 'month',
     billableStatuses: DEFAULT_BILLABLE_STATUSES,
     meters: [],
+    lateUsage: p.late_usage === undefined ? DEFAULT_LATE_USAGE : oneOf(issues, p.late_usage, `${path}.late_usage`, LATE_USAGE_POLICIES),
   };
 
   if (p.base_fee !== undefined) {

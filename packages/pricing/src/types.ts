@@ -58,6 +58,14 @@ export interface Quota {
   readonly kind: 'soft' | 'hard';
 }
 
+/**
+ * What happens to usage of a period that arrives after the period was invoiced: next_invoice bills
+ * it as an adjustment line on the customer's next invoice; report only reports it (billing's `late`).
+ */
+export type LateUsagePolicy = 'next_invoice' | 'report';
+export const LATE_USAGE_POLICIES: readonly LateUsagePolicy[] = ['next_invoice', 'report'];
+export const DEFAULT_LATE_USAGE: LateUsagePolicy = 'next_invoice';
+
 /** The windows a rate limit may be counted over (plans file `rate_limits[].per`). */
 export const RATE_LIMIT_WINDOWS = ['second', 'minute', 'hour', 'day'] as const;
 export type RateLimitWindow = (typeof RATE_LIMIT_WINDOWS)[number];
@@ -87,6 +95,8 @@ export interface Plan {
   /** API products the plan entitles; omitted = every API. */
   readonly apis?: readonly string[];
   readonly meters: readonly Meter[];
+  /** Absent on plans built in code: DEFAULT_LATE_USAGE. The plans file always sets it. */
+  readonly lateUsage?: LateUsagePolicy;
 }
 
 export interface PlanCatalog {

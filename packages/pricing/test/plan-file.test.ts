@@ -170,6 +170,25 @@ plans:
     ]);
   });
 
+  it('late_usage: next_invoice by default, report on request, anything else named by its path', () => {
+    const file = (late: string) => `
+version: 1
+plans:
+  a:
+    name: A
+    currency: EUR
+    meters: []
+  b:
+    name: B
+    currency: EUR
+    meters: []
+${late}`;
+    const plans = parsePlansFile(file('    late_usage: report'), 'yaml').plans;
+    expect(plans.get('a')?.lateUsage).toBe('next_invoice');
+    expect(plans.get('b')?.lateUsage).toBe('report');
+    expect(errorsOf(file('    late_usage: never'))).toEqual(['plans.b.late_usage must be one of next_invoice, report (got "never")']);
+  });
+
   it('checks rate limits and entitled APIs, naming the path', () => {
     const errors = errorsOf(`
 version: 1

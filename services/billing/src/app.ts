@@ -12,6 +12,7 @@ import type { ConsumerHooks } from './consumer-hooks.ts';
 import type { Ledger } from './ledger.ts';
 import type { PolicyPoint } from './policy/policy-point.ts';
 import type { QuotaBook } from './quota-book.ts';
+import type { ReconcileResult } from './reconcile.ts';
 import { adminApiKeyRoutes } from './routes/admin-api-keys.ts';
 import { adminConsumerRoutes } from './routes/admin-consumers.ts';
 import { adminRunRoutes } from './routes/admin-runs.ts';
@@ -39,6 +40,8 @@ export interface BillingAppOptions {
   hooks: ConsumerHooks;
   webhookSecret: string | undefined;
   run: (options: RunOptions) => Promise<RunResult>;
+  /** Absent when Stripe is not configured. */
+  reconcile: ((period: string, customer?: string) => Promise<ReconcileResult>) | undefined;
   registry: Registry;
   log: Logger;
 }
@@ -56,7 +59,7 @@ export function buildBillingApp(o: BillingAppOptions): FastifyInstance {
   void app.register(authorizeRoutes, { policy: o.policy, gatewayAuth: o.gatewayAuth, consumerHeader: o.consumerHeader, apiKeyHeaders: o.apiKeyHeaders, replicas: o.replicas, registry: o.registry });
   void app.register(adminConsumerRoutes, { client: o.client, database: o.database, plans: o.plans, quota: o.quota, adminTokens: o.adminTokens, hooks: o.hooks });
   void app.register(adminApiKeyRoutes, { client: o.client, database: o.database, quota: o.quota, hmacKey: o.hmacKey, adminTokens: o.adminTokens });
-  void app.register(adminRunRoutes, { ledger: o.ledger, run: o.run, adminTokens: o.adminTokens });
+  void app.register(adminRunRoutes, { ledger: o.ledger, run: o.run, reconcile: o.reconcile, adminTokens: o.adminTokens });
   void app.register(stripeWebhookRoutes, { ledger: o.ledger, webhookSecret: o.webhookSecret });
   return app;
 }

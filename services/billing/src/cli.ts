@@ -1,6 +1,9 @@
 // `npm run billing -- run --period YYYY-MM [--customer ID] [--dry-run] [--force] [--json]`
+// `npm run billing -- reconcile --period YYYY-MM [--customer ID] [--json]`
 //
-// A real run of the current or a future period needs --force (open-period.ts).
+// A real run of the current or a future period needs --force (open-period.ts). reconcile compares
+// Stripe, the ledger and the usage re-priced now (reconcile.ts); it exits 1 on any unexplained
+// difference.
 //
 // When a billing service is already running (with the embedded engine, it holds the data folder),
 // the run is handed to it through the admin API; otherwise the CLI opens ClickHouse itself.
@@ -12,10 +15,14 @@ import { migrate } from '@tollgate/schemas';
 import { billingConfigFromEnv } from './config.ts';
 import { Ledger } from './ledger.ts';
 import { openPeriodRefusal } from './open-period.ts';
+import { reconcilePeriod, type ReconcileResult } from './reconcile.ts';
 import { runBilling, type RunOptions, type RunResult } from './run.ts';
 import { StripeBilling } from './stripe-billing.ts';
 
-const USAGE = 'usage: npm run billing -- run --period YYYY-MM [--customer ID] [--dry-run] [--force] [--json]';
+const USAGE = [
+  'usage: npm run billing -- run --period YYYY-MM [--customer ID] [--dry-run] [--force] [--json]',
+  '       npm run billing -- reconcile --period YYYY-MM [--customer ID] [--json]',
+].join('\n');
 
 export interface CliIo {
   out: (line: string) => void;
@@ -32,11 +39,26 @@ async function runningService(env: NodeJS.ProcessEnv): Promise<string | undefine
   }
 }
 
-async function runThroughService(url: string, options: RunOptions, force: boolean, env: NodeJS.ProcessEnv): Promise<RunResult> {
+function adminToken(url: string, env: NodeJS.ProcessEnv): string {
   const token = (env.BILLING_ADMIN_TOKENS ?? '').split(',')[0]?.trim();
   if (!token) {
-    throw new Error(`a billing service is running at ${url} and holds the data; set BILLING_ADMIN_TOKENS to one of its admin tokens so the CLI can hand the run to it`);
+    throw new Error(`a billing service is running at ${url} and holds the data; set BILLING_ADMIN_TOKENS to one of its admin tokens so the CLI can hand the work to it`);
   }
+  return token;
+}
+
+async function reconcileThroughService(url: string, period: string, customer: string | undefined, env: NodeJS.ProcessEnv): Promise<ReconcileResult> {
+  const target = new URL('/v1/admin/reconcile', url);
+  target.searchParams.set('period', period);
+  if (customer) target.searchParams.set('customer', customer);
+  const answer = await fetch(target, { headers: { authorization: `Bearer ${adminToken(url, env)}` } });
+  const body = (await answer.json()) as ReconcileResult & { message?: string };
+  if (!answer.ok) throw new Error(`the billing service at ${url} answered ${answer.status}: ${body.message ?? JSON.stringify(body)}`);
+  return body;
+}
+
+async function runThroughService(url: string, options: RunOptions, force: boolean, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  const token = adminToken(url, env);
   const answer = await fetch(new URL('/v1/admin/runs', url), {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -45,6 +67,20 @@ async function runThroughService(url: string, options: RunOptions, force: boolea
   const body = (await answer.json()) as RunResult & { message?: string };
   if (!answer.ok) throw new Error(`the billing service at ${url} answered ${answer.status}: ${body.message ?? JSON.stringify(body)}`);
   return body;
+}
+
+async function reconcileHere(period: string, customer: string | undefined, env: NodeJS.ProcessEnv): Promise<ReconcileResult> {
+  const config = billingConfigFromEnv(env, { requireAdminTokens: false });
+  if (!config.stripe) throw new ConfigError(['Stripe is not configured (STRIPE_SECRET_KEY or STRIPE_API_BASE): there is nothing to reconcile with']);
+  const plans = await loadPlansFile(config.plansFile);
+  const client = await createClickHouseClient(config.clickhouse);
+  try {
+    await migrate(client, config.migrations);
+    const stripe = new StripeBilling(createStripeClient(config.stripe, { maxNetworkRetries: 0 }), { attempts: 6, baseMs: 200, maxMs: 5_000 });
+    return await reconcilePeriod({ client, database: config.clickhouse.database, ledger: new Ledger(client, config.clickhouse.database), plans, stripe, concurrency: config.stripeConcurrency }, period, customer);
+  } finally {
+    await client.close();
+  }
 }
 
 async function runHere(options: RunOptions, env: NodeJS.ProcessEnv): Promise<RunResult> {
@@ -84,6 +120,33 @@ export function formatRunTable(result: RunResult): string[] {
   return lines;
 }
 
+export function formatReconcileTable(result: ReconcileResult): string[] {
+  const lines = [`reconciliation of ${result.period} with Stripe`, ''];
+  const row = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(14) : c.padEnd(i === 0 ? 22 : 8))).join(' ');
+  lines.push(row(['customer', 'currency', 'invoiced', 'ledger', 're-priced now', 'late billed', 'late pending', 'difference']));
+  for (const c of result.customers) {
+    const m = (v: number) => (c.currency ? formatMoney(BigInt(v), c.currency) : String(v));
+    lines.push(row([c.consumer_id, c.currency || '-', m(c.invoiced_minor), m(c.ledger_minor), m(c.repriced_minor), m(c.late_billed_minor), m(c.late_pending_minor), m(c.difference_minor)]) + (c.ok ? '' : '  UNEXPLAINED'));
+    for (const note of c.notes) lines.push(`    ${c.ok ? '' : '! '}${note}`);
+  }
+  lines.push('', result.ok ? `no unexplained difference (${result.customers.length} customers)` : `unexplained differences for ${result.unexplained.length} customers: ${result.unexplained.join(', ')}`);
+  return lines;
+}
+
+async function reconcileCli(period: string, customer: string | undefined, json: boolean, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  let result: ReconcileResult;
+  try {
+    const service = await runningService(env);
+    result = service ? await reconcileThroughService(service, period, customer, env) : await reconcileHere(period, customer, env);
+  } catch (error) {
+    io.err(error instanceof ConfigError ? error.message : `reconciliation failed: ${(error as Error).message}`);
+    return 1;
+  }
+  if (json) io.out(JSON.stringify(result, null, 2));
+  else for (const line of formatReconcileTable(result)) io.out(line);
+  return result.ok ? 0 : 1;
+}
+
 export async function runBillingCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, now: () => Date = () => new Date()): Promise<number> {
   let parsed;
   try {
@@ -97,7 +160,8 @@ export async function runBillingCli(argv: string[], env: NodeJS.ProcessEnv, io: 
     return 2;
   }
   const { positionals, values } = parsed;
-  if (positionals[0] !== 'run' || !values.period) {
+  const command = positionals[0];
+  if ((command !== 'run' && command !== 'reconcile') || !values.period || (command === 'reconcile' && (values['dry-run'] || values.force))) {
     io.err(USAGE);
     return 2;
   }
@@ -107,6 +171,7 @@ export async function runBillingCli(argv: string[], env: NodeJS.ProcessEnv, io: 
     io.err((error as Error).message);
     return 2;
   }
+  if (command === 'reconcile') return reconcileCli(values.period, values.customer, values.json, env, io);
   const refusal = values.force ? undefined : openPeriodRefusal(values.period, values['dry-run'], now());
   if (refusal) {
     io.err(refusal);

@@ -14,6 +14,8 @@ export interface InvoiceRecord {
   state: InvoiceState;
   stripe_customer_id: string;
   stripe_invoice_id: string;
+  /** 0, or how many times a draft of this invoice was deleted in Stripe and replaced (run.ts). */
+  invoice_generation: number;
   currency: string;
   amount_minor: bigint;
   lost_revenue_minor: bigint;
@@ -27,6 +29,8 @@ export interface LineRecord {
   period: string;
   consumer_id: string;
   line_key: string;
+  /** The earlier period a late-usage adjustment line corrects; '' on the period's own lines (late-usage.ts). */
+  adjusts_period: string;
   run_id: string;
   meter_id: string;
   api: string;
@@ -114,6 +118,45 @@ export class Ledger {
       { period, consumer: consumerId },
     );
     return new Map(rows.map((r) => [r.line_key, r]));
+  }
+
+  /** Every line of a period, all customers (reconcile.ts). */
+  async periodLines(period: string, consumerId?: string): Promise<LineRecord[]> {
+    return this.select<LineRecord>(
+      `SELECT * EXCEPT version FROM ${this.database}.billing_lines FINAL
+       WHERE period = {period:String} ${consumerId === undefined ? '' : 'AND consumer_id = {consumer:String}'}`,
+      { period, consumer: consumerId ?? '' },
+    );
+  }
+
+  /** Late-usage adjustment lines, on whatever invoice carries them, of one adjusted period or of all. */
+  async adjustmentLines(options: { adjusts?: string; consumerId?: string } = {}): Promise<LineRecord[]> {
+    return this.select<LineRecord>(
+      `SELECT * EXCEPT version FROM ${this.database}.billing_lines FINAL
+       WHERE adjusts_period != ''
+         ${options.adjusts === undefined ? '' : 'AND adjusts_period = {adjusts:String}'}
+         ${options.consumerId === undefined ? '' : 'AND consumer_id = {consumer:String}'}`,
+      { adjusts: options.adjusts ?? '', consumer: options.consumerId ?? '' },
+    );
+  }
+
+  /** Invoices of periods before `before` that are done (finalized, or nothing to bill): those late usage can adjust. */
+  async closedInvoices(before: string, consumerId?: string): Promise<InvoiceRecord[]> {
+    return this.select<InvoiceRecord>(
+      `SELECT * EXCEPT version FROM ${this.database}.billing_invoices FINAL
+       WHERE period < {before:String} AND state IN ('finalized', 'nothing_to_bill')
+         ${consumerId === undefined ? '' : 'AND consumer_id = {consumer:String}'}`,
+      { before, consumer: consumerId ?? '' },
+    );
+  }
+
+  /** Start of every real (not dry) run, by run id, with its period. */
+  async realRunStarts(): Promise<Array<{ run_id: string; period: string; started_ms: number }>> {
+    const rows = await this.select<{ run_id: string; period: string; started_ms: string }>(
+      `SELECT run_id, period, toUnixTimestamp64Milli(started_at) AS started_ms FROM ${this.database}.billing_runs FINAL WHERE NOT dry_run`,
+      {},
+    );
+    return rows.map((r) => ({ ...r, started_ms: Number(r.started_ms) }));
   }
 
   async writeLines(lines: LineRecord[]): Promise<void> {

@@ -8,9 +8,12 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import { assignPlans, BASE_FEE_LINE_KEY, parsePeriod, priceAssignment, type InvoiceDraft, type InvoiceLine, type PlanAssignment, type PlanCatalog } from '@tollgate/pricing';
 import { readConsumers, setStripeCustomerId, type ConsumerRecord } from '@tollgate/registry';
+import { plannedItems, type PlannedItem } from './invoice-items.ts';
+import { adjustmentLine, billedSoFar, lateAdjustments } from './late-usage.ts';
 import { ledgerTime, type InvoiceRecord, type Ledger, type LineRecord } from './ledger.ts';
-import { stripeKey, type StripeBilling } from './stripe-billing.ts';
-import { usageForPeriod } from './usage-query.ts';
+import { groupBy, inPool } from './pool.ts';
+import { invoiceKeyOf, stripeKey, type StripeBilling } from './stripe-billing.ts';
+import { requestsOf, usageForPeriod } from './usage-query.ts';
 
 export interface RunOptions {
   period: string;
@@ -43,6 +46,18 @@ export interface LineResult {
   included_units: number;
   billable_units: number;
   amount_minor: number;
+  /** Set on a late-usage adjustment line (late-usage.ts): the earlier period it corrects. */
+  adjusts_period?: string;
+}
+
+/** A late-usage adjustment billed on this run's invoice: what a late_usage.billed event reports. */
+export interface LateBilled {
+  adjusts_period: string;
+  line_key: string;
+  /** Late events this adjustment bills. */
+  events: number;
+  /** Negative for a credit. */
+  amount_minor: number;
 }
 
 export type CustomerOutcome = 'invoiced' | 'already_invoiced' | 'failed' | 'nothing_to_bill' | 'draft' | 'no_plan';
@@ -57,8 +72,17 @@ export interface CustomerResult {
   lost_revenue_minor: number;
   lines: LineResult[];
   reason?: string;
-  /** Usage that arrived after the customer's invoice was finalized: reported, not billed. */
+  /**
+   * Usage of this period that arrived after its invoice was finalized, beyond what adjustments
+   * have billed since: billed by the next run of a later period (plan late_usage next_invoice), or
+   * only reported (late_usage report).
+   */
   late?: { events: number; amount_minor: number };
+  /**
+   * Hook point for the late_usage.billed webhook: the adjustments for earlier periods this run's
+   * invoice carries, set once that invoice is finalized (outcome invoiced).
+   */
+  late_billed?: LateBilled[];
   /** Usage no plan could price (outcome no_plan): recorded in the ledger, counted, never silently dropped. */
   unbilled_events?: number;
 }
@@ -109,6 +133,23 @@ function unpricedReason(assignment: PlanAssignment): string | undefined {
   return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
+function adjustmentResult(line: LineRecord): LineResult {
+  return {
+    key: line.line_key,
+    meter: line.meter_id,
+    description: line.description,
+    units: safe(line.units),
+    included_units: safe(line.included_units),
+    billable_units: safe(line.billable_units),
+    amount_minor: safe(line.amount_minor),
+    adjusts_period: line.adjusts_period,
+  };
+}
+
+function lateBilledOf(line: LineRecord): LateBilled {
+  return { adjusts_period: line.adjusts_period, line_key: line.line_key, events: safe(line.billable_units), amount_minor: safe(line.amount_minor) };
+}
+
 function lineResults(draft: InvoiceDraft): LineResult[] {
   return draft.lines.map((line) =>
     line.kind === 'base_fee'
@@ -126,18 +167,6 @@ function lineResults(draft: InvoiceDraft): LineResult[] {
   );
 }
 
-function requestsOf(usage: readonly { requests: number | bigint }[]): bigint {
-  return usage.reduce((sum, row) => sum + BigInt(row.requests), 0n);
-}
-
-async function inPool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
-}
-
 export async function runBilling(options: RunOptions, settings: RunSettings, deps: RunDeps): Promise<RunResult> {
   const period = parsePeriod(options.period);
   if (!options.dryRun && !deps.stripe) throw new Error('Stripe is not configured (STRIPE_SECRET_KEY or STRIPE_API_BASE): only --dry-run is possible');
@@ -145,11 +174,14 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
   const started = ledgerTime();
   if (!options.dryRun) await deps.ledger.writeRun({ run_id: runId, period: period.name, dry_run: false, trigger: options.trigger, started_at: started, finished_at: null, status: 'running', summary: '' });
 
-  const [usage, registry, ledgerState] = await Promise.all([
+  const [usage, registry, ledgerState, late, adjustmentLines] = await Promise.all([
     usageForPeriod(deps.client, deps.database, period, options.customer),
     readConsumers(deps.client, deps.database, options.customer),
     deps.ledger.invoices(period.name, options.customer),
+    lateAdjustments(deps, period, options.customer),
+    deps.ledger.adjustmentLines(options.customer === undefined ? {} : { consumerId: options.customer }),
   ]);
+  const adjustmentsOf = groupBy(adjustmentLines, (line) => line.consumer_id);
   const consumers = new Map(registry.map((c) => [c.consumer_id, c]));
   const ids = [...new Set([...consumers.keys(), ...usage.keys()])]
     .filter((id) => options.customer === undefined || id === options.customer)
@@ -173,22 +205,29 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
       return;
     }
     const unpriced = unpricedReason(assignment);
+    // Late usage of earlier periods rides on this invoice when their plan says so and the currency
+    // matches; otherwise it waits (reported by reconcile as pending).
+    const adjustments = (late.get(consumerId) ?? [])
+      .filter((a) => a.policy === 'next_invoice' && a.currency === draft.currency)
+      .map((a) => adjustmentLine(period.name, runId, a));
+    const totalMinor = adjustments.reduce((sum, line) => sum + line.amount_minor, draft.totalMinor);
     const base: CustomerResult = {
       consumer_id: consumerId,
       plan_id: draft.planId,
       currency: draft.currency,
       outcome: 'draft',
-      amount_minor: safe(draft.totalMinor),
+      amount_minor: safe(totalMinor),
       lost_revenue_minor: safe(draft.lostRevenueMinor),
-      lines: lineResults(draft),
+      lines: [...lineResults(draft), ...adjustments.map(adjustmentResult)],
       ...(unpriced ? { reason: `not billed: usage under ${unpriced}` } : {}),
     };
     // Usage recorded as unbilled in an earlier run is billed like any other once a plan prices it.
     const recorded = ledgerState.get(consumerId);
     const previous = recorded?.state === 'unbilled' ? undefined : recorded;
     if (previous?.state === 'finalized' || previous?.state === 'nothing_to_bill') {
-      const lateAmount = draft.totalMinor - previous.amount_minor;
-      const lateEvents = requestsOf(rows) - previous.usage_requests;
+      const billed = billedSoFar(previous, adjustmentsOf.get(consumerId) ?? []);
+      const lateAmount = draft.totalMinor - billed.amountMinor;
+      const lateEvents = requestsOf(rows) - billed.coveredEvents;
       results.push({
         ...base,
         outcome: 'already_invoiced',
@@ -202,14 +241,24 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
       results.push(base);
       return;
     }
-    if (draft.totalMinor <= 0n) {
+    if (totalMinor <= 0n) {
+      // Adjustments are not recorded then: the next run prices them again.
       await deps.ledger.writeInvoice(invoiceRow(period.name, consumerId, runId, draft.planId, 'nothing_to_bill', draft, rows, previous));
       results.push({ ...base, outcome: 'nothing_to_bill' });
       return;
     }
     try {
-      const invoiced = await invoiceCustomer(period.name, runId, consumer, draft.planId, draft, rows, previous, settings, deps);
-      results.push({ ...base, outcome: 'invoiced', stripe_invoice_id: invoiced.invoiceId, amount_minor: safe(invoiced.amountMinor) });
+      const invoiced = await invoiceCustomer(period.name, runId, consumer, draft.planId, draft, adjustments, rows, previous, settings, deps);
+      const lateBilled = invoiced.snapshot.filter((line) => line.adjusts_period !== '').map(lateBilledOf);
+      results.push({
+        ...base,
+        outcome: 'invoiced',
+        stripe_invoice_id: invoiced.invoiceId,
+        amount_minor: safe(invoiced.amountMinor),
+        // A resumed invoice bills its recorded snapshot, adjustments included: report those.
+        lines: [...lineResults(draft), ...invoiced.snapshot.filter((line) => line.adjusts_period !== '').map(adjustmentResult)],
+        ...(lateBilled.length > 0 ? { late_billed: lateBilled } : {}),
+      });
     } catch (error) {
       const reason = (error as Error).message;
       deps.log.warn({ err: error, consumer: consumerId, period: period.name }, 'invoicing failed; the next run retries');
@@ -236,6 +285,7 @@ function unbilledRow(period: string, consumerId: string, runId: string, planId: 
     state: 'unbilled',
     stripe_customer_id: '',
     stripe_invoice_id: '',
+    invoice_generation: 0,
     currency: '',
     amount_minor: 0n,
     lost_revenue_minor: 0n,
@@ -263,6 +313,7 @@ function invoiceRow(
     state,
     stripe_customer_id: previous?.stripe_customer_id ?? '',
     stripe_invoice_id: previous?.stripe_invoice_id ?? '',
+    invoice_generation: previous?.invoice_generation ?? 0,
     currency: draft.currency,
     amount_minor: draft.totalMinor,
     lost_revenue_minor: draft.lostRevenueMinor,
@@ -286,18 +337,28 @@ async function invoiceCustomer(
   consumer: ConsumerRecord,
   planId: string,
   draft: InvoiceDraft,
+  adjustments: readonly LineRecord[],
   usage: readonly { requests: number | bigint }[],
   previous: InvoiceRecord | undefined,
   settings: RunSettings,
   deps: RunDeps,
-): Promise<{ invoiceId: string; amountMinor: bigint }> {
+): Promise<{ invoiceId: string; amountMinor: bigint; snapshot: LineRecord[] }> {
   const stripe = deps.stripe as StripeBilling;
-  // Keys are scoped by database, so two deployments sharing one Stripe account never collide.
-  const invoiceKey = stripeKey(deps.database, period, consumer.consumer_id);
-
   let snapshot = [...(await deps.ledger.lines(period, consumer.consumer_id)).values()];
+  // A draft deleted in Stripe (by hand, or by someone's cleanup) is replaced, never written to:
+  // the next generation's invoice key makes the replacement a new invoice with new items.
+  if (previous?.stripe_invoice_id && !(await stripe.retrieveInvoice(previous.stripe_invoice_id))) {
+    deps.log.warn({ consumer: consumer.consumer_id, period, invoice: previous.stripe_invoice_id }, 'the Stripe draft of this invoice is gone: a replacement is created');
+    snapshot = snapshot.map((line) => ({ ...line, stripe_invoice_item_id: '' }));
+    await deps.ledger.writeLines(snapshot);
+    previous = { ...previous, stripe_invoice_id: '', invoice_generation: previous.invoice_generation + 1, state: 'creating' };
+    await deps.ledger.writeInvoice(previous);
+  }
+  const generation = previous?.invoice_generation ?? 0;
+  const invoiceKey = invoiceKeyOf(deps.database, period, consumer.consumer_id, generation);
+
   if (snapshot.length === 0) {
-    snapshot = draft.lines.map((line) => ledgerLine(period, consumer.consumer_id, runId, line, draft.currency, ''));
+    snapshot = [...draft.lines.map((line) => ledgerLine(period, consumer.consumer_id, runId, line, draft.currency, '')), ...adjustments];
     await deps.ledger.writeLines(snapshot);
   }
   snapshot.sort((a, b) => a.line_key.localeCompare(b.line_key));
@@ -329,42 +390,57 @@ async function invoiceCustomer(
       customer: customerId,
       currency,
       invoiceKey,
-      metadata: { tollgate_period: period, tollgate_consumer_id: consumer.consumer_id, tollgate_plan: planId, tollgate_run: snapshotRun },
+      metadata: {
+        tollgate_period: period,
+        tollgate_consumer_id: consumer.consumer_id,
+        tollgate_plan: planId,
+        tollgate_run: snapshotRun,
+        ...(generation > 0 ? { tollgate_invoice_generation: String(generation) } : {}),
+      },
     });
   }
   record = { ...record, state: 'open', stripe_invoice_id: invoiceId };
   await deps.ledger.writeInvoice(record);
 
   const onStripe = resuming ? await stripe.invoiceItemsByLineKey(invoiceId) : new Map<string, string>();
-  for (const line of snapshot) {
-    if (line.amount_minor === 0n || line.stripe_invoice_item_id) continue;
+  for (const item of plannedItems(snapshot)) {
+    if (item.lines.every((line) => line.stripe_invoice_item_id)) continue;
     const itemId =
-      onStripe.get(line.line_key) ||
+      onStripe.get(item.key) ||
       (await stripe.createInvoiceItem({
         customer: customerId,
         invoice: invoiceId,
-        amountMinor: line.amount_minor,
+        amountMinor: item.amountMinor,
         currency,
-        description: line.description,
-        idempotencyKey: stripeKey(invoiceKey, 'line', line.line_key),
-        metadata: {
-          tollgate_period: period,
-          tollgate_consumer_id: consumer.consumer_id,
-          tollgate_run: line.run_id,
-          tollgate_line_key: line.line_key,
-          tollgate_meter: line.meter_id,
-          tollgate_units: String(line.units),
-          tollgate_included_units: String(line.included_units),
-          tollgate_billable_units: String(line.billable_units),
-          ...(line.api ? { tollgate_api: line.api } : {}),
-        },
+        description: item.description,
+        idempotencyKey: stripeKey(invoiceKey, 'line', item.key),
+        metadata: itemMetadata(period, consumer.consumer_id, item),
       }));
-    await deps.ledger.writeLines([{ ...line, stripe_invoice_item_id: itemId }]);
+    // One insert for all lines of a grouped item: they are recorded together or not at all.
+    await deps.ledger.writeLines(item.lines.map((line) => ({ ...line, stripe_invoice_item_id: itemId })));
   }
 
   await stripe.finalizeInvoice(invoiceId, settings.autoAdvance, stripeKey(invoiceKey, 'finalize'));
   await deps.ledger.writeInvoice({ ...record, state: 'finalized' });
-  return { invoiceId, amountMinor };
+  return { invoiceId, amountMinor, snapshot };
+}
+
+/** Stripe metadata of an invoice item: the line it bills (as ever), or the group of lines (invoice-items.ts). */
+function itemMetadata(period: string, consumerId: string, item: PlannedItem): Record<string, string> {
+  const first = item.lines[0] as LineRecord;
+  const common = { tollgate_period: period, tollgate_consumer_id: consumerId, tollgate_run: first.run_id, tollgate_line_key: item.key };
+  if (item.lines.length > 1) {
+    return { ...common, tollgate_meter: [...new Set(item.lines.map((line) => line.meter_id))].join('+'), tollgate_lines: String(item.lines.length) };
+  }
+  return {
+    ...common,
+    tollgate_meter: first.meter_id,
+    tollgate_units: String(first.units),
+    tollgate_included_units: String(first.included_units),
+    tollgate_billable_units: String(first.billable_units),
+    ...(first.api ? { tollgate_api: first.api } : {}),
+    ...(first.adjusts_period ? { tollgate_adjusts_period: first.adjusts_period, tollgate_late_events: String(first.billable_units) } : {}),
+  };
 }
 
 function ledgerLine(period: string, consumerId: string, runId: string, line: InvoiceLine, currency: string, itemId: string): LineRecord {
@@ -373,6 +449,7 @@ function ledgerLine(period: string, consumerId: string, runId: string, line: Inv
     period,
     consumer_id: consumerId,
     line_key: lineKey(line),
+    adjusts_period: '',
     run_id: runId,
     meter_id: usage?.meterId ?? BASE_FEE_LINE_KEY,
     api: usage?.api ?? '',

@@ -1,4 +1,5 @@
-// Composes billing: plans, ledger, Stripe, quota book, scheduler and HTTP server. The ClickHouse
+// Composes billing: plans, ledger, Stripe, quota book, scheduler and HTTP server. Runs and
+// reconciliations take turns in one queue, so a reconciliation never reads a run half done. The ClickHouse
 // client is handed in, so the one-process stack can share one embedded engine.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Cron } from 'croner';
@@ -16,6 +17,7 @@ import { compilePlanPolicies } from './policy/plan-policies.ts';
 import { PolicyPoint } from './policy/policy-point.ts';
 import { RateLimiter } from './policy/rate-limiter.ts';
 import { QuotaBook } from './quota-book.ts';
+import { reconcilePeriod, type ReconcileResult } from './reconcile.ts';
 import { runBilling, type RunOptions, type RunResult } from './run.ts';
 import { StripeBilling } from './stripe-billing.ts';
 
@@ -28,7 +30,12 @@ export interface BillingService {
   policy: PolicyPoint;
   /** Runs one billing run at a time, in the order asked. */
   run(options: RunOptions): Promise<RunResult>;
-  /** What the schedule does when it fires at `now`: run the month before `now`'s month. */
+  /** Reconciles a period with Stripe (reconcile.ts); undefined when Stripe is not configured. */
+  reconcile: ((period: string, customer?: string) => Promise<ReconcileResult>) | undefined;
+  /**
+   * What the schedule does when it fires at `now`: run the month before `now`'s month, then (with
+   * Stripe) reconcile it: logged, and the tollgate_billing_reconcile_difference_minor gauge.
+   */
   runScheduled(now?: Date): Promise<RunResult>;
   close(): Promise<void>;
 }
@@ -38,7 +45,18 @@ function runMetrics(registry: Registry) {
   const invoices = new Counter({ name: 'tollgate_billing_invoices_total', help: 'Invoices finalized', registers: [registry] });
   const failures = new Counter({ name: 'tollgate_billing_customer_failures_total', help: 'Customers whose invoicing failed in a run', registers: [registry] });
   const unbilled = new Gauge({ name: 'tollgate_billing_unbilled_events', help: 'Events of the period no plan could price (consumer not in the registry or plan unknown), at its latest run', labelNames: ['period'], registers: [registry] });
-  return (result: RunResult | undefined, dryRun: boolean) => {
+  const difference = new Gauge({
+    name: 'tollgate_billing_reconcile_difference_minor',
+    help: 'Unexplained difference between Stripe and the usage re-priced now, at the latest reconciliation of the period: sum over customers of |difference|, minor units',
+    labelNames: ['period', 'currency'],
+    registers: [registry],
+  });
+  const countReconcile = (result: ReconcileResult) => {
+    const byCurrency: Record<string, number> = {};
+    for (const c of result.customers) if (c.currency) byCurrency[c.currency] = (byCurrency[c.currency] ?? 0) + Math.abs(c.difference_minor);
+    for (const [currency, value] of Object.entries(byCurrency)) difference.set({ period: result.period, currency }, value);
+  };
+  const countRun = (result: RunResult | undefined, dryRun: boolean) => {
     runs.inc({ dry_run: String(dryRun), outcome: result ? 'finished' : 'failed' });
     if (result) {
       invoices.inc(result.totals.invoices);
@@ -46,6 +64,7 @@ function runMetrics(registry: Registry) {
       unbilled.set({ period: result.period }, result.unbilled.events);
     }
   };
+  return { countRun, countReconcile };
 }
 
 export async function startBilling(config: BillingConfig, client: ClickHouseClient, log: Logger = pino({ name: 'billing' }), hooks: ConsumerHooks = NO_CONSUMER_HOOKS): Promise<BillingService> {
@@ -59,7 +78,7 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     ? new StripeBilling(createStripeClient(config.stripe, { maxNetworkRetries: 0 }), { attempts: 6, baseMs: 200, maxMs: 5_000 })
     : undefined;
   const registry = createMetricsRegistry('billing');
-  const countRun = runMetrics(registry);
+  const { countRun, countReconcile } = runMetrics(registry);
   const quota = new QuotaBook(client, config.clickhouse.database, plans, log);
   await quota.refresh();
   quota.startRefreshing(config.quotaRefreshMs);
@@ -73,8 +92,21 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
   });
 
   let queue: Promise<unknown> = Promise.resolve();
-  const run = (options: RunOptions): Promise<RunResult> => {
-    const next = queue.then(async () => {
+  const queued = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const reconcileNow = async (period: string, customer?: string): Promise<ReconcileResult> => {
+    const result = await reconcilePeriod({ client, database: config.clickhouse.database, ledger, plans, stripe: stripe as StripeBilling, concurrency: config.stripeConcurrency }, period, customer);
+    if (customer === undefined) countReconcile(result);
+    const summary = { period: result.period, difference_minor: result.difference_minor, unexplained: result.unexplained.slice(0, 20) };
+    if (result.ok) log.info(summary, 'reconciliation with Stripe: no unexplained difference');
+    else log.warn({ ...summary, customers: result.customers.filter((c) => !c.ok).slice(0, 20).map((c) => ({ consumer: c.consumer_id, difference_minor: c.difference_minor, notes: c.notes })) }, 'reconciliation with Stripe: unexplained differences');
+    return result;
+  };
+  const runNow = (options: RunOptions): Promise<RunResult> =>
+    (async () => {
       try {
         const result = await runBilling(options, { autoAdvance: config.autoAdvance, concurrency: config.stripeConcurrency }, { client, database: config.clickhouse.database, ledger, plans, stripe, log });
         countRun(result, options.dryRun);
@@ -88,17 +120,21 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
         countRun(undefined, options.dryRun);
         throw error;
       }
-    });
-    queue = next.catch(() => undefined);
-    return next;
-  };
+    })();
+  const run = (options: RunOptions): Promise<RunResult> => queued(() => runNow(options));
+  const reconcile = stripe ? (period: string, customer?: string) => queued(() => reconcileNow(period, customer)) : undefined;
 
   // The period is taken from the moment the schedule fired, so a run at 00:00:05 on the 1st bills
   // the month that ended five seconds earlier, whatever the run's own duration.
   const runScheduled = (now = new Date()): Promise<RunResult> => {
     const period = previousPeriod(now).name;
     log.info(`scheduled billing run for ${period}`);
-    return run({ period, dryRun: !stripe, trigger: 'schedule' });
+    return queued(async () => {
+      const result = await runNow({ period, dryRun: !stripe, trigger: 'schedule' });
+      // The last step: a reconciliation that fails is logged, and never fails the run it follows.
+      if (stripe) await reconcileNow(period).catch((error: unknown) => log.error({ err: error, period }, 'reconciliation after the scheduled run failed'));
+      return result;
+    });
   };
   const scheduler =
     config.schedule === 'off'
@@ -123,6 +159,7 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     hooks,
     webhookSecret: config.webhookSecret,
     run,
+    reconcile,
     registry,
     log,
   });
@@ -138,6 +175,7 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     quota,
     policy,
     run,
+    reconcile,
     runScheduled,
     async close() {
       scheduler?.stop();

@@ -13,6 +13,15 @@ export function stripeKey(...parts: string[]): string {
   return `tollgate_${createHash('sha256').update(JSON.stringify(parts)).digest('hex')}`;
 }
 
+/**
+ * The key of a customer's invoice for a period (idempotency keys and metadata tollgate_invoice_key).
+ * Scoped by database, so two deployments sharing one Stripe account never collide; a replacement
+ * for a deleted draft (generation > 0) gets a key of its own.
+ */
+export function invoiceKeyOf(scope: string, period: string, consumerId: string, generation: number): string {
+  return generation === 0 ? stripeKey(scope, period, consumerId) : stripeKey(scope, period, consumerId, `generation:${generation}`);
+}
+
 /** A value inside single quotes in a Stripe search query (https://docs.stripe.com/search#query-fields). */
 export function searchString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -52,6 +61,25 @@ export interface InvoiceItemInput {
   metadata: Record<string, string>;
   idempotencyKey: string;
 }
+
+/** What reconciliation reads of a Stripe invoice. */
+export interface StripeInvoiceSummary {
+  id: string;
+  status: string;
+  currency: string;
+  metadata: Record<string, string>;
+}
+
+/** What reconciliation reads of a Stripe invoice item. */
+export interface StripeItemSummary {
+  id: string;
+  amountMinor: bigint;
+  currency: string;
+  description: string;
+  metadata: Record<string, string>;
+}
+
+const summary = (invoice: Stripe.Invoice): StripeInvoiceSummary => ({ id: invoice.id ?? '', status: invoice.status ?? '', currency: invoice.currency, metadata: { ...(invoice.metadata ?? {}) } });
 
 function toStripeAmount(minor: bigint): number {
   if (minor > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`amount ${minor} exceeds what Stripe accepts`);
@@ -114,6 +142,44 @@ export class StripeBilling {
       }
       after = page.data.at(-1)?.id;
       if (!page.has_more || after === undefined) return byKey;
+    }
+  }
+
+  /** Every invoice a search query matches, page after page (https://docs.stripe.com/search#pagination). */
+  async searchInvoices(query: string): Promise<StripeInvoiceSummary[]> {
+    const found: StripeInvoiceSummary[] = [];
+    let page: string | undefined;
+    for (;;) {
+      const answer = await withRetries(this.retry, () => this.stripe.invoices.search({ query, limit: 100, ...(page ? { page } : {}) }));
+      found.push(...answer.data.map(summary));
+      page = answer.next_page ?? undefined;
+      if (!answer.has_more || !page) return found;
+    }
+  }
+
+  /** An invoice by id; undefined when Stripe no longer has it (a deleted draft). */
+  async retrieveInvoice(id: string): Promise<StripeInvoiceSummary | undefined> {
+    try {
+      const invoice = await withRetries(this.retry, () => this.stripe.invoices.retrieve(id));
+      return (invoice as { deleted?: boolean }).deleted ? undefined : summary(invoice);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Every item on an invoice, ours or not, every page. */
+  async invoiceItems(invoice: string): Promise<StripeItemSummary[]> {
+    const items: StripeItemSummary[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await withRetries(this.retry, () => this.stripe.invoiceItems.list({ invoice, limit: 100, ...(after ? { starting_after: after } : {}) }));
+      for (const item of page.data) {
+        if (item.invoice !== invoice && (item.invoice as { id?: string } | null)?.id !== invoice) continue;
+        items.push({ id: item.id, amountMinor: BigInt(item.amount), currency: item.currency, description: item.description ?? '', metadata: { ...(item.metadata ?? {}) } });
+      }
+      after = page.data.at(-1)?.id;
+      if (!page.has_more || after === undefined) return items;
     }
   }
 

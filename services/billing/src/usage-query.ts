@@ -21,12 +21,19 @@ interface UsageRecord {
   last_call_ms: string;
 }
 
+/** Events in usage rows: what the ledger records as a period's usage_requests. */
+export function requestsOf(usage: readonly { requests: number | bigint }[]): bigint {
+  return usage.reduce((sum, row) => sum + BigInt(row.requests), 0n);
+}
+
+/** `consumers`: one consumer, several (late-usage.ts prices a period's late customers in one query), or all. */
 export async function usageForPeriod(
   client: ClickHouseClient,
   database: string,
   period: Period,
-  consumerId?: string,
+  consumers?: string | readonly string[],
 ): Promise<UsageByConsumer> {
+  const only = consumers === undefined ? '' : typeof consumers === 'string' ? 'AND consumer_id = {consumer:String}' : 'AND consumer_id IN {consumers:Array(String)}';
   const result = await client.query({
     query: `
       SELECT customer AS consumer_id, plan AS plan_id, product AS api, verb AS method, class AS status_class,
@@ -38,11 +45,11 @@ export async function usageForPeriod(
         FROM ${database}.api_requests
         WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
           AND billable AND consumer_id != ''
-          ${consumerId === undefined ? '' : 'AND consumer_id = {consumer:String}'}
+          ${only}
         GROUP BY consumer_id, event_id
       )
       GROUP BY customer, plan, product, verb, class`,
-    query_params: { from: clickHouseTime(period.start), to: clickHouseTime(period.end), consumer: consumerId ?? '' },
+    query_params: { from: clickHouseTime(period.start), to: clickHouseTime(period.end), consumer: typeof consumers === 'string' ? consumers : '', consumers: typeof consumers === 'string' ? [] : (consumers ?? []) },
     format: 'JSONEachRow',
     // UInt64 sums arrive as strings: exact, converted to bigint below.
     clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },

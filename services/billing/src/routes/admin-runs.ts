@@ -1,11 +1,13 @@
 // /v1/admin/runs: start a billing run (the CLI hands its runs here while the service holds the
-// data) and read a period's runs and invoices. Bodies and query strings are validated by schema;
+// data) and read a period's runs and invoices. /v1/admin/reconcile: a period's reconciliation with
+// Stripe (reconcile.ts; the CLI's `reconcile` hands it here the same way). Bodies and query strings are validated by schema;
 // a bad period answers invalid_period, a bad customer invalid_customer. A real run of the current
 // or a future period needs `force: true` (409 period_not_closed without it).
 import type { FastifyPluginAsync } from 'fastify';
-import { badInput, inputErrorFormatter, requireBearer, type InputErrorFactory } from '@tollgate/platform';
+import { badInput, inputErrorFormatter, NotConfigured, requireBearer, type InputErrorFactory } from '@tollgate/platform';
 import { InvalidCustomer, InvalidPeriod, PeriodNotClosed } from '../errors.ts';
 import type { Ledger } from '../ledger.ts';
+import type { ReconcileResult } from '../reconcile.ts';
 import { openPeriodRefusal } from '../open-period.ts';
 import type { RunOptions, RunResult } from '../run.ts';
 import { BILLING_FORMATS } from './formats.ts';
@@ -13,6 +15,8 @@ import { BILLING_FORMATS } from './formats.ts';
 export interface AdminRunRoutesOptions {
   ledger: Ledger;
   run: (options: RunOptions) => Promise<RunResult>;
+  /** Absent when Stripe is not configured. */
+  reconcile: ((period: string, customer?: string) => Promise<ReconcileResult>) | undefined;
   adminTokens: readonly string[];
   /** The clock that says which period is still open; the wall clock unless a test injects one. */
   now?: () => Date;
@@ -57,6 +61,15 @@ export const adminRunRoutes: FastifyPluginAsync<AdminRunRoutesOptions> = async (
       const { period: name } = request.query;
       const invoices = [...(await o.ledger.invoices(name)).values()].map((i) => ({ ...i, amount_minor: Number(i.amount_minor), lost_revenue_minor: Number(i.lost_revenue_minor), usage_requests: Number(i.usage_requests) }));
       return { runs: await o.ledger.runs(name), invoices };
+    },
+  );
+
+  app.get<{ Querystring: { period: string; customer?: string } }>(
+    '/v1/admin/reconcile',
+    { schema: { querystring: { type: 'object', required: ['period'], properties: { period, customer: { type: 'string', minLength: 1 } } } }, schemaErrorFormatter },
+    async (request) => {
+      if (!o.reconcile) throw new NotConfigured('Stripe is not configured (STRIPE_SECRET_KEY or STRIPE_API_BASE): there is nothing to reconcile with');
+      return o.reconcile(request.query.period, request.query.customer);
     },
   );
 };
