@@ -1,5 +1,5 @@
 // Billing's HTTP interface, assembled from route plugins (routes/): quota checks and ext_authz for
-// gateways, the admin API (consumers, runs), Stripe's webhook and the operations routes. Each
+// gateways, the admin API (consumers, runs), invoice previews (admins and the consumer's own token), Stripe's webhook and the operations routes. Each
 // plugin keeps its auth hook and parsers in its own scope; errors are answered by platform's one
 // error handler.
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -13,6 +13,7 @@ import type { QuotaBook } from './quota-book.ts';
 import { adminConsumerRoutes } from './routes/admin-consumers.ts';
 import { adminRunRoutes } from './routes/admin-runs.ts';
 import { authorizeRoutes } from './routes/authorize.ts';
+import { invoicePreviewRoutes } from './routes/invoice-preview.ts';
 import { BILLING_FORMATS } from './routes/formats.ts';
 import type { GatewayAuth } from './routes/gateway-auth.ts';
 import { quotaRoutes } from './routes/quota.ts';
@@ -26,6 +27,8 @@ export interface BillingAppOptions {
   ledger: Ledger;
   quota: QuotaBook;
   adminTokens: readonly string[];
+  /** BILLING_CONSUMER_TOKENS: token → consumer id, for the consumer's own invoice preview. */
+  consumerTokens: ReadonlyMap<string, string>;
   gatewayAuth: GatewayAuth;
   consumerHeader: string;
   webhookSecret: string | undefined;
@@ -46,6 +49,7 @@ export function buildBillingApp(o: BillingAppOptions): FastifyInstance {
   void app.register(quotaRoutes, { quota: o.quota, gatewayAuth: o.gatewayAuth, adminTokens: o.adminTokens });
   void app.register(authorizeRoutes, { quota: o.quota, gatewayAuth: o.gatewayAuth, consumerHeader: o.consumerHeader, registry: o.registry });
   void app.register(adminConsumerRoutes, { client: o.client, database: o.database, plans: o.plans, quota: o.quota, adminTokens: o.adminTokens });
+  void app.register(invoicePreviewRoutes, { client: o.client, database: o.database, plans: o.plans, adminTokens: o.adminTokens, consumerTokens: o.consumerTokens });
   void app.register(adminRunRoutes, { ledger: o.ledger, run: o.run, adminTokens: o.adminTokens });
   void app.register(stripeWebhookRoutes, { ledger: o.ledger, webhookSecret: o.webhookSecret });
   return app;

@@ -95,6 +95,7 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     ledger,
     quota,
     adminTokens: config.adminTokens,
+    consumerTokens: config.consumerTokens,
     gatewayAuth: { enabled: config.gatewayAuth, tokens: config.gatewayTokens },
     consumerHeader: config.consumerHeader,
     webhookSecret: config.webhookSecret,
