@@ -5,3 +5,4 @@ export * from './usage-query.ts';
 export { runBillingCli, formatRunTable } from './cli.ts';
 export { Ledger } from './ledger.ts';
 export { StripeBilling } from './stripe-billing.ts';
+export { previewInvoice, type InvoicePreview } from './invoice-preview.ts';

@@ -91,6 +91,8 @@ interface MonthUsage {
   month: string;
   consumerId: string;
   upTo: [Map<string, PlanUsage>, Map<string, PlanUsage>];
+  /** Some usage lies inside the range; if none does, both instants price alike and the range added nothing. */
+  changed: boolean;
 }
 interface PlanUsage extends StampedUsage {
   rows: UsageRow[];
@@ -136,8 +138,9 @@ async function readUsage(ctx: QueryContext, params: QueryParams, keepApis: boole
       continue;
     }
     const key = invoiceKey(month, consumerId);
-    const usage: MonthUsage = months.get(key) ?? { month, consumerId, upTo: [new Map<string, PlanUsage>(), new Map<string, PlanUsage>()] };
+    const usage: MonthUsage = months.get(key) ?? { month, consumerId, upTo: [new Map<string, PlanUsage>(), new Map<string, PlanUsage>()], changed: false };
     months.set(key, usage);
+    if (BigInt(callsS) !== BigInt(callsE) || BigInt(requestS) !== BigInt(requestE) || BigInt(responseS) !== BigInt(responseE)) usage.changed = true;
     const at = [
       [callsS, requestS, responseS, lastS],
       [callsE, requestE, responseE, lastE],
@@ -171,6 +174,7 @@ export async function priceRange(ctx: QueryContext, params: QueryParams, perApi 
   const { months, currentPlans, unpriced } = await readUsage(ctx, params, false);
   const priced = new Map<string, { usage: MonthUsage; instants: [MonthToDateResult, MonthToDateResult] }>();
   for (const [key, usage] of months) {
+    if (!usage.changed) continue;
     const instants = priceInstants(ctx, usage, currentPlans, false);
     for (const planId of [...instants[0].unpriced.planIds, ...instants[1].unpriced.planIds]) unpriced.planIds.add(planId);
     unpriced.calls += instants[1].unpriced.calls - instants[0].unpriced.calls;
