@@ -9,7 +9,7 @@
 // query below (which dedups exactly, and is cheap for a few consumers: the table is ordered by
 // consumer). Every other consumer has no repeated event id, so its sums are its deduplicated
 // usage. Without that coverage (a database that held rows before 0010), the raw query reads all.
-import type { ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { clickHouseTime } from '@tollgate/platform';
 import { isStatusClass, type Period, type StampedUsage, type UsageRow } from '@tollgate/pricing';
 
@@ -29,8 +29,8 @@ interface UsageRecord {
 }
 
 /** UInt64 sums arrive as strings: exact, converted to bigint below. */
-async function queryRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
-  const result = await client.query({ query, query_params: params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1 } });
+async function queryRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>, settings: ClickHouseSettings = {}): Promise<T[]> {
+  const result = await client.query({ query, query_params: params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1, ...settings } });
   return result.json<T>();
 }
 
@@ -107,12 +107,15 @@ async function usageFromRollup(client: ClickHouseClient, database: string, perio
     ),
     queryRows<{ consumer_id: string }>(
       client,
+      // Grouped by the table's whole sorting key, so ClickHouse aggregates in order as it reads,
+      // without a hash table of every event of the month.
       `SELECT DISTINCT consumer_id FROM (
-         SELECT consumer_id, event_hash FROM ${database}.event_copies
+         SELECT month, consumer_id, event_hash FROM ${database}.event_copies
          WHERE month = {month:Date} ${oneConsumer}
-         GROUP BY consumer_id, event_hash HAVING sum(copies) > 1
+         GROUP BY month, consumer_id, event_hash HAVING sum(copies) > 1
        )`,
       params,
+      { optimize_aggregation_in_order: 1 },
     ),
   ]);
   const usage = byConsumer(sums);
