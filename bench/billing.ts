@@ -1,6 +1,7 @@
 // Billing benchmarks on the embedded ClickHouse:
 //  1. usage aggregation for 10 000 customers over 10 million events (the exact, event-id-deduplicated
-//     query a billing run makes);
+//     usage a billing run reads: from migration 0010's month sums, and for comparison the raw query
+//     it replaced), for one customer, and one customer's invoice preview;
 //  2. invoices per second against stripe-mock (through the recording proxy) at the configured
 //     concurrency;
 //  3. quota decisions: p99 latency at 5 000 checks/s against the running billing HTTP server.
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { pino } from 'pino';
-import { billingConfigFromEnv, Ledger, runBilling, StripeBilling, usageForPeriod } from '@tollgate/billing';
+import { billingConfigFromEnv, Ledger, previewInvoice, runBilling, StripeBilling, usageForPeriod, usageFromRaw } from '@tollgate/billing';
 import { createClickHouseClient, createStripeClient } from '@tollgate/platform';
 import { loadPlansFile, parsePeriod } from '@tollgate/pricing';
 import { emptyConsumer, writeConsumers } from '@tollgate/registry';
@@ -44,15 +45,28 @@ const seedSeconds = (performance.now() - t0) / 1000;
 const plans = ['starter', 'business', 'free', 'jp-standard'];
 await writeConsumers(client, database, Array.from({ length: customers }, (_, i) => ({ ...emptyConsumer(`c${i}`), org_id: `o${i % 500}`, name: `Customer ${i}`, email: `c${i}@example.com`, plan_id: plans[i % plans.length] as string })));
 
-const timings: number[] = [];
-let usageRows = 0;
-for (let i = 0; i < 5; i += 1) {
-  const t = performance.now();
-  const usage = await usageForPeriod(client, database, period);
-  timings.push(performance.now() - t);
-  usageRows = [...usage.values()].reduce((n, rows) => n + rows.length, 0);
+/** Median and max of 5 runs of `work` (after none: the first run is the cold one, reported as max). */
+async function time(work: () => Promise<unknown>): Promise<{ median: number; max: number }> {
+  const timings: number[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    const t = performance.now();
+    await work();
+    timings.push(performance.now() - t);
+  }
+  timings.sort((a, b) => a - b);
+  return { median: timings[2] ?? 0, max: timings[4] ?? 0 };
 }
-timings.sort((a, b) => a - b);
+const ms = ({ median, max }: { median: number; max: number }): string => `median ${Math.round(median)} ms, max ${Math.round(max)} ms`;
+let usageRows = 0;
+const aggregation = await time(async () => {
+  const usage = await usageForPeriod(client, database, period);
+  usageRows = [...usage.values()].reduce((n, rows) => n + rows.length, 0);
+});
+const rawAggregation = await time(() => usageFromRaw(client, database, period));
+const oneCustomer = await time(() => usageForPeriod(client, database, period, 'c4242'));
+const oneCustomerRaw = await time(() => usageFromRaw(client, database, period, ['c4242']));
+const benchPlans = await loadPlansFile(config.plansFile);
+const preview = await time(() => previewInvoice(client, database, benchPlans, 'c4242', period));
 
 // Invoices against stripe-mock at the configured concurrency, for a subset of customers.
 ensureRunning('stripe-mock');
@@ -88,7 +102,10 @@ const serverP99 = buckets.find((b) => b.n >= 0.99 * decided)?.le ?? '?';
 
 console.log(`seeded ${events} events for ${customers} customers in ${seedSeconds.toFixed(1)} s`);
 console.log(table([
-  { measure: `usage aggregation, ${customers} customers, ${events} events (${usageRows} usage rows)`, result: `median ${Math.round(timings[2] ?? 0)} ms, max ${Math.round(timings[4] ?? 0)} ms` },
+  { measure: `usage aggregation, ${customers} customers, ${events} events (${usageRows} usage rows)`, result: ms(aggregation) },
+  { measure: '  the same from the raw table (the query before 0010)', result: ms(rawAggregation) },
+  { measure: 'usage of one customer', result: `${ms(oneCustomer)} (raw table: ${ms(oneCustomerRaw)})` },
+  { measure: 'invoice preview of one customer', result: ms(preview) },
   { measure: `invoices against stripe-mock, concurrency ${config.stripeConcurrency}`, result: `${run.totals.invoices} invoices in ${invoiceSeconds.toFixed(1)} s = ${(run.totals.invoices / invoiceSeconds).toFixed(1)} invoices/s` },
   { measure: 'quota decisions (ext_authz) at 5 000 checks/s', result: `${Math.round(quota.requests.average)} checks/s; in the server p99 ≤ ${Number(serverP99) * 1000} ms; at the client p50 ${quota.latency.p50} ms, p99 ${quota.latency.p99} ms; errors ${quota.errors + quota.non2xx}` },
 ]));

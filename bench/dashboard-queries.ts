@@ -2,6 +2,8 @@
 // itself) into a fresh database on the embedded engine, then times every named dashboard query
 // (median of 5 runs, after one warm-up) over the last 7 days and the last 30 days. Target: ≤ 200 ms.
 // 1 % more events are calls refused by policy (decision quota, rate, …), for refused_by_policy.
+// BENCH_DASHBOARD_REUSE=1 times the database a previous run seeded (same seed, "now" then) instead
+// of seeding again; BENCH_QUERIES=revenue times only the queries whose name contains it.
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { clickHouseSettingsFromEnv, createClickHouseClient, queryRows } from '@tollgate/platform';
@@ -15,29 +17,37 @@ const DATA_DIR = fileURLToPath(new URL('../.local/bench-chdb', import.meta.url))
 const DB = 'bench_dashboards';
 const DAY = 86_400_000;
 
-rmSync(DATA_DIR, { recursive: true, force: true });
+const REUSE = process.env.BENCH_DASHBOARD_REUSE === '1';
+if (!REUSE) rmSync(DATA_DIR, { recursive: true, force: true });
 const client = await createClickHouseClient(clickHouseSettingsFromEnv({ CLICKHOUSE_DATA_DIR: DATA_DIR }));
 await migrate(client, { database: DB, usageRetentionDays: 400 });
 
-const now = Math.floor(Date.now() / 60_000) * 60_000;
-const start = (now - 30 * DAY) / 1000;
-const t0 = performance.now();
+let now = Math.floor(Date.now() / 60_000) * 60_000;
 const SEED = process.env.BENCH_DASHBOARD_SEED ?? 'realistic';
-for (const query of seedTrafficSql(DB, EVENTS, start, 30 * 86_400, SEED)) await client.command({ query });
-// Calls refused by policy on top (1 % of the traffic, as a gateway deciding with /v1/authorize
-// logs them): what refused_by_policy reads, and what revenue must leave out.
-const REFUSED = Math.floor(EVENTS / 100);
-await client.command({
-  query: `INSERT INTO ${DB}.api_requests (event_id, ts, api, billable, decision, method, status, status_class, consumer_id, consumer_known, org_id, plan_id)
-    SELECT concat('refused-', toString(number)), toDateTime64(${start} + intDiv(number * ${30 * 86_400}, ${REFUSED}), 3, 'UTC'),
-      concat('api-', toString(number % 7)), false, ['quota', 'rate', 'not_entitled', 'blocked', 'suspended', 'unknown_consumer'][number % 6 + 1],
-      'GET', if(number % 6 < 2, 429, 403), '4xx', concat('consumer-', toString(number % 500)), true, concat('org-', toString(intDiv(number % 500, 10))), 'starter'
-    FROM numbers(${REFUSED})`,
-});
-console.log(`seeded ${EVENTS.toLocaleString('en-US')} ${SEED} events (+ rollups, latency) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-await client.command({ query: `OPTIMIZE TABLE ${DB}.usage_day FINAL` });
-await client.command({ query: `OPTIMIZE TABLE ${DB}.usage_hour FINAL` });
-for (const table of ['latency_hour', 'latency_day', 'geo_day', 'billing_hour', 'billing_day', 'billing_month', 'consumer_day', 'refused_hour', 'refused_day']) await client.command({ query: `OPTIMIZE TABLE ${DB}.${table} FINAL` });
+if (REUSE) {
+  // The seed's "now": the minute after its last event.
+  const [last] = await queryRows<{ ms: string }>(client, `SELECT toString(toUnixTimestamp64Milli(max(ts))) AS ms FROM ${DB}.api_requests`, {});
+  now = Math.ceil(Number(last?.ms ?? now) / 60_000) * 60_000;
+  console.log(`reusing the seeded database, now = ${new Date(now).toISOString()}`);
+} else {
+  const start = (now - 30 * DAY) / 1000;
+  const t0 = performance.now();
+  for (const query of seedTrafficSql(DB, EVENTS, start, 30 * 86_400, SEED)) await client.command({ query });
+  // Calls refused by policy on top (1 % of the traffic, as a gateway deciding with /v1/authorize
+  // logs them): what refused_by_policy reads, and what revenue must leave out.
+  const REFUSED = Math.floor(EVENTS / 100);
+  await client.command({
+    query: `INSERT INTO ${DB}.api_requests (event_id, ts, api, billable, decision, method, status, status_class, consumer_id, consumer_known, org_id, plan_id)
+      SELECT concat('refused-', toString(number)), toDateTime64(${start} + intDiv(number * ${30 * 86_400}, ${REFUSED}), 3, 'UTC'),
+        concat('api-', toString(number % 7)), false, ['quota', 'rate', 'not_entitled', 'blocked', 'suspended', 'unknown_consumer'][number % 6 + 1],
+        'GET', if(number % 6 < 2, 429, 403), '4xx', concat('consumer-', toString(number % 500)), true, concat('org-', toString(intDiv(number % 500, 10))), 'starter'
+      FROM numbers(${REFUSED})`,
+  });
+  console.log(`seeded ${EVENTS.toLocaleString('en-US')} ${SEED} events (+ rollups, latency) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  await client.command({ query: `OPTIMIZE TABLE ${DB}.usage_day FINAL` });
+  await client.command({ query: `OPTIMIZE TABLE ${DB}.usage_hour FINAL` });
+  for (const table of ['latency_hour', 'latency_day', 'geo_day', 'billing_hour', 'billing_day', 'billing_month', 'consumer_day', 'refused_hour', 'refused_day']) await client.command({ query: `OPTIMIZE TABLE ${DB}.${table} FINAL` });
+}
 const sizes = await queryRows<{ name: string; rows: string }>(client, `SELECT name, toString(total_rows) AS rows FROM system.tables WHERE database = '${DB}' AND total_rows > 0 ORDER BY name`, {});
 console.log(`rows: ${sizes.map((t) => `${t.name} ${Number(t.rows).toLocaleString('en-US')}`).join(', ')}`);
 
@@ -46,7 +56,7 @@ const ranges = { '7d': `now-7d`, '30d': `now-30d` };
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const table: string[][] = [];
-for (const query of [...NAMED_QUERIES, consumerUsage]) {
+for (const query of [...NAMED_QUERIES, consumerUsage].filter((q) => q.name.includes(process.env.BENCH_QUERIES ?? ''))) {
   const cells = [query.name];
   for (const [label, from] of Object.entries(ranges)) {
     // Midnight-aligned ends read the day rollup; the minute-aligned "now" ends read minute rollups.

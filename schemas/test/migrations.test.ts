@@ -54,7 +54,7 @@ describe('rollup coverage (0004)', () => {
         (r) => [r.rollup_table, r.since],
       ),
     );
-  const ROLLUPS = ['billing_day', 'billing_hour', 'billing_minute', 'billing_month', 'consumer_day', 'geo_day', 'latency_day', 'latency_hour'];
+  const ROLLUPS = ['billing_day', 'billing_hour', 'billing_minute', 'billing_month', 'consumer_day', 'event_copies', 'geo_day', 'invoice_usage_month', 'latency_day', 'latency_hour'];
 
   it('on an empty database, the new rollups hold everything from the epoch', async () => {
     const since = await coverage(ch.database);
@@ -157,7 +157,7 @@ describe('generated DDL for a single node and for a cluster', () => {
     expect(usage).toContain('ENGINE = MergeTree\nPARTITION BY toYYYYMM(ts)');
     expect(usage).toContain('TTL toDateTime(ts) + INTERVAL 400 DAY');
     expect(ddl.join('\n')).not.toMatch(/ON CLUSTER|Replicated|Distributed|_local/);
-    expect(ddl.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'))).toHaveLength(15);
+    expect(ddl.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'))).toHaveLength(17);
   });
 
   it('cluster: Replicated engines on *_local tables, ON CLUSTER, Distributed tables over them', () => {

@@ -100,3 +100,33 @@ export function readTokens(reader: EnvReader, name: string): string[] {
   });
   return tokens;
 }
+
+/**
+ * Consumer tokens, `token:consumer_id,…`: each token reads its consumer's own data only. Tokens are
+ * at least MIN_TOKEN_LENGTH characters and given to one consumer each.
+ */
+export function parseConsumerTokens(reader: EnvReader, name: string): Map<string, string> {
+  const tokens = new Map<string, string>();
+  reader.list(name).forEach((entry, i) => {
+    const at = entry.indexOf(':');
+    const token = at > 0 ? entry.slice(0, at).trim() : '';
+    const consumer = at > 0 ? entry.slice(at + 1).trim() : '';
+    if (token === '' || consumer === '') {
+      reader.problem(`${name} entry ${i + 1} must look like token:consumer_id`);
+    } else if (token.length < MIN_TOKEN_LENGTH) {
+      reader.problem(`${name} entry ${i + 1} (consumer ${consumer}): the token must be at least ${MIN_TOKEN_LENGTH} characters`);
+    } else if (tokens.has(token)) {
+      reader.problem(`${name} entry ${i + 1}: the token is already given to consumer ${tokens.get(token)}`);
+    } else {
+      tokens.set(token, consumer);
+    }
+  });
+  return tokens;
+}
+
+/** Refuses a token that is both an admin token and a consumer token (`admins`, `consumers`: the variables' names). */
+export function checkTokenRoles(reader: EnvReader, adminTokens: readonly string[], consumerTokens: ReadonlyMap<string, string>, admins: string, consumers: string): void {
+  for (const token of adminTokens) {
+    if (consumerTokens.has(token)) reader.problem(`a token is both in ${admins} and in ${consumers} (consumer ${consumerTokens.get(token)})`);
+  }
+}

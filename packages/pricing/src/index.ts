@@ -28,6 +28,16 @@ export {
   type StampedUsage,
   type UnpricedUsage,
 } from './plan-assignment.ts';
+export {
+  allocate,
+  monthToDate,
+  needsApiSplit,
+  revenueChange,
+  splitInvoiceByApi,
+  type MonthToDate,
+  type MonthToDateResult,
+  type RevenueChange,
+} from './marginal-revenue.ts';
 export { quotaState, quotaUnits, type QuotaState } from './quota.ts';
 export { meterCounts, meterUsage, unitsOfRow, type MeterUsage } from './usage.ts';
 export * from './types.ts';

@@ -1,5 +1,6 @@
 // Billing's HTTP interface, assembled from route plugins (routes/): quota checks and decisions for
-// gateways, the admin API (consumers, API keys, runs), Stripe's webhook and the operations routes. Each
+// gateways, the admin API (consumers, API keys, runs), invoice previews (admins and the consumer's
+// own token), Stripe's webhook and the operations routes. Each
 // plugin keeps its auth hook and parsers in its own scope; errors are answered by platform's one
 // error handler.
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -17,6 +18,7 @@ import { adminApiKeyRoutes } from './routes/admin-api-keys.ts';
 import { adminConsumerRoutes } from './routes/admin-consumers.ts';
 import { adminRunRoutes } from './routes/admin-runs.ts';
 import { authorizeRoutes } from './routes/authorize.ts';
+import { invoicePreviewRoutes } from './routes/invoice-preview.ts';
 import { BILLING_FORMATS } from './routes/formats.ts';
 import type { GatewayAuth } from './routes/gateway-auth.ts';
 import { quotaRoutes } from './routes/quota.ts';
@@ -31,6 +33,8 @@ export interface BillingAppOptions {
   quota: QuotaBook;
   policy: PolicyPoint;
   adminTokens: readonly string[];
+  /** BILLING_CONSUMER_TOKENS: token → consumer id, for the consumer's own invoice preview. */
+  consumerTokens: ReadonlyMap<string, string>;
   gatewayAuth: GatewayAuth;
   consumerHeader: string;
   apiKeyHeaders: readonly string[];
@@ -60,6 +64,7 @@ export function buildBillingApp(o: BillingAppOptions): FastifyInstance {
   void app.register(adminConsumerRoutes, { client: o.client, database: o.database, plans: o.plans, quota: o.quota, adminTokens: o.adminTokens, hooks: o.hooks });
   void app.register(adminApiKeyRoutes, { client: o.client, database: o.database, quota: o.quota, hmacKey: o.hmacKey, adminTokens: o.adminTokens });
   void app.register(adminRunRoutes, { ledger: o.ledger, run: o.run, reconcile: o.reconcile, adminTokens: o.adminTokens });
+  void app.register(invoicePreviewRoutes, { client: o.client, database: o.database, plans: o.plans, adminTokens: o.adminTokens, consumerTokens: o.consumerTokens });
   void app.register(stripeWebhookRoutes, { ledger: o.ledger, webhookSecret: o.webhookSecret });
   return app;
 }

@@ -2,9 +2,11 @@
 import { Cron } from 'croner';
 import { catalogFileFromEnv } from '@tollgate/catalog';
 import {
+  checkTokenRoles,
   clickHouseSettingsFromEnv,
   credentialHmacKeyFromEnv,
   EnvReader,
+  parseConsumerTokens,
   readTokens,
   stripeSettingsFromEnv,
   type ClickHouseSettings,
@@ -19,6 +21,8 @@ export interface BillingConfig {
   host: string;
   port: number;
   adminTokens: string[];
+  /** BILLING_CONSUMER_TOKENS: token → consumer id; such a token reads only its consumer's invoice preview. */
+  consumerTokens: ReadonlyMap<string, string>;
   /** Tokens gateways present to /v1/quota (admin tokens work too) and /v1/authorize. */
   gatewayTokens: string[];
   /**
@@ -76,6 +80,7 @@ export function billingConfigFromEnv(env: Env, { requireAdminTokens = true } = {
     host: r.string('BILLING_HOST', '127.0.0.1'),
     port: r.int('BILLING_PORT', 8702, { min: 0, max: 65_535 }),
     adminTokens: readTokens(r, 'BILLING_ADMIN_TOKENS'),
+    consumerTokens: parseConsumerTokens(r, 'BILLING_CONSUMER_TOKENS'),
     gatewayTokens: readTokens(r, 'BILLING_GATEWAY_TOKENS'),
     gatewayAuth: r.bool('BILLING_GATEWAY_AUTH', true),
     plansFile: r.string('BILLING_PLANS_FILE', DEFAULT_PLANS_FILE),
@@ -94,6 +99,7 @@ export function billingConfigFromEnv(env: Env, { requireAdminTokens = true } = {
     credentialHmacKey: credentialHmacKeyFromEnv(r),
     quotaRefreshMs: r.int('QUOTA_REFRESH_MS', 5_000, { min: 250, max: 3_600_000 }),
   };
+  checkTokenRoles(r, config.adminTokens, config.consumerTokens, 'BILLING_ADMIN_TOKENS', 'BILLING_CONSUMER_TOKENS');
   if (requireAdminTokens && config.adminTokens.length === 0) r.problem('BILLING_ADMIN_TOKENS is required: bearer tokens for /v1/admin/* (consumers, runs)');
   r.done();
   return config;

@@ -13,3 +13,4 @@ export { compilePlanPolicies } from './policy/plan-policies.ts';
 export { RateLimiter } from './policy/rate-limiter.ts';
 export { DECISIONS, REFUSALS, type Decision, type DecisionCode } from './policy/decision.ts';
 export type { ConsumerHooks } from './consumer-hooks.ts';
+export { previewInvoice, type InvoicePreview } from './invoice-preview.ts';

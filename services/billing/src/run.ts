@@ -6,8 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
-import { assignPlans, BASE_FEE_LINE_KEY, parsePeriod, priceAssignment, type InvoiceDraft, type InvoiceLine, type PlanAssignment, type PlanCatalog } from '@tollgate/pricing';
+import { BASE_FEE_LINE_KEY, parsePeriod, type InvoiceDraft, type InvoiceLine, type PlanAssignment, type PlanCatalog } from '@tollgate/pricing';
 import { readConsumers, setStripeCustomerId, type ConsumerRecord } from '@tollgate/registry';
+import { draftInvoice } from './consumer-draft.ts';
 import { plannedItems, type PlannedItem } from './invoice-items.ts';
 import { adjustmentLine, billedSoFar, lateAdjustments } from './late-usage.ts';
 import { ledgerTime, type InvoiceRecord, type Ledger, type LineRecord } from './ledger.ts';
@@ -123,7 +124,7 @@ export function lineKey(line: InvoiceLine): string {
 }
 
 /** Why some usage is not on the invoice (plan-assignment.ts rule 4), or undefined when all of it is. */
-function unpricedReason(assignment: PlanAssignment): string | undefined {
+export function unpricedReason(assignment: PlanAssignment): string | undefined {
   const unknown = assignment.unpriced.filter((u) => u.reason === 'unknown_plan').map((u) => JSON.stringify(u.planId));
   const otherCurrency = assignment.unpriced.filter((u) => u.reason === 'other_currency').map((u) => JSON.stringify(u.planId));
   const parts = [
@@ -194,8 +195,7 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
     const rows = stamped.flatMap((group) => group.rows);
     // Which plan prices which usage: the rule shared with the revenue dashboards (plan-assignment.ts).
     // A consumer no longer in the registry has no one to invoice: its usage is reported, not billed.
-    const assignment = consumer ? assignPlans(consumer.plan_id, stamped, deps.plans) : undefined;
-    const draft = assignment && priceAssignment(assignment);
+    const { assignment, draft } = consumer ? draftInvoice(consumer.plan_id, stamped, deps.plans) : { assignment: undefined, draft: undefined };
     if (!consumer || !assignment || !draft) {
       if (rows.length === 0) return;
       const reason = assignment ? (unpricedReason(assignment) ?? 'nothing to price') : 'not in the consumer registry';

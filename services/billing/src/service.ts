@@ -151,6 +151,7 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     quota,
     policy,
     adminTokens: config.adminTokens,
+    consumerTokens: config.consumerTokens,
     gatewayAuth: { enabled: config.gatewayAuth, tokens: config.gatewayTokens },
     consumerHeader: config.consumerHeader,
     apiKeyHeaders: config.apiKeyHeaders,

@@ -1,8 +1,15 @@
-// Exact usage per customer and stamped plan for a period, from the usage table, deduplicated by
-// event id within a consumer: an event shipped twice by a gateway (same event id) is billed once,
-// and an event id reused by another consumer's traffic (any tap token can send any id) neither
-// hides that traffic nor moves it to someone else's invoice.
-import type { ClickHouseClient } from '@clickhouse/client';
+// Exact usage per customer and stamped plan for a period, deduplicated by event id within a
+// consumer: an event shipped twice by a gateway (same event id) is billed once, and an event id
+// reused by another consumer's traffic (any tap token can send any id) neither hides that traffic
+// nor moves it to someone else's invoice.
+//
+// Read from migration 0010's tables when they cover the period: the month's sums per consumer and
+// pricing key (invoice_usage_month), with the consumers whose event ids may repeat (event_copies:
+// a (consumer, event id hash) with more than one row) read from the raw table instead, by the raw
+// query below (which dedups exactly, and is cheap for a few consumers: the table is ordered by
+// consumer). Every other consumer has no repeated event id, so its sums are its deduplicated
+// usage. Without that coverage (a database that held rows before 0010), the raw query reads all.
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { clickHouseTime } from '@tollgate/platform';
 import { isStatusClass, type Period, type StampedUsage, type UsageRow } from '@tollgate/pricing';
 
@@ -21,45 +28,19 @@ interface UsageRecord {
   last_call_ms: string;
 }
 
-/** Events in usage rows: what the ledger records as a period's usage_requests. */
-export function requestsOf(usage: readonly { requests: number | bigint }[]): bigint {
-  return usage.reduce((sum, row) => sum + BigInt(row.requests), 0n);
+/** UInt64 sums arrive as strings: exact, converted to bigint below. */
+async function queryRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>, settings: ClickHouseSettings = {}): Promise<T[]> {
+  const result = await client.query({ query, query_params: params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1, ...settings } });
+  return result.json<T>();
 }
 
-/** `consumers`: one consumer, several (late-usage.ts prices a period's late customers in one query), or all. */
-export async function usageForPeriod(
-  client: ClickHouseClient,
-  database: string,
-  period: Period,
-  consumers?: string | readonly string[],
-): Promise<UsageByConsumer> {
-  const only = consumers === undefined ? '' : typeof consumers === 'string' ? 'AND consumer_id = {consumer:String}' : 'AND consumer_id IN {consumers:Array(String)}';
-  const result = await client.query({
-    query: `
-      SELECT customer AS consumer_id, plan AS plan_id, product AS api, verb AS method, class AS status_class,
-             count() AS requests, sum(in_bytes) AS request_bytes, sum(out_bytes) AS response_bytes,
-             toUnixTimestamp64Milli(max(at)) AS last_call_ms
-      FROM (
-        SELECT consumer_id AS customer, any(plan_id) AS plan, any(api) AS product, any(method) AS verb,
-               any(status_class) AS class, any(request_bytes) AS in_bytes, any(response_bytes) AS out_bytes, any(ts) AS at
-        FROM ${database}.api_requests
-        WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
-          AND billable AND consumer_id != ''
-          ${only}
-        GROUP BY consumer_id, event_id
-      )
-      GROUP BY customer, plan, product, verb, class`,
-    query_params: { from: clickHouseTime(period.start), to: clickHouseTime(period.end), consumer: typeof consumers === 'string' ? consumers : '', consumers: typeof consumers === 'string' ? [] : (consumers ?? []) },
-    format: 'JSONEachRow',
-    // UInt64 sums arrive as strings: exact, converted to bigint below.
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
-  });
+function byConsumer(records: readonly UsageRecord[]): UsageByConsumer {
   type PlanGroup = { planId: string; rows: UsageRow[]; lastCallAt: number };
-  const byConsumer = new Map<string, Map<string, PlanGroup>>();
-  for (const r of await result.json<UsageRecord>()) {
+  const consumers = new Map<string, Map<string, PlanGroup>>();
+  for (const r of records) {
     if (!isStatusClass(r.status_class)) continue;
-    const plans = byConsumer.get(r.consumer_id) ?? new Map<string, PlanGroup>();
-    byConsumer.set(r.consumer_id, plans);
+    const plans = consumers.get(r.consumer_id) ?? new Map<string, PlanGroup>();
+    consumers.set(r.consumer_id, plans);
     const group = plans.get(r.plan_id) ?? { planId: r.plan_id, rows: [], lastCallAt: -Infinity };
     plans.set(r.plan_id, group);
     group.rows.push({
@@ -72,5 +53,90 @@ export async function usageForPeriod(
     });
     group.lastCallAt = Math.max(group.lastCallAt, Number(r.last_call_ms));
   }
-  return new Map([...byConsumer].map(([consumer, plans]) => [consumer, [...plans.values()]]));
+  return new Map([...consumers].map(([consumer, plans]) => [consumer, [...plans.values()]]));
+}
+
+/** The raw table, deduplicated per (consumer, event id); `consumers` narrows it (index on consumer_id). */
+export async function usageFromRaw(client: ClickHouseClient, database: string, period: Period, consumers?: readonly string[]): Promise<UsageByConsumer> {
+  const records = await queryRows<UsageRecord>(
+    client,
+    `SELECT customer AS consumer_id, plan AS plan_id, product AS api, verb AS method, class AS status_class,
+            count() AS requests, sum(in_bytes) AS request_bytes, sum(out_bytes) AS response_bytes,
+            toUnixTimestamp64Milli(max(at)) AS last_call_ms
+     FROM (
+       SELECT consumer_id AS customer, any(plan_id) AS plan, any(api) AS product, any(method) AS verb,
+              any(status_class) AS class, any(request_bytes) AS in_bytes, any(response_bytes) AS out_bytes, any(ts) AS at
+       FROM ${database}.api_requests
+       WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
+         AND billable AND consumer_id != ''
+         ${consumers === undefined ? '' : 'AND consumer_id IN {consumers:Array(String)}'}
+       GROUP BY consumer_id, event_id
+     )
+     GROUP BY customer, plan, product, verb, class`,
+    { from: clickHouseTime(period.start), to: clickHouseTime(period.end), consumers: consumers ?? [] }
+  );
+  return byConsumer(records);
+}
+
+const TABLES = ['invoice_usage_month', 'event_copies'] as const;
+
+/** True when 0010's tables hold every row of the period (rollup_coverage, written by the migration). */
+async function tablesCover(client: ClickHouseClient, database: string, period: Period): Promise<boolean> {
+  const rows = await queryRows<{ rollup_table: string; since_ms: string }>(
+    client,
+    `SELECT rollup_table, toString(toUnixTimestamp64Milli(min(since))) AS since_ms FROM ${database}.rollup_coverage
+     WHERE rollup_table IN {tables:Array(String)} GROUP BY rollup_table`,
+    { tables: [...TABLES] },
+  );
+  return TABLES.every((table) => rows.some((r) => r.rollup_table === table && Number(r.since_ms) <= period.start.getTime()));
+}
+
+/** The rollup path (see the file's comment). */
+async function usageFromRollup(client: ClickHouseClient, database: string, period: Period, consumers?: readonly string[]): Promise<UsageByConsumer> {
+  const params = { month: clickHouseTime(period.start).slice(0, 10), consumers: consumers ?? [] };
+  const oneConsumer = consumers === undefined ? '' : 'AND consumer_id IN {consumers:Array(String)}';
+  const [sums, repeated] = await Promise.all([
+    queryRows<UsageRecord>(
+      client,
+      `SELECT consumer_id, plan_id, api, method, status_class, sum(requests) AS requests, sum(request_bytes) AS request_bytes,
+              sum(response_bytes) AS response_bytes, toUnixTimestamp64Milli(max(last_call)) AS last_call_ms
+       FROM ${database}.invoice_usage_month
+       WHERE month = {month:Date} ${oneConsumer}
+       GROUP BY consumer_id, plan_id, api, method, status_class`,
+      params,
+    ),
+    queryRows<{ consumer_id: string }>(
+      client,
+      // Grouped by the table's whole sorting key, so ClickHouse aggregates in order as it reads,
+      // without a hash table of every event of the month.
+      `SELECT DISTINCT consumer_id FROM (
+         SELECT month, consumer_id, event_hash FROM ${database}.event_copies
+         WHERE month = {month:Date} ${oneConsumer}
+         GROUP BY month, consumer_id, event_hash HAVING sum(copies) > 1
+       )`,
+      params,
+      { optimize_aggregation_in_order: 1 },
+    ),
+  ]);
+  const usage = byConsumer(sums);
+  if (repeated.length === 0) return usage;
+  const exact = await usageFromRaw(client, database, period, repeated.map((r) => r.consumer_id));
+  for (const { consumer_id } of repeated) {
+    const consumerUsage = exact.get(consumer_id);
+    if (consumerUsage) usage.set(consumer_id, consumerUsage);
+    else usage.delete(consumer_id);
+  }
+  return usage;
+}
+
+/** Events in usage rows: what the ledger records as a period's usage_requests. */
+export function requestsOf(usage: readonly { requests: number | bigint }[]): bigint {
+  return usage.reduce((sum, row) => sum + BigInt(row.requests), 0n);
+}
+
+/** `consumers`: one consumer, several (late-usage.ts prices a period's late customers in one query), or all. */
+export async function usageForPeriod(client: ClickHouseClient, database: string, period: Period, consumers?: string | readonly string[]): Promise<UsageByConsumer> {
+  const only = typeof consumers === 'string' ? [consumers] : consumers;
+  if (await tablesCover(client, database, period)) return usageFromRollup(client, database, period, only);
+  return usageFromRaw(client, database, period, only);
 }

@@ -1,5 +1,5 @@
 // The dashboard service's configuration, read once from the environment at start-up.
-import { clickHouseSettingsFromEnv, EnvReader, MIN_TOKEN_LENGTH, readTokens, type ClickHouseSettings, type Env } from '@tollgate/platform';
+import { checkTokenRoles, clickHouseSettingsFromEnv, EnvReader, parseConsumerTokens, readTokens, type ClickHouseSettings, type Env } from '@tollgate/platform';
 import { DEFAULT_PLANS_FILE } from '@tollgate/pricing';
 import { migrationTargetFromEnv, type MigrationTarget } from '@tollgate/schemas';
 
@@ -19,33 +19,12 @@ export interface DashboardConfig {
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
-export function parseConsumerTokens(reader: EnvReader, name: string): Map<string, string> {
-  const tokens = new Map<string, string>();
-  reader.list(name).forEach((entry, i) => {
-    const at = entry.indexOf(':');
-    const token = at > 0 ? entry.slice(0, at).trim() : '';
-    const consumer = at > 0 ? entry.slice(at + 1).trim() : '';
-    if (token === '' || consumer === '') {
-      reader.problem(`${name} entry ${i + 1} must look like token:consumer_id`);
-    } else if (token.length < MIN_TOKEN_LENGTH) {
-      reader.problem(`${name} entry ${i + 1} (consumer ${consumer}): the token must be at least ${MIN_TOKEN_LENGTH} characters`);
-    } else if (tokens.has(token)) {
-      reader.problem(`${name} entry ${i + 1}: the token is already given to consumer ${tokens.get(token)}`);
-    } else {
-      tokens.set(token, consumer);
-    }
-  });
-  return tokens;
-}
-
 export function dashboardConfigFromEnv(env: Env): DashboardConfig {
   const r = new EnvReader(env);
   const clickhouse = clickHouseSettingsFromEnv(env, r);
   const adminTokens = readTokens(r, 'QUERY_TOKENS');
   const consumerTokens = parseConsumerTokens(r, 'QUERY_CONSUMER_TOKENS');
-  for (const token of adminTokens) {
-    if (consumerTokens.has(token)) r.problem(`a token is both in QUERY_TOKENS and in QUERY_CONSUMER_TOKENS (consumer ${consumerTokens.get(token)})`);
-  }
+  checkTokenRoles(r, adminTokens, consumerTokens, 'QUERY_TOKENS', 'QUERY_CONSUMER_TOKENS');
   const config: DashboardConfig = {
     host: r.string('DASHBOARD_HOST', '127.0.0.1'),
     port: r.int('DASHBOARD_PORT', 8703, { min: 0, max: 65_535 }),

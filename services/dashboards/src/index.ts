@@ -1,4 +1,4 @@
 export { dashboardConfigFromEnv, type DashboardConfig } from './config.ts';
 export { startDashboard, type DashboardService } from './service.ts';
-export { createAuthenticator, type Caller } from './auth.ts';
+export { createAuthenticator, type Caller } from '@tollgate/platform';
 export * from './queries/index.ts';

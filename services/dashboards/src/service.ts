@@ -5,9 +5,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { loadPlansFile } from '@tollgate/pricing';
-import { createMetricsRegistry } from '@tollgate/platform';
+import { createAuthenticator, createMetricsRegistry } from '@tollgate/platform';
 import { buildDashboardApp } from './app.ts';
-import { createAuthenticator } from './auth.ts';
 import type { DashboardConfig } from './config.ts';
 import { loadRollupCoverage, NAMED_QUERIES, type QueryContext } from './queries/index.ts';
 

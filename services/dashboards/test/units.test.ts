@@ -7,8 +7,7 @@ import { writeTestPlans } from './seed.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allocate } from '../src/queries/revenue.ts';
-import { DEFAULT_PLANS_FILE, STATUS_CLASSES, loadPlansFile, priceInvoice, withinIncludedUnits, type StatusClass, type UsageRow } from '@tollgate/pricing';
+import { DEFAULT_PLANS_FILE, STATUS_CLASSES, allocate, loadPlansFile, priceInvoice, withinIncludedUnits, type StatusClass, type UsageRow } from '@tollgate/pricing';
 import { P, ParamError, parseParams } from '../src/queries/params.ts';
 import { BILLING, GEO, LATENCY, USAGE, splitMonths, splitRange, splitUsage, type RollupFamily } from '../src/queries/sources.ts';
 

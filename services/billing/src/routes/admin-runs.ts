@@ -4,13 +4,13 @@
 // a bad period answers invalid_period, a bad customer invalid_customer. A real run of the current
 // or a future period needs `force: true` (409 period_not_closed without it).
 import type { FastifyPluginAsync } from 'fastify';
-import { badInput, inputErrorFormatter, NotConfigured, requireBearer, type InputErrorFactory } from '@tollgate/platform';
-import { InvalidCustomer, InvalidPeriod, PeriodNotClosed } from '../errors.ts';
+import { NotConfigured, requireBearer } from '@tollgate/platform';
+import { PeriodNotClosed } from '../errors.ts';
 import type { Ledger } from '../ledger.ts';
 import type { ReconcileResult } from '../reconcile.ts';
 import { openPeriodRefusal } from '../open-period.ts';
 import type { RunOptions, RunResult } from '../run.ts';
-import { BILLING_FORMATS } from './formats.ts';
+import { PERIOD_SCHEMA as period, schemaErrorFormatter } from './formats.ts';
 
 export interface AdminRunRoutesOptions {
   ledger: Ledger;
@@ -21,14 +21,6 @@ export interface AdminRunRoutesOptions {
   /** The clock that says which period is still open; the wall clock unless a test injects one. */
   now?: () => Date;
 }
-
-const toError: InputErrorFactory = (param, problem, context) => {
-  if (param === 'period') return new InvalidPeriod(`period: ${problem}`);
-  if (param === 'customer') return new InvalidCustomer(`customer: ${problem}`);
-  return badInput(param, problem, context);
-};
-const schemaErrorFormatter = inputErrorFormatter(BILLING_FORMATS, toError);
-const period = { type: 'string', format: 'period' } as const;
 
 interface RunBody {
   period: string;

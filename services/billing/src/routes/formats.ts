@@ -1,6 +1,8 @@
-// The string formats billing's route schemas use, beyond JSON Schema's own.
-import type { InputFormats } from '@tollgate/platform';
+// The string formats billing's route schemas use, beyond JSON Schema's own, and the errors a bad
+// value answers (a bad period is invalid_period, a bad customer invalid_customer).
+import { badInput, inputErrorFormatter, type InputErrorFactory, type InputFormats } from '@tollgate/platform';
 import { parsePeriod } from '@tollgate/pricing';
+import { InvalidCustomer, InvalidPeriod } from '../errors.ts';
 
 export const BILLING_FORMATS: InputFormats = {
   period: {
@@ -15,3 +17,12 @@ export const BILLING_FORMATS: InputFormats = {
     message: 'must be YYYY-MM',
   },
 };
+
+const toError: InputErrorFactory = (param, problem, context) => {
+  if (param === 'period') return new InvalidPeriod(`period: ${problem}`);
+  if (param === 'customer') return new InvalidCustomer(`customer: ${problem}`);
+  return badInput(param, problem, context);
+};
+export const schemaErrorFormatter = inputErrorFormatter(BILLING_FORMATS, toError);
+/** A billing period, YYYY-MM. */
+export const PERIOD_SCHEMA = { type: 'string', format: 'period' } as const;

@@ -1,9 +1,11 @@
-// Usage for billing is deduplicated by event id within a consumer, never across consumers.
+// Usage for billing is deduplicated by event id within a consumer, never across consumers; read
+// from migration 0010's month sums (with consumers whose ids repeat read raw), it equals the raw
+// table's deduplicated usage.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '@tollgate/schemas';
 import { testClickHouse, type TestClickHouse } from '../../../../test/harness/clickhouse.ts';
-import { usageForPeriod } from '../../src/usage-query.ts';
-import { inPeriod, PERIOD } from '../helpers.ts';
+import { usageForPeriod, usageFromRaw, type UsageByConsumer } from '../../src/usage-query.ts';
+import { inPeriod, PERIOD, seedUsage } from '../helpers.ts';
 import { parsePeriod } from '@tollgate/pricing';
 
 let ch: TestClickHouse;
@@ -29,5 +31,35 @@ describe('usage for a period', () => {
     const calls = (id: string) => (usage.get(id) ?? []).flatMap((group) => group.rows).reduce((n, r) => n + Number(r.requests), 0);
     expect(calls('alice')).toBe(2);
     expect(calls('bob')).toBe(3);
+  });
+
+  it('reads the same usage from the month sums as from the raw table, for everyone and for one consumer', async () => {
+    const period = parsePeriod(PERIOD);
+    const rows = [
+      { consumer: 'carol', api: 'orders', n: 700, plan: 'basic', requestBytes: 10, responseBytes: 999 },
+      { consumer: 'carol', api: 'search', n: 40, status: 404, method: 'post', plan: 'basic' },
+      { consumer: 'carol', api: 'orders', n: 9, status: 503, plan: 'pro', at: inPeriod(20, 7) },
+      { consumer: 'carol', api: 'health', n: 50, billable: false, plan: 'basic' },
+      { consumer: 'dave', api: 'orders', n: 300, plan: '', at: inPeriod(0) },
+      { consumer: 'dave', api: 'orders', n: 5, at: inPeriod(-1) }, // the month before
+      { consumer: '', api: 'orders', n: 12 },
+    ];
+    await seedUsage(ch.client, ch.database, rows);
+    // Dave's gateway ships 20 events twice.
+    await ch.client.command({
+      query: `INSERT INTO ${ch.database}.api_requests SELECT * FROM ${ch.database}.api_requests WHERE consumer_id = 'dave' AND ts >= {from:DateTime64(3, 'UTC')} ORDER BY event_id LIMIT 20`,
+      query_params: { from: inPeriod(0) },
+    });
+    const text = (row: unknown): string => JSON.stringify(row, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value));
+    const normal = (usage: UsageByConsumer) =>
+      [...usage]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([consumer, groups]) => [consumer, groups.map((g) => ({ ...g, rows: g.rows.map(text).sort() })).sort((x, y) => (x.planId < y.planId ? -1 : 1))]);
+    const fromSums = await usageForPeriod(ch.client, ch.database, period);
+    expect(normal(fromSums)).toEqual(normal(await usageFromRaw(ch.client, ch.database, period)));
+    expect(fromSums.get('dave')?.flatMap((g) => g.rows).reduce((n, r) => n + Number(r.requests), 0)).toBe(300);
+    for (const consumer of ['carol', 'dave', 'alice']) {
+      expect(normal(await usageForPeriod(ch.client, ch.database, period, consumer))).toEqual(normal(await usageFromRaw(ch.client, ch.database, period, [consumer])));
+    }
   });
 });

@@ -25,7 +25,7 @@ export const NAMED_QUERIES: readonly NamedQuery[] = [
 export const QUERIES_BY_NAME: ReadonlyMap<string, NamedQuery> = new Map(NAMED_QUERIES.map((q) => [q.name, q]));
 
 export { consumerUsage } from './usage.ts';
-export { allocate, priceRange } from './revenue.ts';
+export { priceRange } from './revenue.ts';
 export * from './params.ts';
 export * from './sources.ts';
 export * from './types.ts';

@@ -1,29 +1,33 @@
-// Revenue, priced exactly by the billing plans (services/billing/plans*.yaml) in TypeScript.
+// Revenue, priced exactly by the billing plans (services/billing/plans*.yaml) in TypeScript, and
+// additive over time windows (@tollgate/pricing marginal-revenue.ts): for each (calendar month,
+// consumer) a window touches, its revenue is the month's invoice for the usage from the month's
+// start to the window's end minus the invoice for the usage up to the window's start. So revenue
+// over two adjacent windows adds up to revenue over their union, per consumer and per API, and a
+// window from a month's start is the month's invoice so far (plan-assignment.ts: each call under
+// the plan stamped on it, one base fee for the consumer's current registry plan). The base fee
+// counts in the window holding the consumer's first call of the month.
 //
-// Usage is read from the billing rollups (0004) aggregated per (calendar month, consumer, stamped
-// plan, API, method, status class), with what the plan cannot tell apart summed in SQL
-// (pricing-keys.ts), and each (month, consumer) is priced as one invoice by the rule billing runs
-// apply (@tollgate/pricing plan-assignment.ts: each call under the plan stamped on it, one base fee
-// for the consumer's current registry plan), so a month's revenue here is the month's invoice.
-// A range that cuts a month prices the usage inside the range as if it were the whole month
-// (revenue "to date").
+// Usage is read from the billing rollups (0004) in one pass for both instants (sources.ts
+// splitMonthSegments: each part carries a weight per instant), per (month, consumer, stamped plan,
+// API, method, status class), with what the plan cannot tell apart summed in SQL (pricing-keys.ts).
 //
 // Calls refused by Tollgate's policy (api_requests.decision) are neither revenue nor revenue lost:
 // the billing rollups leave them out (0007), and so does the raw part of a range.
 //
-// Per-API figures: lines priced by an API override belong to that API; a meter's default line is
-// split across its APIs in proportion to their billable units (largest remainder, so the parts add
-// up to the line exactly). Lost revenue is split by non-billable calls. Base fees belong to no API.
+// Per-API figures: an API's part of a window is the change over the window of its share of the
+// month-to-date invoice; a share is what lines priced by its API override charge, plus its part of
+// the meter's default line in proportion to its billable units (largest remainder), and lost
+// revenue by its non-billable calls. The parts add up to the window's usage revenue; base fees
+// belong to no API. A part can be negative (volume tiers, or usage moving to an overridden API).
 // Money stays bigint minor units and is serialised as decimal strings next to its currency.
 import {
-  assignmentTotals,
-  assignPlans,
   formatMoney,
   isStatusClass,
-  meterUsage,
-  priceInvoice,
-  type Plan,
-  type PlanAssignment,
+  monthToDate,
+  needsApiSplit,
+  revenueChange,
+  type Count,
+  type MonthToDateResult,
   type StampedUsage,
   type UsageRow,
 } from '@tollgate/pricing';
@@ -31,12 +35,13 @@ import { readConsumerPlans } from '@tollgate/registry';
 import { REFUSED_BY_POLICY_SQL } from '@tollgate/schemas';
 import { P, type QueryParams } from './params.ts';
 import { pricingKeySql, pricingKeys } from './pricing-keys.ts';
-import { BILLING, splitMonths, splitSource, type SignedPart } from './sources.ts';
+import { BILLING, splitMonthSegments, splitSource, type WeightedPart } from './sources.ts';
 import { CONSUMER_FILTER, col, sqlParams, type NamedQuery, type QueryContext, type Row } from './types.ts';
 
-/** month, consumer_id, plan_id, api_key, method_key, status_key, calls, request_bytes, response_bytes, last_call */
-type UsageGroupRow = [string, string, string, string, string, string, string, string, string, number];
+/** month, consumer_id, plan_id, api_key, method_key, status_key, calls, request and response bytes at each instant (start, end), last call at each */
+type UsageGroupRow = [string, string, string, string, string, string, Count, Count, Count, Count, Count, Count, number, number];
 
+/** What a window added to one consumer's month, in one currency. */
 export interface PricedInvoice {
   month: string;
   consumerId: string;
@@ -59,178 +64,141 @@ export interface RevenueResult {
   unpriced: { calls: bigint; planIds: string[] };
 }
 
-/** Splits `total` over `weights` proportionally; the parts add up to `total` exactly. */
-export function allocate(total: bigint, weights: ReadonlyMap<string, bigint>): Map<string, bigint> {
-  const out = new Map<string, bigint>();
-  let sum = 0n;
-  for (const w of weights.values()) sum += w;
-  if (total === 0n || sum === 0n) return out;
-  const remainders: [string, bigint][] = [];
-  let given = 0n;
-  for (const [key, w] of weights) {
-    const part = (total * w) / sum;
-    out.set(key, part);
-    given += part;
-    remainders.push([key, (total * w) % sum]);
-  }
-  remainders.sort(([ka, a], [kb, b]) => (a === b ? (ka < kb ? -1 : 1) : a > b ? -1 : 1));
-  for (let i = 0; given < total; i++, given++) {
-    const [key] = remainders[i % remainders.length]!;
-    out.set(key, (out.get(key) ?? 0n) + 1n);
-  }
-  return out;
+/** Measures read in one pass: usage from the month's start to the window's start, and to its end. */
+const AT_START = 0;
+const AT_END = 1;
+const SEGMENT_WEIGHTS = { before: [1, 1], inside: [0, 1], after: [0, 0] } as const;
+
+function billingColumns(part: WeightedPart): string {
+  const [atStart, atEnd] = part.weights as [number, number];
+  const time = part.raw ? 'toDateTime(ts)' : 'bucket';
+  const counter = (column: string): string => (part.raw ? (column === 'calls' ? 'toInt64(1)' : `toInt64(${column})`) : `toInt64(${column})`);
+  const weighted = (column: string, weight: number, name: string): string => `${counter(column)} * ${weight} AS ${name}`;
+  // The latest call before each instant, as precisely as the source knows it (plan-assignment.ts
+  // rule 3); parts subtracted from a month total say nothing about it.
+  const last = (weight: number, name: string): string => `${weight > 0 ? time : 'toDateTime(0)'} AS ${name}`;
+  return [
+    `${time} AS bucket, consumer_id, plan_id, api, ${part.raw ? 'upper(method)' : 'method'} AS method, status_class`,
+    weighted('calls', atStart, 'calls_s'),
+    weighted('request_bytes', atStart, 'request_bytes_s'),
+    weighted('response_bytes', atStart, 'response_bytes_s'),
+    last(atStart, 'last_s'),
+    weighted('calls', atEnd, 'calls_e'),
+    weighted('request_bytes', atEnd, 'request_bytes_e'),
+    weighted('response_bytes', atEnd, 'response_bytes_e'),
+    last(atEnd, 'last_e'),
+  ].join(', ');
 }
 
-const add = (map: Map<string, bigint>, key: string, value: bigint): void => {
-  if (value !== 0n) map.set(key, (map.get(key) ?? 0n) + value);
-};
-
-function billingColumns(part: SignedPart): string {
-  const signed = (column: string): string => `toInt64(${column}) * ${part.sign} AS ${column}`;
-  const counters = `${signed('calls')}, ${signed('request_bytes')}, ${signed('response_bytes')}`;
-  return part.raw
-    ? `toDateTime(ts) AS bucket, consumer_id, plan_id, api, upper(method) AS method, status_class, toInt64(${part.sign}) AS calls, ` +
-        `toInt64(request_bytes) * ${part.sign} AS request_bytes, toInt64(response_bytes) * ${part.sign} AS response_bytes`
-    : `bucket, consumer_id, plan_id, api, method, status_class, ${counters}`;
-}
-
-/** One invoice's usage: a consumer's usage in one calendar month, per stamped plan. */
+/** One (month, consumer): its usage per stamped plan up to each instant. */
 interface MonthUsage {
   month: string;
   consumerId: string;
-  stamped: Map<string, { planId: string; rows: UsageRow[]; lastCallAt: number }>;
+  upTo: [Map<string, PlanUsage>, Map<string, PlanUsage>];
+  /** Some usage lies inside the range; if none does, both instants price alike and the range added nothing. */
+  changed: boolean;
+}
+interface PlanUsage extends StampedUsage {
+  rows: UsageRow[];
+  lastCallAt: number;
 }
 
 const invoiceKey = (month: string, consumerId: string): string => `${month}\u0000${consumerId}`;
 
 /**
- * Usage per (month, consumer, stamped plan, API, method, status class) from the billing rollups,
- * with the keys no meter distinguishes collapsed in SQL (pricing-keys.ts), grouped per invoice, and
- * the current registry plan of each consumer in it (read unless `knownPlans` has them). `keepApis`
- * keeps every API (for the per-API split); `consumers` narrows the read to those consumers. Calls of no known status class are unpriced.
+ * Usage per (month, consumer, stamped plan, API, method, status class) from the month's start to
+ * the range's start and to its end, from the billing rollups, with the keys no meter distinguishes
+ * collapsed in SQL (pricing-keys.ts), and the current registry plan of each consumer in it (read
+ * unless `knownPlans` has them). `keepApis` keeps every API (for the per-API split); `consumers`
+ * narrows the read to those consumers. Calls of no known status class are unpriced.
  */
 async function readUsage(ctx: QueryContext, params: QueryParams, keepApis: boolean, consumers?: string[], knownPlans?: ReadonlyMap<string, string>) {
   const keys = pricingKeySql(pricingKeys([...ctx.plans.plans.values()], keepApis));
-  const parts = splitMonths(BILLING, 'billing_month', params.from, params.to, ctx.retention, ctx.now());
+  const parts = splitMonthSegments(BILLING, 'billing_month', params.from, params.to, SEGMENT_WEIGHTS, ctx.retention, ctx.now());
   const where = consumers === undefined ? CONSUMER_FILTER : `consumer_id IN {split_consumers:Array(String)}`;
   const u = splitSource(ctx.database, parts, billingColumns, (part) => (part.raw ? `${where} AND NOT (${REFUSED_BY_POLICY_SQL})` : where));
-  // JSONCompact: half the parsing of JSONEachRow. The latest bucket of a group is when its latest
-  // call was made, as precisely as the source knows it (plan-assignment.ts rule 3).
+  const sums = ['calls', 'request_bytes', 'response_bytes'].flatMap((c) => [`sum(src.${c}_s) AS ${c}_s`, `sum(src.${c}_e) AS ${c}_e`]);
+  // JSONCompact: half the parsing of JSONEachRow.
   const [result, currentPlans] = await Promise.all([
     ctx.client.query({
       query: `SELECT toStartOfMonth(src.bucket) AS month, consumer_id, plan_id, ${keys.api} AS api_key, ${keys.method} AS method_key,
-          ${keys.status} AS status_key, sum(src.calls) AS calls, sum(src.request_bytes) AS request_bytes, sum(src.response_bytes) AS response_bytes,
-          toUnixTimestamp(max(src.bucket)) AS last_call
+          ${keys.status} AS status_key, ${sums.join(', ')}, toUnixTimestamp(max(src.last_s)) AS last_s, toUnixTimestamp(max(src.last_e)) AS last_e
         FROM ${u.from}
         GROUP BY month, consumer_id, plan_id, api_key, method_key, status_key
-        HAVING calls != 0 OR request_bytes != 0 OR response_bytes != 0`,
+        HAVING calls_s != 0 OR request_bytes_s != 0 OR response_bytes_s != 0 OR calls_e != 0 OR request_bytes_e != 0 OR response_bytes_e != 0`,
       query_params: { ...sqlParams(params), ...u.params, ...keys.params, split_consumers: consumers ?? [] },
       format: 'JSONCompact',
     }),
     knownPlans ?? readConsumerPlans(ctx.client, ctx.database, consumers),
   ]);
   const { data } = await result.json<UsageGroupRow>();
-  const invoices = new Map<string, MonthUsage>();
+  const months = new Map<string, MonthUsage>();
   const unpriced = { calls: 0n, planIds: new Set<string>() };
-  for (const [month, consumerId, planId, api, method, status, calls, requestBytes, responseBytes, lastCall] of data) {
+  for (const [month, consumerId, planId, api, method, status, callsS, callsE, requestS, requestE, responseS, responseE, lastS, lastE] of data) {
     if (!isStatusClass(status)) {
-      unpriced.calls += BigInt(calls);
+      // Not priceable at either instant: the window's share is the difference.
+      unpriced.calls += BigInt(callsE) - BigInt(callsS);
       unpriced.planIds.add(planId);
       continue;
     }
     const key = invoiceKey(month, consumerId);
-    const invoice: MonthUsage = invoices.get(key) ?? { month, consumerId, stamped: new Map() };
-    invoices.set(key, invoice);
-    const group = invoice.stamped.get(planId) ?? { planId, rows: [], lastCallAt: -Infinity };
-    invoice.stamped.set(planId, group);
-    group.rows.push({
-      api,
-      method,
-      statusClass: status,
-      requests: BigInt(calls),
-      requestBytes: BigInt(requestBytes),
-      responseBytes: BigInt(responseBytes),
-    });
-    group.lastCallAt = Math.max(group.lastCallAt, Number(lastCall));
-  }
-  return { invoices, currentPlans, unpriced };
-}
-
-/** The month's plan assignment: the same rule, and so the same invoice, as a billing run's. */
-function assign(ctx: QueryContext, usage: MonthUsage, currentPlans: ReadonlyMap<string, string>): PlanAssignment {
-  const stamped: StampedUsage[] = [...usage.stamped.values()];
-  return assignPlans(currentPlans.get(usage.consumerId), stamped, ctx.plans);
-}
-
-const callsOf = (rows: readonly UsageRow[]): bigint => rows.reduce((sum, row) => sum + BigInt(row.requests), 0n);
-
-/** An invoice's usage revenue and lost revenue per API, from its usage with every API kept. */
-function splitInvoiceByApi(plan: Plan, rows: readonly UsageRow[]): { revenueByApi: Map<string, bigint>; lostByApi: Map<string, bigint> } {
-  const invoice = priceInvoice(plan, rows);
-  const revenueByApi = new Map<string, bigint>();
-  for (const meter of plan.meters) {
-    const { billable } = meterUsage(plan, meter, rows);
-    const overrides = meter.apiOverrides ?? {};
-    for (const line of invoice.lines) {
-      if (line.kind !== 'usage' || line.meterId !== meter.id || line.amountMinor === 0n) continue;
-      if (line.api !== undefined) {
-        add(revenueByApi, line.api, line.amountMinor);
-        continue;
-      }
-      const weights = new Map([...billable].filter(([api]) => !Object.hasOwn(overrides, api)));
-      for (const [api, part] of allocate(line.amountMinor, weights)) add(revenueByApi, api, part);
+    const usage: MonthUsage = months.get(key) ?? { month, consumerId, upTo: [new Map<string, PlanUsage>(), new Map<string, PlanUsage>()], changed: false };
+    months.set(key, usage);
+    if (BigInt(callsS) !== BigInt(callsE) || BigInt(requestS) !== BigInt(requestE) || BigInt(responseS) !== BigInt(responseE)) usage.changed = true;
+    const at = [
+      [callsS, requestS, responseS, lastS],
+      [callsE, requestE, responseE, lastE],
+    ] as const;
+    for (const instant of [AT_START, AT_END]) {
+      const [calls, requestBytes, responseBytes, lastCall] = at[instant]!.map((n) => BigInt(n)) as [bigint, bigint, bigint, bigint];
+      if (calls === 0n && requestBytes === 0n && responseBytes === 0n) continue;
+      const groups = usage.upTo[instant]!;
+      const group: PlanUsage = groups.get(planId) ?? { planId, rows: [], lastCallAt: -Infinity };
+      groups.set(planId, group);
+      group.rows.push({ api, method, statusClass: status, requests: calls, requestBytes, responseBytes });
+      group.lastCallAt = Math.max(group.lastCallAt, Number(lastCall));
     }
   }
-  const nonBillableCalls = new Map<string, bigint>();
-  for (const row of rows) {
-    if (!plan.billableStatuses.has(row.statusClass)) add(nonBillableCalls, row.api, BigInt(row.requests));
-  }
-  return { revenueByApi, lostByApi: allocate(invoice.lostRevenueMinor, nonBillableCalls) };
+  return { months, currentPlans, unpriced };
+}
+
+/** F at both instants of one (month, consumer): the invoice for its usage so far (plan-assignment.ts, as a billing run). */
+function priceInstants(ctx: QueryContext, usage: MonthUsage, currentPlans: ReadonlyMap<string, string>, perApi: boolean): [MonthToDateResult, MonthToDateResult] {
+  const price = (instant: number): MonthToDateResult => monthToDate(currentPlans.get(usage.consumerId), [...usage.upTo[instant]!.values()], ctx.plans, perApi);
+  return [price(AT_START), price(AT_END)];
 }
 
 /**
- * Prices the range's usage per (month, consumer). `perApi` also splits revenue by API: only
- * invoices with usage revenue or lost revenue need it, so only their consumers' usage is read again
- * with every API kept (and assigned to plans with the registry read the first time).
+ * What the range added to each (month, consumer)'s invoice, per currency. `perApi` also splits it
+ * by API: only months with usage revenue or lost revenue at either instant need it, so only their
+ * consumers' usage is read again with every API kept (and assigned to plans with the registry read
+ * the first time).
  */
 export async function priceRange(ctx: QueryContext, params: QueryParams, perApi = true): Promise<RevenueResult> {
-  const { invoices: usage, currentPlans, unpriced } = await readUsage(ctx, params, false);
-  const invoices = new Map<string, PricedInvoice>();
-  for (const [key, month] of usage) {
-    const assignment = assign(ctx, month, currentPlans);
-    for (const u of assignment.unpriced) {
-      unpriced.calls += callsOf(u.rows);
-      unpriced.planIds.add(u.planId);
-    }
-    const totals = assignmentTotals(assignment);
-    if (totals === undefined || assignment.invoicePlan === undefined) continue;
-    invoices.set(key, {
-      month: month.month,
-      consumerId: month.consumerId,
-      planIds: assignment.groups.map((g) => g.plan.id),
-      currency: assignment.invoicePlan.currency,
-      ...totals,
-      revenueByApi: new Map(),
-      lostByApi: new Map(),
-      calls: assignment.groups.reduce((sum, g) => sum + callsOf(g.rows), 0n),
-    });
+  const { months, currentPlans, unpriced } = await readUsage(ctx, params, false);
+  const priced = new Map<string, { usage: MonthUsage; instants: [MonthToDateResult, MonthToDateResult] }>();
+  for (const [key, usage] of months) {
+    if (!usage.changed) continue;
+    const instants = priceInstants(ctx, usage, currentPlans, false);
+    for (const planId of [...instants[0].unpriced.planIds, ...instants[1].unpriced.planIds]) unpriced.planIds.add(planId);
+    unpriced.calls += instants[1].unpriced.calls - instants[0].unpriced.calls;
+    priced.set(key, { usage, instants });
   }
   if (perApi) {
-    const toSplit = [...invoices].filter(([, i]) => i.totalMinor !== i.baseFeeMinor || i.lostRevenueMinor !== 0n);
+    const toSplit = [...priced].filter(([, p]) => needsApiSplit(p.instants[0].priced) || needsApiSplit(p.instants[1].priced));
     if (toSplit.length > 0) {
-      const full = await readUsage(ctx, params, true, [...new Set(toSplit.map(([, i]) => i.consumerId))], currentPlans);
-      for (const [key, invoice] of toSplit) {
-        const month = full.invoices.get(key);
-        if (month === undefined) continue;
-        for (const group of assign(ctx, month, currentPlans).groups) {
-          const split = splitInvoiceByApi(group.plan, group.rows);
-          for (const [api, amount] of split.revenueByApi) add(invoice.revenueByApi, api, amount);
-          for (const [api, amount] of split.lostByApi) add(invoice.lostByApi, api, amount);
-        }
+      const full = await readUsage(ctx, params, true, [...new Set(toSplit.map(([, p]) => p.usage.consumerId))], currentPlans);
+      for (const [key, p] of toSplit) {
+        const usage = full.months.get(key);
+        if (usage !== undefined) p.instants = priceInstants(ctx, usage, currentPlans, true);
       }
     }
   }
-  return { invoices: [...invoices.values()], unpriced: { calls: unpriced.calls, planIds: [...unpriced.planIds].sort() } };
+  const invoices: PricedInvoice[] = [];
+  for (const { usage, instants } of priced.values()) {
+    for (const change of revenueChange(instants[0].priced, instants[1].priced)) invoices.push({ month: usage.month, consumerId: usage.consumerId, ...change });
+  }
+  return { invoices, unpriced: { calls: unpriced.calls, planIds: [...unpriced.planIds].sort() } };
 }
 
 const money = (name: string) => [col(`${name}_minor`, 'money_minor'), col(name, 'string')];

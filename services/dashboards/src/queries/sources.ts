@@ -109,6 +109,21 @@ export interface SignedPart extends RangePart {
   sign: 1 | -1;
 }
 
+/** A part read with one weight per measure (see splitMonthSegments). */
+export interface WeightedPart extends RangePart {
+  weights: readonly number[];
+}
+
+/**
+ * The weights k measures give to each segment of a month the range [from, to) touches: the part
+ * of the month before the range, the part inside it, the part after it.
+ */
+export interface SegmentWeights {
+  before: readonly number[];
+  inside: readonly number[];
+  after: readonly number[];
+}
+
 const monthStart = (ms: number): number => {
   const d = new Date(ms);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
@@ -117,35 +132,62 @@ const nextMonth = (ms: number): number => {
   const d = new Date(ms);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
 };
+const sameWeights = (a: readonly number[], b: readonly number[]): boolean => a.every((w, i) => w === b[i]);
 
 /**
- * [from, to) for a question asked per calendar month (revenue). Each month's share of the range is
- * read directly (splitRange), or — when that reads more time than the rest of the month up to now —
- * as the month's total from `monthTable` minus the parts of the month outside the range. Summing
- * each part times its sign gives the range's usage exactly.
+ * Parts for questions asked per calendar month (revenue): each month [from, to) touches is cut in
+ * three segments, and measure i must count each segment's rows times its weight i. A month is read
+ * either segment by segment (splitRange), or as its total from `monthTable` times the weights of one
+ * segment, corrected by the other segments times their difference to those weights — whichever reads
+ * the least time up to `now` (days after `now` hold next to nothing, so they cost next to nothing).
+ * Summing each part's rows times its weight i gives measure i exactly.
  */
-export function splitMonths(family: RollupFamily, monthTable: string, from: Date, to: Date, retention: Retention, now: Date): SignedPart[] {
-  const parts: SignedPart[] = [];
-  const add = (a: number, b: number, sign: 1 | -1): void => {
-    for (const part of splitRange(family, new Date(a), new Date(b), 'day', retention, now)) parts.push({ ...part, sign });
-  };
+export function splitMonthSegments(
+  family: RollupFamily,
+  monthTable: string,
+  from: Date,
+  to: Date,
+  weights: SegmentWeights,
+  retention: Retention,
+  now: Date,
+): WeightedPart[] {
+  const parts: WeightedPart[] = [];
+  const zero = weights.inside.map(() => 0);
   const monthSince = retention.rollupsSince?.get(monthTable)?.getTime() ?? Infinity;
   for (let start = monthStart(from.getTime()); start < to.getTime(); start = nextMonth(start)) {
     const end = nextMonth(start);
     const a = Math.max(start, from.getTime());
     const b = Math.min(end, to.getTime());
-    const direct = b - a;
-    // Days after `now` hold (next to) nothing, so they cost (next to) nothing to subtract.
-    const rest = a - start + Math.max(0, Math.min(end, now.getTime()) - b);
-    if (monthSince <= start && rest < direct) {
-      parts.push({ table: monthTable, raw: false, from: new Date(start), to: new Date(end), sign: 1 });
-      add(start, a, -1);
-      add(b, end, -1);
-    } else {
-      add(a, b, 1);
+    const segments = [
+      { from: start, to: a, weights: weights.before },
+      { from: a, to: b, weights: weights.inside },
+      { from: b, to: end, weights: weights.after },
+    ];
+    const cost = (base: readonly number[]): number =>
+      segments.reduce((sum, s) => (sameWeights(s.weights, base) ? sum : sum + Math.max(0, Math.min(s.to, now.getTime()) - s.from)), 0);
+    // Reading segment by segment is the month total times zero; ties go to it (no month read).
+    let base: readonly number[] = zero;
+    if (monthSince <= start) for (const s of segments) if (cost(s.weights) < cost(base)) base = s.weights;
+    if (!sameWeights(base, zero)) parts.push({ table: monthTable, raw: false, from: new Date(start), to: new Date(end), weights: base });
+    for (const s of segments) {
+      const delta = s.weights.map((w, i) => w - base[i]!);
+      if (sameWeights(delta, zero)) continue;
+      for (const part of splitRange(family, new Date(s.from), new Date(s.to), 'day', retention, now)) parts.push({ ...part, weights: delta });
     }
   }
   return parts;
+}
+
+/**
+ * [from, to) for a question asked per calendar month: each month's share of the range is read
+ * directly, or as the month's total minus the parts of the month outside the range
+ * (splitMonthSegments with one measure). Summing each part times its sign gives the range's usage.
+ */
+export function splitMonths(family: RollupFamily, monthTable: string, from: Date, to: Date, retention: Retention, now: Date): SignedPart[] {
+  return splitMonthSegments(family, monthTable, from, to, { before: [0], inside: [1], after: [0] }, retention, now).map(({ weights, ...part }) => ({
+    ...part,
+    sign: weights[0] as 1 | -1,
+  }));
 }
 
 export interface SplitSource {

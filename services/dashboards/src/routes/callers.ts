@@ -1,8 +1,7 @@
 // Who may call the query routes: every route plugin here adds one of these hooks to its own scope.
 // No valid token → 401; a consumer token outside GET /v1/usage → 403.
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
-import { Forbidden, Unauthorized } from '@tollgate/platform';
-import type { Caller } from '../auth.ts';
+import { Forbidden, Unauthorized, type Caller } from '@tollgate/platform';
 
 export type Authenticate = (authorization: string | undefined) => Caller | undefined;
 
