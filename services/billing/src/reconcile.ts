@@ -82,7 +82,9 @@ async function stripeInvoices(deps: ReconcileDeps, period: string, ledger: Map<s
   const seen = new Set(found.map((i) => i.id));
   const missing = [...ledger.values()].filter((r) => r.stripe_invoice_id !== '' && !seen.has(r.stripe_invoice_id));
   const retrieved = await inPool(missing, deps.concurrency, (r) => deps.stripe.retrieveInvoice(r.stripe_invoice_id));
-  return groupBy([...found, ...retrieved.filter((i): i is StripeInvoiceSummary => i !== undefined)], (invoice) => invoice.metadata.tollgate_consumer_id ?? '');
+  // Retrieved ones must prove they are ours too (a stateless stand-in answers any id with a fixture).
+  const kept = retrieved.filter((i): i is StripeInvoiceSummary => i !== undefined && ours(i));
+  return groupBy([...found, ...kept], (invoice) => invoice.metadata.tollgate_consumer_id ?? '');
 }
 
 export async function reconcilePeriod(deps: ReconcileDeps, periodName: string, consumerId?: string): Promise<ReconcileResult> {
