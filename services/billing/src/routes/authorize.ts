@@ -75,7 +75,8 @@ export const authorizeRoutes: FastifyPluginAsync<AuthorizeRoutesOptions> = async
       if (!decision.quota) headers['x-tollgate-quota'] = caller.kind === 'anonymous' || caller.kind === 'unknown_key' ? 'anonymous' : policies ? 'unlimited' : 'unknown';
       return reply.code(200).headers(headers).send();
     }
-    const status = decisionStatus(decision.decision, request.headers[GATEWAY_KIND_HEADER] === 'nginx');
+    const gateway = request.headers[GATEWAY_KIND_HEADER];
+    const status = decisionStatus(decision.decision, typeof gateway === 'string' && gateway.toLowerCase() === 'nginx');
     return reply
       .code(status)
       .headers(headers)
