@@ -75,8 +75,7 @@ export const authorizeRoutes: FastifyPluginAsync<AuthorizeRoutesOptions> = async
       if (!decision.quota) headers['x-tollgate-quota'] = caller.kind === 'anonymous' || caller.kind === 'unknown_key' ? 'anonymous' : policies ? 'unlimited' : 'unknown';
       return reply.code(200).headers(headers).send();
     }
-    const gateway = request.headers[GATEWAY_KIND_HEADER];
-    const status = decisionStatus(decision.decision, typeof gateway === 'string' && gateway.toLowerCase() === 'nginx');
+    const status = decisionStatus(decision.decision, request.headers[GATEWAY_KIND_HEADER] === 'nginx');
     return reply
       .code(status)
       .headers(headers)
