@@ -33,6 +33,14 @@ export class QuotaBook {
   private consumers = new Map<string, ConsumerRecord>();
   private keyOwners = new Map<string, string>();
   private readonly pending = new PendingCalls();
+  /**
+   * Admin changes made here while a refresh reads: its copy may predate them, so they are applied
+   * again on top of it (a suspension must not come undone for one refresh interval).
+   */
+  private readonly refreshesRunning = new Set<Array<() => void>>();
+  /** Refreshes started and the latest one installed: an older read finishing last is dropped. */
+  private refreshesStarted = 0;
+  private refreshInstalled = 0;
   private period: Period = periodOf(new Date());
   loadedAt = 0;
 
@@ -70,19 +78,30 @@ export class QuotaBook {
     // Taken before the reads: calls allowed while they run stay counted (they are at or after it).
     const windowStart = PendingCalls.windowStart(now.getTime(), period.start.getTime());
     const withPending = this.pending.consumers();
+    const changes: Array<() => void> = [];
+    const sequence = ++this.refreshesStarted;
+    this.refreshesRunning.add(changes);
     const [used, usedSinceWindow, consumers, keyOwners] = await Promise.all([
       this.usage(period.start, period.end, 'usage_hour'),
       withPending.length > 0 ? this.usage(new Date(windowStart), period.end, 'usage_minute', withPending) : Promise.resolve<UsageByClass>(new Map()),
       readConsumers(this.client, this.database),
       readApiKeyOwners(this.client, this.database),
-    ]);
+    ]).finally(() => this.refreshesRunning.delete(changes));
+    if (sequence < this.refreshInstalled) return;
+    this.refreshInstalled = sequence;
     this.used = used;
     this.usedSinceWindow = usedSinceWindow;
     this.pending.rebase(windowStart);
     this.consumers = new Map(consumers.map((c) => [c.consumer_id, c]));
     this.keyOwners = keyOwners;
+    for (const change of changes) change();
     this.period = period;
     this.loadedAt = Date.now();
+  }
+
+  private change(apply: () => void): void {
+    apply();
+    for (const changes of this.refreshesRunning) changes.push(apply);
   }
 
   startRefreshing(intervalMs: number): void {
@@ -115,19 +134,19 @@ export class QuotaBook {
 
   /** An admin change, effective in this process now (others: at their next refresh). */
   setConsumer(record: ConsumerRecord): void {
-    this.consumers.set(record.consumer_id, record);
+    this.change(() => this.consumers.set(record.consumer_id, record));
   }
 
   removeConsumer(consumerId: string): void {
-    this.consumers.delete(consumerId);
+    this.change(() => this.consumers.delete(consumerId));
   }
 
   addKey(keyHmac: string, consumerId: string): void {
-    this.keyOwners.set(keyHmac, consumerId);
+    this.change(() => this.keyOwners.set(keyHmac, consumerId));
   }
 
   removeKey(keyHmac: string): void {
-    this.keyOwners.delete(keyHmac);
+    this.change(() => this.keyOwners.delete(keyHmac));
   }
 
   /** A call allowed here that a hard quota counts: billed usage the rollup does not hold yet. */

@@ -363,7 +363,7 @@ const PROFILES: readonly Profile[] = [
     ['PostmanRuntime/7.42.0', 'curl/8.9.1'],
   ),
   profile(
-    { id: 'koala-dev', org: 'koala', name: 'Koala Labs — Development', email: 'dev@koalalabs.example.org', plan: 'free' },
+    { id: 'koala-dev', org: 'koala', name: 'Koala Labs — Development', email: 'dev@koalalabs.example.org', plan: 'trial' },
     'oceania', 'key-auth', {},
     ['curl/8.7.1', 'HTTPie/3.2.3', 'insomnia/10.0.0'],
   ),
@@ -511,11 +511,13 @@ const meshHost = (api: Api): string => `${api.id}.shop.svc.cluster.local`;
 
 // Conditional rates chosen so that the whole set lands on DEMO_STATUS_MIX: anonymous calls to
 // protected APIs (and half of those to public ones) are refused with 401 (~3.5% of all traffic);
-// authenticated calls see 404 ~2%, 429 ~1% (5% on the hard-quota free plan), a revoked key 401
+// authenticated calls see 404 ~2%, 429 ~1% (5% on the hard-quota free and trial plans), a revoked key 401
 // ~0.3%; 5xx at 3% of the traffic that reaches an upstream, weighted by each API's flakiness.
 const NOT_FOUND = 0.021;
 const RATE_LIMITED = 0.009;
 const RATE_LIMITED_FREE = 0.05;
+/** The example plans with a hard quota (and, for trial, rate limits): their callers hit 429 more often. */
+const HARD_QUOTA_PLANS: ReadonlySet<string> = new Set(['free', 'trial']);
 const REVOKED = 0.003;
 const SERVER_ERROR = 0.031;
 
@@ -652,7 +654,7 @@ function generateRequests(opts: ReturnType<typeof validate>): Request[] {
       status = 401;
       gatewayAnswered = true;
     } else {
-      const limited = p?.consumer.plan === 'free' ? RATE_LIMITED_FREE : RATE_LIMITED;
+      const limited = p !== undefined && HARD_QUOTA_PLANS.has(p.consumer.plan) ? RATE_LIMITED_FREE : RATE_LIMITED;
       const v = rng();
       const serverError = (SERVER_ERROR * api.flakiness) / meanFlakiness;
       if (v < limited) {

@@ -65,6 +65,9 @@ async function main(): Promise<void> {
   if (!values['no-demo']) env.API_CATALOG_FILE ??= DEMO_CATALOG;
   const log = pino({ level: env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
 
+  // One environment for all: the tap and billing find the same credential HMAC key (TAP_HMAC_KEY,
+  // else <TAP_SPOOL_DIR>/hmac.key), so an API key added through billing matches the tap's
+  // credential_hmac; the enricher and billing read the same API_CATALOG_FILE.
   const tapConfig = tapConfigFromEnv(env);
   const enricherConfig = enricherConfigFromEnv(env);
   const billingConfig = billingConfigFromEnv(env);

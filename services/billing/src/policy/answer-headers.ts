@@ -7,7 +7,7 @@
 // With several replicas each enforces its share of a rate limit (plan-policies.ts); the RateLimit
 // field states the plan's limit and this replica's remaining calls times the replicas — what is
 // left if the calls are spread evenly, the premise of the share.
-import type { Decision } from './decision.ts';
+import type { AppliedRate, Decision } from './decision.ts';
 import type { PlanPolicies } from './plan-policies.ts';
 
 export interface AnswerContext {
@@ -28,17 +28,35 @@ export function answerHeaders(d: Decision, c: AnswerContext): Record<string, str
   const state: string[] = [];
   if (d.quota) {
     const reset = Math.max(0, Math.ceil((c.periodEndMs - c.now) / 1000));
-    headers['x-ratelimit-limit'] = String(d.quota.limit);
-    headers['x-ratelimit-remaining'] = String(d.quota.remaining);
-    headers['x-ratelimit-reset'] = String(reset);
+    if (d.decision !== 'rate') xRateLimit(headers, d.quota.limit, d.quota.remaining, reset);
     policy.push(`"quota";q=${d.quota.limit};w=${c.periodSeconds}`);
     state.push(`"quota";r=${d.quota.remaining};t=${reset}`);
   }
   if (c.policies && c.policies.rates.length > 0) policy.push(c.policies.ratePolicyHeader);
-  for (const { policy: p, state: s } of d.rates ?? []) {
-    state.push(`"${p.id}";r=${Math.min(p.limit, s.remaining * c.replicas)};t=${Math.ceil(s.resetMs / 1000)}`);
+  // x-ratelimit-* name one limit: the quota (as before rate limits existed) unless a rate limit
+  // refused, else the rate limit closest to refusing.
+  let named: AppliedRate | undefined;
+  for (const rate of d.rates ?? []) {
+    state.push(`"${rate.policy.id}";r=${shown(rate, c.replicas)};t=${Math.ceil(rate.state.resetMs / 1000)}`);
+    if (named === undefined || closerToRefusal(rate, named)) named = rate;
   }
+  if (named && (d.decision === 'rate' || !d.quota)) xRateLimit(headers, named.policy.limit, shown(named, c.replicas), Math.ceil(named.state.resetMs / 1000));
   if (policy.length > 0) headers['ratelimit-policy'] = policy.join(', ');
   if (state.length > 0) headers.ratelimit = state.join(', ');
   return headers;
+}
+
+/** Calls left of the plan's limit, if the calls are spread evenly over the replicas. */
+const shown = (rate: AppliedRate, replicas: number): number => Math.min(rate.policy.limit, rate.state.remaining * replicas);
+
+/** Refusing for longer, or with less of its limit left. */
+function closerToRefusal(a: AppliedRate, b: AppliedRate): boolean {
+  if (a.state.retryAfterMs !== b.state.retryAfterMs) return a.state.retryAfterMs > b.state.retryAfterMs;
+  return a.state.remaining / a.policy.limit < b.state.remaining / b.policy.limit;
+}
+
+function xRateLimit(headers: Record<string, string>, limit: number, remaining: number, reset: number): void {
+  headers['x-ratelimit-limit'] = String(limit);
+  headers['x-ratelimit-remaining'] = String(remaining);
+  headers['x-ratelimit-reset'] = String(reset);
 }

@@ -158,6 +158,7 @@ describe('policies', () => {
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(19);
     expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(20);
     expect(refused.headers.ratelimit).toMatch(/^"3-per-minute";r=0;t=\d+$/);
+    expect([refused.headers['x-ratelimit-limit'], refused.headers['x-ratelimit-remaining']]).toEqual(['3', '0']);
     expect(refused.json()).toEqual({ error: 'rate', message: 'consumer dave is over its rate limit 3-per-minute' });
   });
 

@@ -109,6 +109,21 @@ describe('answers', () => {
       ratelimit: '"quota";r=90;t=2592000, "5-per-second";r=3;t=1, "2-per-minute-search";r=0;t=60',
     });
     const refused = decide(input({ product: product('search'), now: 0 }), limiter);
-    expect(answerHeaders(refused, { replicas: 1, policies, periodSeconds: 2_592_000, periodEndMs: PERIOD_END, now: 0 })).toMatchObject({ 'x-tollgate-decision': 'rate', 'retry-after': '30' });
+    // A refusing rate limit is the one x-ratelimit-* name, not the quota.
+    expect(answerHeaders(refused, { replicas: 1, policies, periodSeconds: 2_592_000, periodEndMs: PERIOD_END, now: 0 })).toMatchObject({
+      'x-tollgate-decision': 'rate',
+      'retry-after': '30',
+      'x-ratelimit-limit': '2',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': '60',
+    });
+  });
+
+  it('without a quota, x-ratelimit-* name the rate limit closest to refusing; with replicas, RateLimit counts them all', () => {
+    const policies = planPolicies(parsePlansFile('version: 1\nplans:\n  r:\n    name: R\n    currency: EUR\n    rate_limits: [{ limit: 10, per: second }, { limit: 4, per: minute }]\n    meters: []\n', 'yaml').plans.get('r') as Plan, 2);
+    const d = decide(input({ policies, quota: undefined }), new RateLimiter());
+    const headers = answerHeaders(d, { replicas: 2, policies, periodSeconds: 1, periodEndMs: PERIOD_END, now: 0 });
+    // Each of 2 replicas holds 5/s and 2/min: after one call 4 and 1 are left here, 8 and 2 shown.
+    expect(headers).toMatchObject({ 'x-ratelimit-limit': '4', 'x-ratelimit-remaining': '2', 'x-ratelimit-reset': '30', ratelimit: '"10-per-second";r=8;t=1, "4-per-minute";r=2;t=30' });
   });
 });
