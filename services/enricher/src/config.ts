@@ -9,6 +9,7 @@ import {
   type KafkaSettings,
 } from '@tollgate/platform';
 import { migrationTargetFromEnv, type MigrationTarget } from '@tollgate/schemas';
+import { catalogFileFromEnv } from '@tollgate/catalog';
 import type { BlockList } from 'node:net';
 import { parseTrustedProxies } from './enrich/client-ip.ts';
 import { assertIpPrivacyPolicy, type IpPrivacyPolicy } from './enrich/ip-privacy.ts';
@@ -77,7 +78,7 @@ export function enricherConfigFromEnv(env: Env): EnricherConfig {
     adminTokens: readTokens(r, 'ENRICHER_ADMIN_TOKENS'),
     trustedProxies,
     ipPrivacy,
-    catalogFile: r.string('API_CATALOG_FILE'),
+    catalogFile: catalogFileFromEnv(r),
     registryRefreshMs: r.int('REGISTRY_REFRESH_MS', 30_000, { min: 1_000, max: 86_400_000 }),
   };
   r.done();

@@ -3,7 +3,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { compileCatalog, loadCatalogFile, type CatalogMatcher } from '@tollgate/catalog';
+import { loadCatalog, type CatalogMatcher } from '@tollgate/catalog';
 import { createHttpApp, createKafka, createMetricsRegistry, opsRoutes } from '@tollgate/platform';
 import { RegistryCache } from '@tollgate/registry';
 import type { EnricherConfig } from './config.ts';
@@ -27,7 +27,7 @@ export async function startEnricher(config: EnricherConfig, client: ClickHouseCl
   const registry = new RegistryCache(client, config.clickhouse.database, log, metrics.registry);
   await registry.refresh();
   registry.startRefreshing(config.registryRefreshMs);
-  const catalog: CatalogMatcher = config.catalogFile ? await loadCatalogFile(config.catalogFile) : compileCatalog([]);
+  const catalog: CatalogMatcher = await loadCatalog(config.catalogFile);
   warmGeo();
 
   const deps: EnrichDeps = {
