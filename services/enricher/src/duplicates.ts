@@ -1,5 +1,6 @@
 // Leaves out of a batch every event already stored by another Kafka message, and every repeat of
-// an event within the batch, so an event id is stored once however many messages carried it.
+// an event within the batch, so an event is stored once however many messages carried it. An
+// event is its id within its consumer (see stored-events.ts).
 //
 // Why it holds: the tap keys each message by the event's consumer id (else its request id, else its
 // event id), all fields of the event itself, so every copy of an event lands in the same partition,
@@ -25,8 +26,8 @@ export interface DeduplicatedRows {
 }
 
 export async function withoutDuplicates(partition: number, batch: ProcessedBatch, stored: StoredEvents): Promise<DeduplicatedRows> {
-  const { usageEventIds: ids, usageTimes: times } = batch;
-  if (ids.length === 0) return { rows: batch, duplicates: 0 };
+  const { usageEventIds: eventIds, usageConsumerIds: consumerIds, usageTimes: times } = batch;
+  if (eventIds.length === 0) return { rows: batch, duplicates: 0 };
   let fromTs = times[0] as string;
   let toTs = fromTs;
   for (const ts of times) {
@@ -34,8 +35,8 @@ export async function withoutDuplicates(partition: number, batch: ProcessedBatch
     if (ts < fromTs) fromTs = ts;
     else if (ts > toTs) toTs = ts;
   }
-  const copies = await stored.find({ ids: [...new Set(ids)], fromTs, toTs });
-  const keep = rowsToKeep(partition, ids, batch.usageOffsets, copies);
+  const copies = await stored.find({ consumerIds: [...new Set(consumerIds)], eventIds: [...new Set(eventIds)], fromTs, toTs });
+  const keep = rowsToKeep(partition, batch, copies);
   const duplicates = keep.reduce((n, kept) => (kept ? n : n + 1), 0);
   if (duplicates === 0) return { rows: batch, duplicates };
   const dropped = new Set(batch.usageOffsets.filter((_, i) => !keep[i]));
@@ -44,20 +45,34 @@ export async function withoutDuplicates(partition: number, batch: ProcessedBatch
     rows: {
       usage: JsonCompactRows.fromLines(batch.usage.lines().filter((_, i) => keep[i])),
       usageOffsets: batch.usageOffsets.filter((_, i) => keep[i]),
-      latency: dropped.size === 0 || batch.latency.count === 0 ? batch.latency : JsonCompactRows.fromLines(batch.latency.lines().filter((_, i) => latencyKept[i])),
+      latency: batch.latency.count === 0 ? batch.latency : JsonCompactRows.fromLines(batch.latency.lines().filter((_, i) => latencyKept[i])),
       latencyOffsets: batch.latencyOffsets.filter((_, i) => latencyKept[i]),
     },
     duplicates,
   };
 }
 
-/** Per usage row: true unless its event is stored from another message or came earlier in the batch. */
-export function rowsToKeep(partition: number, ids: readonly string[], offsets: readonly string[], copies: ReadonlyMap<string, readonly StoredCopy[]>): boolean[] {
+/**
+ * Per usage row: true unless its event is stored from another message or came earlier in the
+ * batch. `copies` may hold rows of other pairs of the batch's consumers and ids: they match nothing.
+ */
+export function rowsToKeep(partition: number, batch: Pick<ProcessedBatch, 'usageEventIds' | 'usageConsumerIds' | 'usageOffsets'>, copies: readonly StoredCopy[]): boolean[] {
+  const storedAt = new Map<string, StoredCopy[]>();
+  for (const copy of copies) {
+    const key = eventKey(copy.consumerId, copy.eventId);
+    storedAt.set(key, [...(storedAt.get(key) ?? []), copy]);
+  }
   const seen = new Set<string>();
-  return ids.map((id, i) => {
-    if (seen.has(id)) return false;
-    seen.add(id);
-    const found = copies.get(id);
-    return found === undefined || found.some((copy) => copy.partition === partition && copy.offset === offsets[i]);
+  return batch.usageEventIds.map((eventId, i) => {
+    const key = eventKey(batch.usageConsumerIds[i] as string, eventId);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    const found = storedAt.get(key);
+    return found === undefined || found.some((copy) => copy.partition === partition && copy.offset === batch.usageOffsets[i]);
   });
+}
+
+/** One string per (consumer, event id) pair, unambiguous whatever characters either holds. */
+function eventKey(consumerId: string, eventId: string): string {
+  return `${consumerId.length}:${consumerId}${eventId}`;
 }

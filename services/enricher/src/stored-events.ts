@@ -4,19 +4,25 @@
 // a SIGKILL (ids derived from file identity and offset), a gateway retrying a request whose 202 was
 // lost (ids derived from its request id). Insert deduplication cannot see that (it names Kafka
 // ranges, not events), so the enricher asks this before each insert and leaves such events out
-// (duplicates.ts). Copies of one event carry the same timestamp, so the question is bounded to the
-// batch's time range: partition pruning (by month) and each part's ts min/max leave only the parts
-// that overlap it, and the bloom filter on event_id (0011) skips granules inside them.
+// (duplicates.ts). An event is its id within its consumer, as billing counts it
+// (services/billing/src/usage-query.ts): an id another consumer reused neither hides that
+// consumer's traffic nor is hidden by it. Copies of one event carry the same timestamp and
+// consumer, so the question is bounded by the batch's time range (partition pruning by month,
+// each part's ts min/max), its consumers (the first column of the table's order) and the bloom
+// filter on event_id (0011).
 import type { ClickHouseClient } from '@clickhouse/client';
 
-/** Where a stored row came from: the Kafka message the enricher made it of. */
+/** A stored row of one of the batch's events, and the Kafka message the enricher made it of. */
 export interface StoredCopy {
+  consumerId: string;
+  eventId: string;
   partition: number;
   offset: string;
 }
 
 export interface StoredEventsQuery {
-  ids: readonly string[];
+  consumerIds: readonly string[];
+  eventIds: readonly string[];
   /** The batch's earliest and latest event time, ClickHouse text ('2026-11-26 06:20:27.123', UTC). */
   fromTs: string;
   toTs: string;
@@ -24,11 +30,14 @@ export interface StoredEventsQuery {
 
 /** The storage side of the duplicate check: a fake in unit tests, ClickHouse in the service. */
 export interface StoredEvents {
-  /** The stored copies of these events with a timestamp in [fromTs, toTs], by event id. */
-  find(query: StoredEventsQuery): Promise<Map<string, StoredCopy[]>>;
+  /**
+   * Stored rows with a timestamp in [fromTs, toTs], one of these consumers and one of these ids
+   * (every such row: the caller pairs consumers with ids).
+   */
+  find(query: StoredEventsQuery): Promise<StoredCopy[]>;
 }
 
-/** Query text above this is still one query: ClickHouse's default max_query_size (256 KiB) is raised to fit. */
+/** Room beyond the query's own length: ClickHouse's default max_query_size (256 KiB) is raised to fit. */
 const QUERY_SIZE_SLACK = 4096;
 
 export class ClickHouseStoredEvents implements StoredEvents {
@@ -37,26 +46,20 @@ export class ClickHouseStoredEvents implements StoredEvents {
     private readonly database: string,
   ) {}
 
-  async find({ ids, fromTs, toTs }: StoredEventsQuery): Promise<Map<string, StoredCopy[]>> {
-    const found = new Map<string, StoredCopy[]>();
-    if (ids.length === 0) return found;
+  async find({ consumerIds, eventIds, fromTs, toTs }: StoredEventsQuery): Promise<StoredCopy[]> {
+    if (eventIds.length === 0) return [];
     // Literals in the query body, not query parameters: a server takes parameters in the URL,
     // which a batch of tens of thousands of ids would overflow.
     const query =
-      `SELECT event_id, kafka_partition, toString(kafka_offset) FROM ${this.database}.api_requests ` +
-      `WHERE ts BETWEEN ${sqlString(fromTs)} AND ${sqlString(toTs)} AND event_id IN (${ids.map(sqlString).join(',')})`;
+      `SELECT consumer_id, event_id, kafka_partition, toString(kafka_offset) FROM ${this.database}.api_requests ` +
+      `WHERE ts BETWEEN ${sqlString(fromTs)} AND ${sqlString(toTs)} ` +
+      `AND consumer_id IN (${consumerIds.map(sqlString).join(',')}) AND event_id IN (${eventIds.map(sqlString).join(',')})`;
     const result = await this.client.query({
       query,
       format: 'JSONCompactEachRow',
       clickhouse_settings: { max_query_size: String(Buffer.byteLength(query) + QUERY_SIZE_SLACK) },
     });
-    for (const [eventId, partition, offset] of await result.json<[string, number, string]>()) {
-      const copies = found.get(eventId);
-      const copy = { partition: Number(partition), offset };
-      if (copies) copies.push(copy);
-      else found.set(eventId, [copy]);
-    }
-    return found;
+    return (await result.json<[string, string, number, string]>()).map(([consumerId, eventId, partition, offset]) => ({ consumerId, eventId, partition: Number(partition), offset }));
   }
 }
 

@@ -1,8 +1,9 @@
-// An event id already stored is never stored again: two Kafka messages carrying the same event
+// An event already stored is never stored again: two Kafka messages carrying the same event
 // (a tap replaying log lines after a SIGKILL, a gateway retrying a request whose 202 was lost) give
 // one row in api_requests and one call in every rollup, whether the copies arrive in different
 // batches or in one. A replayed range (a crash before its commit) still stores each row once,
-// including the latency rows a crash between the two inserts left unwritten.
+// including the latency rows a crash between the two inserts left unwritten. An event is its id
+// within its consumer, as billing counts it.
 import { BlockList } from 'node:net';
 import { CompressionTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,5 +98,12 @@ describe('an event id is stored once', () => {
     expect(await writer.write(token, replay.rows)).toEqual([]);
     expect(await totals('replay-%')).toMatchObject({ rows: 2, ids: 2, latency: 2 });
     expect(await totals('dup-a')).toMatchObject({ rows: 1, latency: 1 });
+  });
+
+  it('the same id from another consumer is another event, as billing counts it: stored', async () => {
+    await produceKeyed([withLatency(6, 'dup-a', 'dave')]);
+    expect(await waitForRows(ch.client, ch.database, 9)).toBe(9);
+    const rows = await queryRows<{ consumer_id: string }>(ch.client, `SELECT consumer_id FROM ${ch.database}.api_requests WHERE event_id = 'dup-a' ORDER BY consumer_id`);
+    expect(rows).toEqual([{ consumer_id: 'alice' }, { consumer_id: 'dave' }]);
   });
 });
