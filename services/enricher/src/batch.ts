@@ -19,6 +19,10 @@ export interface ProcessedBatch {
   usage: JsonCompactRows;
   /** The Kafka offset each usage row came from, in row order: a row ClickHouse refuses is traced to its message. */
   usageOffsets: string[];
+  /** Each usage row's event id, consumer id as stored and event time (ClickHouse text), in row order: for the duplicate check. */
+  usageEventIds: string[];
+  usageConsumerIds: string[];
+  usageTimes: string[];
   /** Rows of request_latency (LATENCY_COLUMNS). */
   latency: JsonCompactRows;
   latencyOffsets: string[];
@@ -29,7 +33,7 @@ export interface ProcessedBatch {
 }
 
 export function processBatch(partition: number, messages: readonly SourceMessage[], deps: EnrichDeps): ProcessedBatch {
-  const out: ProcessedBatch = { usage: new JsonCompactRows(), usageOffsets: [], latency: new JsonCompactRows(), latencyOffsets: [], dead: [], unknownConsumers: 0, repaired: 0 };
+  const out: ProcessedBatch = { usage: new JsonCompactRows(), usageOffsets: [], usageEventIds: [], usageConsumerIds: [], usageTimes: [], latency: new JsonCompactRows(), latencyOffsets: [], dead: [], unknownConsumers: 0, repaired: 0 };
   for (const message of messages) {
     let candidate: unknown;
     const text = message.value?.toString('utf8') ?? '';
@@ -50,6 +54,9 @@ export function processBatch(partition: number, messages: readonly SourceMessage
       const enriched = enrichEvent(valid.event, deps, { partition, offset: message.offset });
       out.usage.push(enriched.usage);
       out.usageOffsets.push(message.offset);
+      out.usageEventIds.push(valid.event.event_id);
+      out.usageConsumerIds.push(enriched.consumerId);
+      out.usageTimes.push(enriched.ts);
       if (enriched.latency) {
         out.latency.push(enriched.latency);
         out.latencyOffsets.push(message.offset);

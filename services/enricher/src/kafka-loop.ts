@@ -10,6 +10,10 @@
 // exactly that range under the same deduplication token, so a crash at any point neither loses
 // nor doubles a row — in the usage table or in the rollups its materialized views feed.
 //
+// An event id is stored once even when two messages carry it (a tap replaying log lines after a
+// crash, a gateway retrying a request): before a range is written, the events api_requests holds
+// already, and repeats within the range, are left out (duplicates.ts).
+//
 // No event may stop a partition for good: a message that is not a valid event, and a row that
 // ClickHouse refuses for its content (see writer.ts), go to the dead-letter topic with the reason,
 // and the rest of the range is stored. Only an outage pauses the partition and retries it.
@@ -19,8 +23,10 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { processBatch, type DeadLetter, type ProcessedBatch } from './batch.ts';
+import { withoutDuplicates } from './duplicates.ts';
 import type { EnricherMetrics } from './metrics.ts';
 import type { EnrichDeps } from './rows.ts';
+import type { StoredEvents } from './stored-events.ts';
 import { batchToken, type UsageStore } from './writer.ts';
 
 const INTENT = 'tollgate-enricher/v1 writing ';
@@ -46,6 +52,12 @@ export interface KafkaLoopOptions {
   sessionTimeoutMs: number;
   retryMs: number;
   maxRetryMs: number;
+}
+
+/** A range written: its enriched batch, and the usage rows that went to ClickHouse (duplicates left out). */
+interface WrittenRange {
+  processed: ProcessedBatch;
+  rows: number;
 }
 
 interface PartitionState {
@@ -105,6 +117,7 @@ export class EnricherLoop {
   constructor(
     clients: EnricherKafkaClients,
     private readonly store: UsageStore,
+    private readonly storedEvents: StoredEvents,
     private readonly deps: () => EnrichDeps,
     private readonly metrics: EnricherMetrics,
     private readonly log: Logger,
@@ -219,28 +232,36 @@ export class EnricherLoop {
   }
 
   /**
-   * Enriches a range and writes it: dead letters, then the rows, then the rows ClickHouse refused
-   * (as dead letters too). Throws when a write fails for an outage.
+   * Enriches a range and writes it: dead letters, then the rows of events not stored yet, then the
+   * rows ClickHouse refused (as dead letters too). Throws when a write fails for an outage.
+   * Resolves with the batch and the number of usage rows written.
    */
-  private async write(partition: number, messages: KafkaMessage[], first: bigint, last: bigint): Promise<ProcessedBatch> {
+  private async write(partition: number, messages: KafkaMessage[], first: bigint, last: bigint): Promise<WrittenRange> {
     const processed = processBatch(partition, messages, this.deps());
     if (processed.dead.length > 0) await this.sendDeadLetters(partition, processed.dead);
-    const refused = await this.store.write(batchToken(this.options.topic, partition, String(first), String(last)), processed);
+    // Every earlier batch of this partition is written by now (onBatch waits for it), so the check
+    // sees every earlier copy of these events. The token still names the range as received.
+    const { rows, duplicates } = await withoutDuplicates(partition, processed, this.storedEvents);
+    if (duplicates > 0) {
+      this.metrics.duplicates(duplicates);
+      this.log.debug({ partition, first: String(first), last: String(last), duplicates }, 'events already stored, or repeated in the range, left out');
+    }
+    const refused = await this.store.write(batchToken(this.options.topic, partition, String(first), String(last)), rows);
     if (refused.length > 0) {
       const byOffset = new Map(messages.map((m) => [m.offset, m.value]));
       await this.sendDeadLetters(partition, refused.map((r) => ({ offset: r.offset, value: byOffset.get(r.offset) ?? null, reason: r.reason })));
       this.log.warn({ partition, first: String(first), last: String(last), rows: refused.length, reason: refused[0]?.reason }, 'rows refused by ClickHouse for their content were dead-lettered; the rest of the range is stored');
       this.metrics.quarantined(refused.length);
     }
-    return processed;
+    return { processed, rows: rows.usage.count };
   }
 
   /** Starts writing a range (its enrichment runs now, before this returns) and tracks it for stop(). */
   private writeInBackground(partition: number, state: PartitionState, messages: KafkaMessage[], first: bigint, last: bigint): Promise<boolean> {
     const started = performance.now();
     const written = this.write(partition, messages, first, last).then(
-      (processed) => {
-        this.written(state, processed, started);
+      (range) => {
+        this.written(state, range, started);
         return true;
       },
       (error: unknown) => {
@@ -257,9 +278,9 @@ export class EnricherLoop {
   /** Writes one range; on failure pauses the partition and keeps the range pending for a retry. */
   private async writeRange(partition: number, state: PartitionState, messages: KafkaMessage[], first: bigint, last: bigint): Promise<boolean> {
     const started = performance.now();
-    let processed: ProcessedBatch;
+    let range: WrittenRange;
     try {
-      processed = await this.write(partition, messages, first, last);
+      range = await this.write(partition, messages, first, last);
     } catch (error) {
       this.log.warn({ err: error, partition, first: String(first), last: String(last) }, `write failed; partition paused for ${state.retryDelayMs} ms`);
       this.metrics.writeFailed();
@@ -267,16 +288,16 @@ export class EnricherLoop {
       return false;
     }
     await this.commit(partition, last + 1n, null);
-    this.written(state, processed, started);
+    this.written(state, range, started);
     return true;
   }
 
   /** The partition's pending range is in ClickHouse: nothing left to replay. */
-  private written(state: PartitionState, processed: ProcessedBatch, started: number): void {
+  private written(state: PartitionState, { processed, rows }: WrittenRange, started: number): void {
     state.pending = undefined;
     state.replay = [];
     state.retryDelayMs = this.options.retryMs;
-    this.metrics.batchWritten(processed.usage.count, processed.dead.length, processed.unknownConsumers, processed.repaired, (performance.now() - started) / 1000);
+    this.metrics.batchWritten(rows, processed.dead.length, processed.unknownConsumers, processed.repaired, (performance.now() - started) / 1000);
   }
 
   private pauseAndRetry(partition: number, state: PartitionState): void {

@@ -40,6 +40,10 @@ export type Row = Array<string | number | boolean | null>;
 
 export interface EnrichedEvent {
   usage: Row;
+  /** The event's time as stored (ClickHouse text, UTC). */
+  ts: string;
+  /** The consumer the call is stored under ('' for anonymous traffic). */
+  consumerId: string;
   latency: Row | undefined;
   /** The event names a consumer the registry does not know. */
   unknownConsumer: boolean;
@@ -146,5 +150,5 @@ export function enrichEvent(event: ApiRequestEvent, deps: EnrichDeps, position: 
       ? [event.event_id, ts, catalog.api, event.upstream?.service ?? '', event.route ?? '', status, l.total ?? null, l.upstream ?? null, l.gateway ?? null]
       : undefined;
 
-  return { usage, latency, unknownConsumer: consumerId !== '' && known === undefined };
+  return { usage, ts, consumerId, latency, unknownConsumer: consumerId !== '' && known === undefined };
 }

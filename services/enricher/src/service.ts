@@ -12,6 +12,7 @@ import { createEnricherKafkaClients, EnricherLoop } from './kafka-loop.ts';
 import { createEnricherMetrics } from './metrics.ts';
 import { registryRoutes } from './routes/registry.ts';
 import { WhereCache, type EnrichDeps } from './rows.ts';
+import { ClickHouseStoredEvents } from './stored-events.ts';
 import { UsageWriter } from './writer.ts';
 
 export interface EnricherService {
@@ -42,6 +43,7 @@ export async function startEnricher(config: EnricherConfig, client: ClickHouseCl
   const loop = new EnricherLoop(
     createEnricherKafkaClients(createKafka(config.kafka, {}, log), loopOptions),
     new UsageWriter(client, config.clickhouse.database),
+    new ClickHouseStoredEvents(client, config.clickhouse.database),
     () => deps,
     metrics,
     log,
