@@ -1,5 +1,6 @@
 // The pricing domain. Amounts of money are bigint minor units or exact Decimals, never numbers.
 import type { StatusClass } from '@tollgate/schemas';
+import type { UsageAlert } from './alerts.ts';
 import type { Decimal } from './money.ts';
 
 // The status classes are the usage table's (api_requests.status_class), defined in @tollgate/schemas.
@@ -70,6 +71,8 @@ export interface Plan {
   readonly billableStatuses: StatusClassSet;
   readonly quota?: Quota;
   readonly meters: readonly Meter[];
+  /** Usage alerts (plans file `alerts:`), in file order; absent when the plan has none. */
+  readonly alerts?: readonly UsageAlert[];
 }
 
 export interface PlanCatalog {
