@@ -12,12 +12,15 @@ import type { Ledger } from './ledger.ts';
 import type { QuotaBook } from './quota-book.ts';
 import { adminConsumerRoutes } from './routes/admin-consumers.ts';
 import { adminRunRoutes } from './routes/admin-runs.ts';
+import { adminWebhookRoutes } from './routes/admin-webhooks.ts';
 import { authorizeRoutes } from './routes/authorize.ts';
 import { BILLING_FORMATS } from './routes/formats.ts';
 import type { GatewayAuth } from './routes/gateway-auth.ts';
 import { quotaRoutes } from './routes/quota.ts';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.ts';
 import type { RunOptions, RunResult } from './run.ts';
+import type { WebhookEndpoints } from './webhooks/endpoints.ts';
+import type { WebhookEmitter } from './webhooks/events.ts';
 
 export interface BillingAppOptions {
   client: ClickHouseClient;
@@ -29,6 +32,8 @@ export interface BillingAppOptions {
   gatewayAuth: GatewayAuth;
   consumerHeader: string;
   webhookSecret: string | undefined;
+  webhookEndpoints: WebhookEndpoints;
+  webhooks: WebhookEmitter;
   run: (options: RunOptions) => Promise<RunResult>;
   registry: Registry;
   log: Logger;
@@ -47,6 +52,7 @@ export function buildBillingApp(o: BillingAppOptions): FastifyInstance {
   void app.register(authorizeRoutes, { quota: o.quota, gatewayAuth: o.gatewayAuth, consumerHeader: o.consumerHeader, registry: o.registry });
   void app.register(adminConsumerRoutes, { client: o.client, database: o.database, plans: o.plans, quota: o.quota, adminTokens: o.adminTokens });
   void app.register(adminRunRoutes, { ledger: o.ledger, run: o.run, adminTokens: o.adminTokens });
-  void app.register(stripeWebhookRoutes, { ledger: o.ledger, webhookSecret: o.webhookSecret });
+  void app.register(adminWebhookRoutes, { endpoints: o.webhookEndpoints, adminTokens: o.adminTokens });
+  void app.register(stripeWebhookRoutes, { ledger: o.ledger, webhookSecret: o.webhookSecret, webhooks: o.webhooks });
   return app;
 }

@@ -22,6 +22,8 @@ export class QuotaBook {
   private consumers = new Map<string, ConsumerRecord>();
   private period: Period = periodOf(new Date());
   loadedAt = 0;
+  /** Run after each refresh with its `now` (usage alerts, usage-alerts.ts); a failure is logged, the refresh stands. */
+  readonly refreshed: Array<(now: Date) => Promise<unknown>> = [];
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -56,6 +58,12 @@ export class QuotaBook {
     this.consumers = new Map(consumers.map((c) => [c.consumer_id, c]));
     this.period = period;
     this.loadedAt = Date.now();
+    for (const listener of this.refreshed) await listener(now).catch((error: unknown) => this.log.warn({ err: error }, 'a quota refresh listener failed'));
+  }
+
+  /** The consumers of the registry, as of the latest refresh. */
+  consumerIds(): string[] {
+    return [...this.consumers.keys()];
   }
 
   startRefreshing(intervalMs: number): void {

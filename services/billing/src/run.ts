@@ -11,6 +11,7 @@ import { readConsumers, setStripeCustomerId, type ConsumerRecord } from '@tollga
 import { ledgerTime, type InvoiceRecord, type Ledger, type LineRecord } from './ledger.ts';
 import { stripeKey, type StripeBilling } from './stripe-billing.ts';
 import { usageForPeriod } from './usage-query.ts';
+import type { WebhookEmitter } from './webhooks/events.ts';
 
 export interface RunOptions {
   period: string;
@@ -32,6 +33,8 @@ export interface RunDeps {
   /** Absent when Stripe is not configured: only dry runs are possible then. */
   stripe: StripeBilling | undefined;
   log: Logger;
+  /** Where invoice.finalized events go (the webhook outbox); absent: none are emitted. */
+  webhooks?: WebhookEmitter;
 }
 
 export interface LineResult {
@@ -364,6 +367,10 @@ async function invoiceCustomer(
 
   await stripe.finalizeInvoice(invoiceId, settings.autoAdvance, stripeKey(invoiceKey, 'finalize'));
   await deps.ledger.writeInvoice({ ...record, state: 'finalized' });
+  // Keyed by the Stripe invoice: once per invoice. The invoice stands if the outbox is unreachable.
+  await deps.webhooks
+    ?.emit('invoice.finalized', { consumer_id: consumer.consumer_id, plan_id: planId, period, stripe_invoice_id: invoiceId, amount_minor: safe(amountMinor), currency }, invoiceId)
+    .catch((error: unknown) => deps.log.error({ err: error, consumer: consumer.consumer_id, period, invoice: invoiceId }, 'invoice.finalized webhook event not emitted'));
   return { invoiceId, amountMinor };
 }
 

@@ -13,12 +13,18 @@ import { Ledger } from './ledger.ts';
 import { QuotaBook } from './quota-book.ts';
 import { runBilling, type RunOptions, type RunResult } from './run.ts';
 import { StripeBilling } from './stripe-billing.ts';
+import { UsageAlerts } from './usage-alerts.ts';
+import { WebhookEndpoints } from './webhooks/endpoints.ts';
+import { WebhookOutbox } from './webhooks/outbox.ts';
+import { OutboxStore } from './webhooks/store.ts';
 
 export interface BillingService {
   app: FastifyInstance;
   url: string;
   plans: PlanCatalog;
   quota: QuotaBook;
+  /** The webhook outbox: emit() for features that raise events, dispatchOnce() for tests. */
+  webhooks: WebhookOutbox;
   /** Runs one billing run at a time, in the order asked. */
   run(options: RunOptions): Promise<RunResult>;
   /** What the schedule does when it fires at `now`: run the month before `now`'s month. */
@@ -49,15 +55,20 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     : undefined;
   const registry = createMetricsRegistry('billing');
   const countRun = runMetrics(registry);
+  const outboxStore = new OutboxStore(client, config.clickhouse.database);
+  const webhooks = new WebhookOutbox({ store: outboxStore, log, registry, retry: { baseMs: config.webhooks.retryBaseMs, maxMs: config.webhooks.retryMaxMs }, timeoutMs: config.webhooks.timeoutMs });
   const quota = new QuotaBook(client, config.clickhouse.database, plans, log);
+  const alerts = new UsageAlerts({ client, database: config.clickhouse.database, plans, emitter: webhooks, log, meterUsageRefreshMs: config.webhooks.alertsUsageRefreshMs });
+  quota.refreshed.push((now) => alerts.evaluate(quota, now));
   await quota.refresh();
   quota.startRefreshing(config.quotaRefreshMs);
+  webhooks.start(config.webhooks.pollMs);
 
   let queue: Promise<unknown> = Promise.resolve();
   const run = (options: RunOptions): Promise<RunResult> => {
     const next = queue.then(async () => {
       try {
-        const result = await runBilling(options, { autoAdvance: config.autoAdvance, concurrency: config.stripeConcurrency }, { client, database: config.clickhouse.database, ledger, plans, stripe, log });
+        const result = await runBilling(options, { autoAdvance: config.autoAdvance, concurrency: config.stripeConcurrency }, { client, database: config.clickhouse.database, ledger, plans, stripe, log, webhooks });
         countRun(result, options.dryRun);
         log.info({ period: result.period, dry_run: result.dry_run, totals: result.totals, late: result.late, unbilled: result.unbilled }, 'billing run finished');
         if (result.unbilled.events > 0) {
@@ -98,6 +109,8 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     gatewayAuth: { enabled: config.gatewayAuth, tokens: config.gatewayTokens },
     consumerHeader: config.consumerHeader,
     webhookSecret: config.webhookSecret,
+    webhookEndpoints: new WebhookEndpoints(outboxStore),
+    webhooks,
     run,
     registry,
     log,
@@ -112,6 +125,7 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     url,
     plans,
     quota,
+    webhooks,
     run,
     runScheduled,
     async close() {
@@ -119,6 +133,7 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
       await app.close();
       await queue;
       quota.stop();
+      await webhooks.stop();
     },
   };
 }

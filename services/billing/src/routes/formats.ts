@@ -1,6 +1,7 @@
 // The string formats billing's route schemas use, beyond JSON Schema's own.
 import type { InputFormats } from '@tollgate/platform';
 import { parsePeriod } from '@tollgate/pricing';
+import { endpointUrlProblem } from '../webhooks/endpoints.ts';
 
 export const BILLING_FORMATS: InputFormats = {
   period: {
@@ -13,5 +14,9 @@ export const BILLING_FORMATS: InputFormats = {
       }
     },
     message: 'must be YYYY-MM',
+  },
+  webhook_url: {
+    validate: (value) => endpointUrlProblem(value) === undefined,
+    message: 'must be an absolute http or https URL without credentials',
   },
 };
