@@ -367,9 +367,9 @@ async function invoiceCustomer(
 
   await stripe.finalizeInvoice(invoiceId, settings.autoAdvance, stripeKey(invoiceKey, 'finalize'));
   await deps.ledger.writeInvoice({ ...record, state: 'finalized' });
-  // Keyed by the Stripe invoice: once per invoice. The invoice stands if the outbox is unreachable.
+  // Once per (period, consumer, invoice). The invoice stands if the outbox is unreachable.
   await deps.webhooks
-    ?.emit('invoice.finalized', { consumer_id: consumer.consumer_id, plan_id: planId, period, stripe_invoice_id: invoiceId, amount_minor: safe(amountMinor), currency }, invoiceId)
+    ?.emit('invoice.finalized', { consumer_id: consumer.consumer_id, plan_id: planId, period, stripe_invoice_id: invoiceId, amount_minor: safe(amountMinor), currency }, `${period}:${consumer.consumer_id}:${invoiceId}`)
     .catch((error: unknown) => deps.log.error({ err: error, consumer: consumer.consumer_id, period, invoice: invoiceId }, 'invoice.finalized webhook event not emitted'));
   return { invoiceId, amountMinor };
 }
