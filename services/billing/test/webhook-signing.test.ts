@@ -1,4 +1,5 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY_POLICY, nextAttemptAt, retryDelayMs } from '../src/webhooks/backoff.ts';
 import { eventId } from '../src/webhooks/events.ts';
@@ -26,6 +27,23 @@ describe('Tollgate-Signature', () => {
     expect(verifySignature(SECRET, body, header.replace(/t=\d+/, (t) => `t=${Number(t.slice(2)) + 1}`), NOW)).toBe(false);
     expect(verifySignature(SECRET, body, 'v1=abc', NOW)).toBe(false);
     expect(verifySignature(SECRET, body, '', NOW)).toBe(false);
+  });
+});
+
+describe('the README verification snippet', () => {
+  it('accepts what the outbox signs and refuses a changed body', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const source = /^function verifyTollgateSignature[\s\S]*?^}$/m.exec(readme)?.[0];
+    expect(source).toBeDefined();
+    type Verify = (body: string, header: string, secret: string) => boolean;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the snippet is the test's subject
+    const verify = new Function('createHmac', 'timingSafeEqual', `${source!}\nreturn verifyTollgateSignature;`)(createHmac, timingSafeEqual) as Verify;
+    const body = '{"id":"evt_1","type":"quota.exhausted"}';
+    const header = signatureHeader(SECRET, body, new Date());
+    expect(verify(body, header, SECRET)).toBe(true);
+    expect(verify(`${body} `, header, SECRET)).toBe(false);
+    expect(verify(body, header, 'whsec_other')).toBe(false);
+    expect(verify(body, signatureHeader(SECRET, body, new Date(Date.now() - 600_000)), SECRET)).toBe(false);
   });
 });
 
