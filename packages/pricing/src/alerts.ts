@@ -4,21 +4,8 @@
 // integer comparison, never a float percentage.
 import { currencyDecimals } from './currency.ts';
 import type { Decimal } from './money.ts';
-import type { Plan } from './types.ts';
+import type { Plan, UsageAlert, UsageAlertKind } from './types.ts';
 
-interface AlertBase {
-  /** Stable within the plan, e.g. `quota:80%`, `included_units:calls:80%`, `spend:500.00`: part of the dedup key of the events it raises. */
-  readonly key: string;
-  /** The threshold as the plans file wrote it, normalised: `80%`, `500.00`. */
-  readonly at: string;
-}
-
-export type UsageAlert =
-  | (AlertBase & { readonly of: 'quota'; readonly percent: Decimal })
-  | (AlertBase & { readonly of: 'included_units'; readonly meterId: string; readonly percent: Decimal })
-  | (AlertBase & { readonly of: 'spend'; readonly amountMinor: bigint });
-
-export type UsageAlertKind = UsageAlert['of'];
 export const USAGE_ALERT_KINDS: readonly UsageAlertKind[] = ['quota', 'included_units', 'spend'];
 
 /** ⌈percent × base / 100⌉: the smallest whole count at or past the percentage. */

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { minorToMajorText, USAGE_ALERT_KINDS, type UsageAlert } from './alerts.ts';
+import { minorToMajorText, USAGE_ALERT_KINDS } from './alerts.ts';
 import { chargeDecimals, isKnownCurrency } from './currency.ts';
 import { ZERO, decimalToString, exactMinor, parseDecimal, type Decimal } from './money.ts';
 import {
@@ -22,6 +22,7 @@ import {
   type Quota,
   type StatusClass,
   type Tier,
+  type UsageAlert,
 } from './types.ts';
 
 export type PlansFileFormat = 'yaml' | 'json';

@@ -1,6 +1,5 @@
 // The pricing domain. Amounts of money are bigint minor units or exact Decimals, never numbers.
 import type { StatusClass } from '@tollgate/schemas';
-import type { UsageAlert } from './alerts.ts';
 import type { Decimal } from './money.ts';
 
 // The status classes are the usage table's (api_requests.status_class), defined in @tollgate/schemas.
@@ -58,6 +57,21 @@ export interface Quota {
   /** soft: overage is billed by the meters; hard: the gateway refuses calls beyond the limit. */
   readonly kind: 'soft' | 'hard';
 }
+
+interface AlertBase {
+  /** Stable within the plan, e.g. `quota:80%`, `included_units:calls:80%`, `spend:500.00`: part of the dedup key of the events it raises. */
+  readonly key: string;
+  /** The threshold as the plans file wrote it, normalised: `80%`, `500.00`. */
+  readonly at: string;
+}
+
+/** A usage alert of a plan (plans file `alerts:`); thresholds are worked out in alerts.ts. */
+export type UsageAlert =
+  | (AlertBase & { readonly of: 'quota'; readonly percent: Decimal })
+  | (AlertBase & { readonly of: 'included_units'; readonly meterId: string; readonly percent: Decimal })
+  | (AlertBase & { readonly of: 'spend'; readonly amountMinor: bigint });
+
+export type UsageAlertKind = UsageAlert['of'];
 
 export interface Plan {
   readonly id: string;
