@@ -7,3 +7,7 @@ export { Ledger } from './ledger.ts';
 export { StripeBilling } from './stripe-billing.ts';
 export { WEBHOOK_EVENT_TYPES, type WebhookEmitter, type WebhookEvent, type WebhookEventData, type WebhookEventType } from './webhooks/events.ts';
 export { verifySignature } from './webhooks/signature.ts';
+export { UsageAlerts } from './usage-alerts.ts';
+export { WebhookOutbox } from './webhooks/outbox.ts';
+export { WebhookEndpoints } from './webhooks/endpoints.ts';
+export { OutboxStore } from './webhooks/store.ts';

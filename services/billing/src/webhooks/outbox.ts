@@ -105,6 +105,7 @@ export class WebhookOutbox implements WebhookEmitter {
 
   /** Dispatches what is due every `pollMs`, until stop(). */
   start(pollMs: number): void {
+    clearInterval(this.timer);
     this.timer = setInterval(() => {
       if (this.pass) return;
       this.pass = this.dispatchOnce()
@@ -143,7 +144,7 @@ export class WebhookOutbox implements WebhookEmitter {
     await Promise.all(Array.from({ length: Math.min(this.concurrency, due.length) }, worker));
     const left = pending.filter((p) => !settled.has(keyOf(p)));
     this.metrics.pending.set(left.length);
-    const oldest = Math.min(...left.map((p) => p.created_at.getTime()));
+    const oldest = left.reduce((min, p) => Math.min(min, p.created_at.getTime()), Infinity);
     this.metrics.oldest.set(left.length === 0 ? 0 : Math.max(0, (this.now().getTime() - oldest) / 1000));
   }
 
