@@ -27,7 +27,7 @@ const timed = async <T>(what: string, work: () => Promise<T>, per?: number): Pro
   const t0 = performance.now();
   const result = await work();
   const ms = performance.now() - t0;
-  rows.push({ measure: what, ms: ms.toFixed(1), ...(per ? { 'per second': Math.round((per * 1000) / ms) } : {}) });
+  rows.push({ measure: what, ms: ms.toFixed(1), 'per second': per ? Math.round((per * 1000) / ms) : '' });
   return result;
 };
 
@@ -47,7 +47,11 @@ plans:
 const ids = Array.from({ length: consumers }, (_, i) => `c${i}`);
 const book = { consumerIds: () => ids, check: (id: string) => ({ consumer: id, plan: 'p', period_end: '', known: true, used: 2_000, state: null }) };
 const seen = new Set<string>();
-const memoryEmitter = { emit: (type: string, _data: unknown, key: string) => Promise.resolve({ id: key, emitted: !seen.has(`${type}${key}`) && Boolean(seen.add(`${type}${key}`)) }) };
+const remember = (type: string, key: string) => ({ id: key, emitted: !seen.has(`${type}${key}`) && Boolean(seen.add(`${type}${key}`)) });
+const memoryEmitter = {
+  emit: (type: string, _data: unknown, key: string) => Promise.resolve(remember(type, key)),
+  emitAll: (requests: ReadonlyArray<{ type: string; dedupKey: string }>) => Promise.resolve(requests.map((r) => remember(r.type, r.dedupKey))),
+};
 const alerts = new UsageAlerts({ client: undefined as unknown as ClickHouseClient, database: '', plans, emitter: memoryEmitter, log, meterUsageRefreshMs: 0 });
 const now = new Date();
 await timed(`evaluate ${consumers} consumers, first time (${consumers * 4} crossings emitted)`, () => alerts.evaluate(book, now));
@@ -66,13 +70,16 @@ await once(receiver, 'listening');
 const store = new OutboxStore(client, database);
 await new WebhookEndpoints(store).create({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` });
 const outbox = new WebhookOutbox({ store, log, concurrency: 8 });
-await timed(`emit ${events} events (one insert each)`, async () => {
-  for (let i = 0; i < events; i += 1) {
-    await outbox.emit('quota.exhausted', { consumer_id: `c${i}`, plan_id: 'p', period: '2030-01', limit: 1, used: 1, hard: false }, `c${i}:2030-01`);
-  }
-}, events);
+const request = (i: number) => ({ type: 'quota.exhausted' as const, data: { consumer_id: `c${i}`, plan_id: 'p', period: '2030-01', limit: 1, used: 1, hard: false }, dedupKey: `c${i}:2030-01` });
+await timed(`emit 200 events one by one (emit)`, async () => {
+  for (let i = 0; i < 200; i += 1) await outbox.emit(request(i).type, request(i).data, request(i).dedupKey);
+}, 200);
+await timed(`emit ${events - 200} events in one batch (emitAll)`, () => outbox.emitAll(Array.from({ length: events - 200 }, (_, i) => request(i + 200))), events - 200);
+await timed(`emit the same ${events} again (all known: nothing written)`, () => outbox.emitAll(Array.from({ length: events }, (_, i) => request(i))), events);
 await timed(`pending query, ${events} pending`, () => store.pending());
-await timed(`dispatch pass delivering ${events}`, () => outbox.dispatchOnce(), events);
+await timed(`dispatch passes delivering ${events} (500 per pass, 8 at a time)`, async () => {
+  while ((await store.pending()).length > 0) await outbox.dispatchOnce();
+}, events);
 await timed(`pending query, all ${events} delivered (idle poll)`, () => store.pending());
 await timed(`pending query, all ${events} delivered (idle poll, again)`, () => store.pending());
 receiver.close();

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { alertThreshold, assignPlans, meterUsage, periodOf, priceAssignment, type Plan, type PlanCatalog, type StampedUsage, type UsageAlert } from '@tollgate/pricing';
 import type { QuotaBook } from './quota-book.ts';
 import { usageForPeriod, type UsageByConsumer } from './usage-query.ts';
-import type { WebhookEmitter } from './webhooks/events.ts';
+import type { EmitRequest, WebhookEmitter } from './webhooks/events.ts';
 
 /** What one consumer's alerts are measured against, in each alert's unit. */
 export interface AlertMeasures {
@@ -59,13 +59,21 @@ export interface UsageAlertsOptions {
 }
 
 export class UsageAlerts {
-  private usage: { period: string; readAt: number; byConsumer: UsageByConsumer } | undefined;
+  /** The latest usage read for meter alerts, and the measures priced from it (kept until the next read). */
+  private usage: { period: string; readAt: number; byConsumer: UsageByConsumer; measures: Map<string, Pick<AlertMeasures, 'meterUnits' | 'spendMinor'>> } | undefined;
+  /** Crossings of `settledPeriod` the outbox holds already: not handed to it again on every refresh. */
+  private settled = new Set<string>();
+  private settledPeriod = '';
 
   constructor(private readonly o: UsageAlertsOptions) {}
 
   /** Evaluates every consumer the quota book knows, as of `now`. Returns the events newly emitted. */
   async evaluate(quota: Pick<QuotaBook, 'check' | 'consumerIds'>, now: Date): Promise<number> {
     const period = periodOf(now);
+    if (period.name !== this.settledPeriod) {
+      this.settled = new Set();
+      this.settledPeriod = period.name;
+    }
     const consumers = quota
       .consumerIds()
       .map((id) => ({ answer: quota.check(id), id }))
@@ -74,17 +82,23 @@ export class UsageAlerts {
         return plan && (plan.alerts?.length || plan.quota) ? [{ id, plan, used: BigInt(answer.used) }] : [];
       });
     const usage = consumers.some((c) => needsUsage(c.plan)) ? await this.meterUsage(period.name, now) : undefined;
-
-    let emitted = 0;
-    const emit = async (...args: Parameters<WebhookEmitter['emit']>): Promise<void> => {
-      if ((await this.o.emitter.emit(...args)).emitted) emitted += 1;
+    const fromUsage = (id: string, plan: Plan): Pick<AlertMeasures, 'meterUnits' | 'spendMinor'> => {
+      if (!usage || !needsUsage(plan)) return {};
+      const key = `${id}\n${plan.id}`;
+      const measured = usage.measures.get(key) ?? this.measuresFromUsage(plan, usage.byConsumer.get(id) ?? []);
+      usage.measures.set(key, measured);
+      return measured;
     };
+
+    const requests: EmitRequest[] = [];
     for (const { id, plan, used } of consumers) {
-      const measures: AlertMeasures = { quotaUsed: used, ...(usage && needsUsage(plan) ? this.measuresFromUsage(plan, usage.get(id) ?? []) : {}) };
+      const measures: AlertMeasures = { quotaUsed: used, ...fromUsage(id, plan) };
       for (const { alert, threshold, value } of alertCrossings(plan, measures)) {
-        await emit(
-          'usage.threshold_reached',
-          {
+        const dedupKey = `${id}:${period.name}:${alert.key}`;
+        if (this.settled.has(`usage.threshold_reached ${dedupKey}`)) continue;
+        requests.push({
+          type: 'usage.threshold_reached',
+          data: {
             consumer_id: id,
             plan_id: plan.id,
             period: period.name,
@@ -93,14 +107,17 @@ export class UsageAlerts {
             value: Number(value),
             ...(alert.of === 'spend' ? { currency: plan.currency } : {}),
           },
-          `${id}:${period.name}:${alert.key}`,
-        );
+          dedupKey,
+        });
       }
-      if (plan.quota && quotaExhausted(plan, used)) {
-        await emit('quota.exhausted', { consumer_id: id, plan_id: plan.id, period: period.name, limit: plan.quota.limit, used: Number(used), hard: plan.quota.kind === 'hard' }, `${id}:${period.name}`);
+      if (plan.quota && quotaExhausted(plan, used) && !this.settled.has(`quota.exhausted ${id}:${period.name}`)) {
+        requests.push({ type: 'quota.exhausted', data: { consumer_id: id, plan_id: plan.id, period: period.name, limit: plan.quota.limit, used: Number(used), hard: plan.quota.kind === 'hard' }, dedupKey: `${id}:${period.name}` });
       }
     }
-    return emitted;
+    // One batch: a refresh that sees thousands of crossings (the first after a deploy) is one write.
+    const results = requests.length > 0 ? await this.o.emitter.emitAll(requests) : [];
+    for (const r of requests) this.settled.add(`${r.type} ${r.dedupKey}`);
+    return results.filter((r) => r.emitted).length;
   }
 
   private measuresFromUsage(plan: Plan, stamped: readonly StampedUsage[]): Pick<AlertMeasures, 'meterUnits' | 'spendMinor'> {
@@ -111,11 +128,11 @@ export class UsageAlerts {
     return { meterUnits, ...(draft && draft.currency === plan.currency ? { spendMinor: draft.totalMinor } : {}) };
   }
 
-  private async meterUsage(period: string, now: Date): Promise<UsageByConsumer> {
+  private async meterUsage(period: string, now: Date): Promise<NonNullable<UsageAlerts['usage']>> {
     const cached = this.usage;
-    if (cached && cached.period === period && now.getTime() - cached.readAt < this.o.meterUsageRefreshMs) return cached.byConsumer;
+    if (cached && cached.period === period && now.getTime() - cached.readAt < this.o.meterUsageRefreshMs) return cached;
     const byConsumer = await usageForPeriod(this.o.client, this.o.database, periodOf(now));
-    this.usage = { period, readAt: now.getTime(), byConsumer };
-    return byConsumer;
+    this.usage = { period, readAt: now.getTime(), byConsumer, measures: new Map() };
+    return this.usage;
   }
 }

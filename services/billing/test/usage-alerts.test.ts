@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parsePlansFile, type Plan, type PlanCatalog } from '@tollgate/pricing';
 import { alertCrossings, quotaExhausted, UsageAlerts } from '../src/usage-alerts.ts';
-import { eventId, type EmitResult, type WebhookEmitter, type WebhookEventData, type WebhookEventType } from '../src/webhooks/events.ts';
+import { eventId, type EmitRequest, type EmitResult, type WebhookEmitter, type WebhookEventData, type WebhookEventType } from '../src/webhooks/events.ts';
 
 const catalog: PlanCatalog = parsePlansFile(
   `
@@ -71,6 +71,11 @@ class RecordingEmitter implements WebhookEmitter {
     this.ids.add(id);
     if (emitted) this.events.push({ type, data, key: dedupKey });
     return Promise.resolve({ id, emitted });
+  }
+  async emitAll(requests: readonly EmitRequest[]): Promise<EmitResult[]> {
+    const results: EmitResult[] = [];
+    for (const r of requests) results.push(await this.emit(r.type, r.data, r.dedupKey));
+    return results;
   }
 }
 

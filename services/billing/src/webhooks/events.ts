@@ -106,14 +106,19 @@ export interface EmitResult {
   emitted: boolean;
 }
 
+/** One event to emit: what emit() takes, as one value (for emitAll). */
+export type EmitRequest = { [T in WebhookEventType]: { type: T; data: WebhookEventData[T]; dedupKey: string } }[WebhookEventType];
+
 /**
  * Emits an event once per dedup key, durably: when the promise resolves the event is in the
  * outbox and will be delivered to every endpoint subscribed to its type at least once. The dedup
- * key names the occurrence, e.g. `usage.threshold_reached:<consumer>:<period>:<alert key>`; the
+ * key names the occurrence, e.g. `<consumer>:<period>:<alert key>` for a usage threshold; the
  * event type is part of the id, so keys need only be unique within a type.
  */
 export interface WebhookEmitter {
   emit<T extends WebhookEventType>(type: T, data: WebhookEventData[T], dedupKey: string): Promise<EmitResult>;
+  /** The same for many events at once, in one write (a refresh that sees thousands of crossings). */
+  emitAll(requests: readonly EmitRequest[]): Promise<EmitResult[]>;
 }
 
 /** `evt_` + 128 bits of SHA-256 over type and dedup key. */

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { DEFAULT_RETRY_POLICY, nextAttemptAt, type RetryPolicy } from './backoff.ts';
-import { eventId, type EmitResult, type WebhookEmitter, type WebhookEvent, type WebhookEventData, type WebhookEventType } from './events.ts';
+import { eventId, type EmitRequest, type EmitResult, type WebhookEmitter, type WebhookEvent, type WebhookEventData, type WebhookEventType } from './events.ts';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.ts';
 import type { DeliveryRecord, EndpointRecord, OutboxStore, PendingDelivery } from './store.ts';
 
@@ -30,6 +30,8 @@ export interface OutboxOptions {
 /** How far back the dedup cache is filled at start: two periods, the life of a threshold key. */
 const DEDUP_CACHE_DAYS = 62;
 const USER_AGENT = 'Tollgate-Webhooks/1';
+/** Deliveries attempted per dispatch pass: bounds how much one crash can repeat and how long a pass takes. */
+const MAX_PER_PASS = 500;
 
 export const subscribes = (endpoint: Pick<EndpointRecord, 'events'>, type: WebhookEventType): boolean => endpoint.events.length === 0 || endpoint.events.includes(type);
 
@@ -55,7 +57,7 @@ export class WebhookOutbox implements WebhookEmitter {
   /** Event ids known to be in the outbox: emit() answers from here before asking ClickHouse. */
   private readonly known = new Set<string>();
   private knownLoaded: Promise<void> | undefined;
-  private readonly emitting = new Map<string, Promise<EmitResult>>();
+  private emitting: Promise<unknown> = Promise.resolve();
   private readonly inFlight = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> | undefined;
@@ -72,30 +74,50 @@ export class WebhookOutbox implements WebhookEmitter {
   }
 
   emit<T extends WebhookEventType>(type: T, data: WebhookEventData[T], dedupKey: string): Promise<EmitResult> {
-    const id = eventId(type, dedupKey);
-    // One emit per id at a time in this process; across processes the id makes them one row.
-    const running = this.emitting.get(id);
-    if (running) return running.then((result) => ({ ...result, emitted: false }));
-    const emitted = this.emitOnce(id, type, data, dedupKey).finally(() => this.emitting.delete(id));
-    this.emitting.set(id, emitted);
-    return emitted;
+    return this.emitAll([{ type, data, dedupKey } as EmitRequest]).then(([result]) => result!);
   }
 
-  private async emitOnce<T extends WebhookEventType>(id: string, type: T, data: WebhookEventData[T], dedupKey: string): Promise<EmitResult> {
-    this.knownLoaded ??= this.loadKnown();
+  /** Emits run one batch at a time, so two emits of one occurrence in this process never race. */
+  emitAll(requests: readonly EmitRequest[]): Promise<EmitResult[]> {
+    const batch = this.emitting.then(() => this.emitBatch(requests));
+    this.emitting = batch.catch(() => undefined);
+    return batch;
+  }
+
+  private async emitBatch(requests: readonly EmitRequest[]): Promise<EmitResult[]> {
+    // A failed load is tried again by the next emit, not remembered.
+    this.knownLoaded ??= this.loadKnown().catch((error: unknown) => {
+      this.knownLoaded = undefined;
+      throw error;
+    });
     await this.knownLoaded;
-    if (this.known.has(id) || (await this.store.eventExists(id))) {
-      this.known.add(id);
-      return { id, emitted: false };
+    const ids = requests.map((r) => eventId(r.type, r.dedupKey));
+    const unknown = [...new Set(ids.filter((id) => !this.known.has(id)))];
+    for (const id of unknown.length > 0 ? await this.store.existingEventIds(unknown) : []) this.known.add(id);
+    // The first request of each id not in the outbox yet is the one emitted.
+    const fresh = new Map<string, number>();
+    ids.forEach((id, i) => {
+      if (!this.known.has(id) && !fresh.has(id)) fresh.set(id, i);
+    });
+    if (fresh.size > 0) {
+      const createdAt = this.now();
+      const endpoints = await this.store.endpoints();
+      await this.store.writeEvents(
+        [...fresh].map(([id, i]) => {
+          const r = requests[i]!;
+          const event: WebhookEvent = { id, type: r.type, created_at: createdAt.toISOString(), data: r.data };
+          const targets = endpoints.filter((e) => subscribes(e, r.type)).map((e) => e.endpoint_id);
+          return { event_id: id, type: r.type, dedup_key: r.dedupKey, created_at: createdAt, body: JSON.stringify(event), endpoint_ids: targets };
+        }),
+      );
+      for (const [id, i] of fresh) {
+        this.known.add(id);
+        this.metrics.emitted.inc({ type: requests[i]!.type });
+        this.log.debug({ event_id: id, type: requests[i]!.type, dedup_key: requests[i]!.dedupKey }, 'webhook event emitted');
+      }
+      this.log.info({ events: fresh.size, endpoints: endpoints.length }, 'webhook events emitted');
     }
-    const createdAt = this.now();
-    const event: WebhookEvent<T> = { id, type, created_at: createdAt.toISOString(), data };
-    const endpoints = (await this.store.endpoints()).filter((e) => subscribes(e, type));
-    await this.store.writeEvent({ event_id: id, type, dedup_key: dedupKey, created_at: createdAt, body: JSON.stringify(event), endpoint_ids: endpoints.map((e) => e.endpoint_id) });
-    this.known.add(id);
-    this.metrics.emitted.inc({ type });
-    this.log.info({ event_id: id, type, dedup_key: dedupKey, endpoints: endpoints.length }, 'webhook event emitted');
-    return { id, emitted: true };
+    return ids.map((id, i) => ({ id, emitted: fresh.get(id) === i }));
   }
 
   private async loadKnown(): Promise<void> {
@@ -122,58 +144,62 @@ export class WebhookOutbox implements WebhookEmitter {
     await this.pass;
   }
 
-  /** One pass: every pending delivery due by now is attempted once. Resolves when all are recorded. */
+  /**
+   * One pass: pending deliveries due by now are attempted once each (at most MAX_PER_PASS), and
+   * their outcomes written in one insert once all have answered. A crash before that write only
+   * repeats the pass's deliveries. Resolves when the outcomes are recorded.
+   */
   async dispatchOnce(): Promise<void> {
     const [pending, endpoints] = await Promise.all([this.store.pending(), this.store.endpoints()]);
     const byId = new Map(endpoints.map((e) => [e.endpoint_id, e]));
     const now = this.now();
-    const due = pending.filter((p) => p.next_attempt_at.getTime() <= now.getTime() && !this.inFlight.has(keyOf(p)));
-    const settled = new Set<string>();
+    const due = pending.filter((p) => p.next_attempt_at.getTime() <= now.getTime() && !this.inFlight.has(keyOf(p))).slice(0, MAX_PER_PASS);
+    const outcomes: DeliveryRecord[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < due.length) {
         const delivery = due[next++]!;
-        this.inFlight.add(keyOf(delivery));
-        try {
-          if (await this.attempt(delivery, byId.get(delivery.endpoint_id))) settled.add(keyOf(delivery));
-        } finally {
-          this.inFlight.delete(keyOf(delivery));
-        }
+        outcomes.push(await this.attempt(delivery, byId.get(delivery.endpoint_id)));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, due.length) }, worker));
+    for (const d of due) this.inFlight.add(keyOf(d));
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, due.length) }, worker));
+      await this.store.writeDeliveries(outcomes);
+    } finally {
+      for (const d of due) this.inFlight.delete(keyOf(d));
+    }
+    for (const o of outcomes) this.metrics.deliveries.inc({ outcome: o.state === 'pending' ? 'retry' : o.state });
+    const settled = new Set(outcomes.filter((o) => o.state !== 'pending').map(keyOf));
     const left = pending.filter((p) => !settled.has(keyOf(p)));
     this.metrics.pending.set(left.length);
     const oldest = left.reduce((min, p) => Math.min(min, p.created_at.getTime()), Infinity);
     this.metrics.oldest.set(left.length === 0 ? 0 : Math.max(0, (this.now().getTime() - oldest) / 1000));
   }
 
-  /** One delivery attempt and its record. True when the delivery is settled (delivered, failed or cancelled). */
-  private async attempt(delivery: PendingDelivery, endpoint: EndpointRecord | undefined): Promise<boolean> {
-    const record = (state: DeliveryRecord['state'], fields: Partial<DeliveryRecord>): Promise<void> =>
-      this.store.writeDelivery({ event_id: delivery.event_id, endpoint_id: delivery.endpoint_id, state, attempts: delivery.attempts, next_attempt_at: delivery.next_attempt_at, last_status: 0, last_error: '', updated_at: this.now(), ...fields });
-    if (!endpoint) {
-      await record('cancelled', { last_error: 'endpoint deleted' });
-      this.metrics.deliveries.inc({ outcome: 'cancelled' });
-      return true;
-    }
+  /** One delivery attempt: the state it leaves the delivery in. */
+  private async attempt(delivery: PendingDelivery, endpoint: EndpointRecord | undefined): Promise<DeliveryRecord> {
+    const outcome = (state: DeliveryRecord['state'], fields: Partial<DeliveryRecord>): DeliveryRecord => ({
+      event_id: delivery.event_id,
+      endpoint_id: delivery.endpoint_id,
+      state,
+      attempts: delivery.attempts,
+      next_attempt_at: delivery.next_attempt_at,
+      last_status: 0,
+      last_error: '',
+      updated_at: this.now(),
+      ...fields,
+    });
+    if (!endpoint) return outcome('cancelled', { last_error: 'endpoint deleted' });
     const attempts = delivery.attempts + 1;
     const { status, error } = await this.post(endpoint, delivery);
-    if (status >= 200 && status < 300) {
-      await record('delivered', { attempts, last_status: status });
-      this.metrics.deliveries.inc({ outcome: 'delivered' });
-      return true;
-    }
+    if (status >= 200 && status < 300) return outcome('delivered', { attempts, last_status: status });
     const retryAt = nextAttemptAt(delivery.created_at, attempts, this.now(), this.policy, this.random());
     if (retryAt === null) {
-      await record('failed', { attempts, last_status: status, last_error: error });
-      this.metrics.deliveries.inc({ outcome: 'failed' });
       this.log.warn({ event_id: delivery.event_id, endpoint_id: endpoint.endpoint_id, attempts, error }, 'webhook delivery given up after the retry window');
-      return true;
+      return outcome('failed', { attempts, last_status: status, last_error: error });
     }
-    await record('pending', { attempts, next_attempt_at: retryAt, last_status: status, last_error: error });
-    this.metrics.deliveries.inc({ outcome: 'retry' });
-    return false;
+    return outcome('pending', { attempts, next_attempt_at: retryAt, last_status: status, last_error: error });
   }
 
   private async post(endpoint: EndpointRecord, delivery: PendingDelivery): Promise<{ status: number; error: string }> {

@@ -82,13 +82,18 @@ export class OutboxStore {
     return rows.map((r) => ({ ...r, created_at: new Date(r.created_at) }));
   }
 
-  async writeEvent(event: EventRecord): Promise<void> {
-    await this.insert('webhook_events', [event]);
+  async writeEvents(events: readonly EventRecord[]): Promise<void> {
+    if (events.length > 0) await this.insert('webhook_events', [...events]);
   }
 
-  async eventExists(eventId: string): Promise<boolean> {
-    const [row] = await this.select<{ n: string }>(`SELECT count() AS n FROM ${this.database}.webhook_events WHERE event_id = {id:String}`, { id: eventId });
-    return Number(row?.n ?? 0) > 0;
+  /** Which of `ids` are events already. Asked in chunks: ids travel as query parameters in the URL. */
+  async existingEventIds(ids: readonly string[]): Promise<string[]> {
+    const found: string[] = [];
+    for (let i = 0; i < ids.length; i += 1_000) {
+      const rows = await this.select<{ event_id: string }>(`SELECT DISTINCT event_id FROM ${this.database}.webhook_events WHERE event_id IN {ids:Array(String)}`, { ids: ids.slice(i, i + 1_000) });
+      found.push(...rows.map((r) => r.event_id));
+    }
+    return found;
   }
 
   /** Ids of the events emitted since `since`: what the dedup cache starts from. */
@@ -125,8 +130,8 @@ export class OutboxStore {
     return rows.map((r) => ({ ...r, attempts: Number(r.attempts), created_at: new Date(r.created_at), next_attempt_at: new Date(r.next_attempt_at) }));
   }
 
-  async writeDelivery(delivery: DeliveryRecord): Promise<void> {
-    await this.insert('webhook_deliveries', [delivery]);
+  async writeDeliveries(deliveries: readonly DeliveryRecord[]): Promise<void> {
+    if (deliveries.length > 0) await this.insert('webhook_deliveries', [...deliveries]);
   }
 
   async deliveries(): Promise<DeliveryRecord[]> {
