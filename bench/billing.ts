@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { billingConfigFromEnv, Ledger, runBilling, StripeBilling, usageForPeriod } from '@tollgate/billing';
 import { createClickHouseClient, createStripeClient } from '@tollgate/platform';
 import { loadPlansFile, parsePeriod } from '@tollgate/pricing';
-import { writeConsumers } from '@tollgate/registry';
+import { emptyConsumer, writeConsumers } from '@tollgate/registry';
 import { migrate } from '@tollgate/schemas';
 import { ensureRunning, STRIPE_MOCK_URL } from '../test/harness/infra.ts';
 import { startStripeProxy } from '../test/harness/stripe-proxy.ts';
@@ -42,7 +42,7 @@ await client.command({
 });
 const seedSeconds = (performance.now() - t0) / 1000;
 const plans = ['starter', 'business', 'free', 'jp-standard'];
-await writeConsumers(client, database, Array.from({ length: customers }, (_, i) => ({ consumer_id: `c${i}`, org_id: `o${i % 500}`, name: `Customer ${i}`, email: `c${i}@example.com`, plan_id: plans[i % plans.length] as string, stripe_customer_id: '', tags: [], metadata: {} })));
+await writeConsumers(client, database, Array.from({ length: customers }, (_, i) => ({ ...emptyConsumer(`c${i}`), org_id: `o${i % 500}`, name: `Customer ${i}`, email: `c${i}@example.com`, plan_id: plans[i % plans.length] as string })));
 
 const timings: number[] = [];
 let usageRows = 0;

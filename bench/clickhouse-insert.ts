@@ -33,7 +33,8 @@ const views = (database: string): Promise<{ name: string }[]> =>
   queryRows<{ name: string }>(client, `SELECT name FROM system.tables WHERE database = '${database}' AND engine = 'MaterializedView' ORDER BY name`);
 const OF_0002 = ['usage_minute_mv', 'usage_hour_mv', 'usage_day_mv', 'latency_minute_mv'];
 const variants: { name: string; keep: (view: string) => boolean; latency: boolean }[] = [
-  { name: 'every materialized view (0002 + 0004)', keep: () => true, latency: true },
+  { name: 'every materialized view (0002 + 0004 + 0007)', keep: () => true, latency: true },
+  { name: "every view but 0007's refused rollups", keep: (v) => !v.startsWith('refused_'), latency: true },
   { name: "0002's views only (usage minute/hour/day, latency minute)", keep: (v) => OF_0002.includes(v), latency: true },
   { name: 'no views', keep: () => false, latency: true },
   { name: 'no views, usage table only', keep: () => false, latency: false },

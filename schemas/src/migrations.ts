@@ -122,6 +122,25 @@ export interface MigrationReport {
   skipped: string[];
 }
 
+/** Versions recorded in <db>.schema_migrations; none when the database or the table does not exist yet. */
+async function appliedVersions(client: ClickHouseClient, database: string): Promise<Set<number>> {
+  const exists = await client.query({
+    query: `SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = 'schema_migrations'`,
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  });
+  const [{ n = 0 } = {}] = await exists.json<{ n: number | string }>();
+  if (Number(n) === 0) return new Set();
+  const done = await client.query({ query: `SELECT version FROM ${database}.schema_migrations FINAL`, format: 'JSONEachRow' });
+  return new Set((await done.json<{ version: number }>()).map((r) => Number(r.version)));
+}
+
+/** The migrations `migrate` would apply now, in order, without changing anything. */
+export async function pendingMigrations(client: ClickHouseClient, target: MigrationTarget, migrations = loadMigrations()): Promise<Migration[]> {
+  const applied = await appliedVersions(client, target.database);
+  return migrations.filter((m) => !applied.has(m.version));
+}
+
 export async function migrate(
   client: ClickHouseClient,
   target: MigrationTarget,
@@ -137,15 +156,11 @@ export async function migrate(
       target,
     ),
   });
-  const done = await client.query({
-    query: `SELECT version FROM ${target.database}.schema_migrations FINAL`,
-    format: 'JSONEachRow',
-  });
-  const appliedVersions = new Set((await done.json<{ version: number }>()).map((r) => Number(r.version)));
+  const applied = await appliedVersions(client, target.database);
 
   const report: MigrationReport = { applied: [], skipped: [] };
   for (const migration of migrations) {
-    if (appliedVersions.has(migration.version)) {
+    if (applied.has(migration.version)) {
       report.skipped.push(migration.name);
       continue;
     }

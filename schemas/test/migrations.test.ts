@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '@tollgate/platform';
 import { testClickHouse, type TestClickHouse } from '../../test/harness/clickhouse.ts';
-import { loadMigrations, migrate, renderMigration, splitStatements } from '../src/migrations.ts';
+import { loadMigrations, migrate, pendingMigrations, renderMigration, splitStatements } from '../src/migrations.ts';
 
 let ch: TestClickHouse;
 beforeAll(async () => {
@@ -15,7 +15,10 @@ afterAll(async () => {
 describe('ClickHouse migrations on the embedded engine', () => {
   it('apply twice in a row: the second run applies nothing and fails on nothing', async () => {
     const target = { database: ch.database, usageRetentionDays: 30 };
+    // What --dry-run lists: everything before the first run (the database does not exist yet), nothing after.
+    expect((await pendingMigrations(ch.client, target)).map((m) => m.name)).toEqual(loadMigrations().map((m) => m.name));
     const first = await migrate(ch.client, target);
+    expect(await pendingMigrations(ch.client, target)).toEqual([]);
     expect(first.applied).toEqual(loadMigrations().map((m) => m.name));
     const second = await migrate(ch.client, target);
     expect(second.applied).toEqual([]);
@@ -89,6 +92,34 @@ describe('rollup coverage (0004)', () => {
   });
 });
 
+describe('gateway decision (0007)', () => {
+  it('refused calls stay out of the billing rollups and go to the refused rollups; allowed and undecided calls the other way', async () => {
+    // An hour ago: inside every retention whatever the date.
+    const ts = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000).toISOString().replace('T', ' ').replace('Z', '');
+    const row = (event_id: string, decision: string | undefined) => ({
+      event_id, ts, api: 'search', consumer_id: 'c-7', plan_id: 'trial', method: 'GET', status_class: decision === undefined || decision === 'allow' ? '2xx' : '4xx',
+      request_bytes: 10, ...(decision === undefined ? {} : { decision }),
+    });
+    await ch.client.insert({
+      table: `${ch.database}.api_requests`,
+      values: [row('d-1', undefined), row('d-2', 'allow'), row('d-3', 'quota'), row('d-4', 'quota'), row('d-5', 'blocked')],
+      format: 'JSONEachRow',
+    });
+    const billing = await queryRows<{ calls: string; bytes: string }>(
+      ch.client,
+      `SELECT sum(calls) AS calls, sum(request_bytes) AS bytes FROM ${ch.database}.billing_minute WHERE consumer_id = 'c-7'`,
+    );
+    expect(billing.map((r) => [Number(r.calls), Number(r.bytes)])).toEqual([[2, 20]]);
+    for (const table of ['refused_minute', 'refused_hour', 'refused_day']) {
+      const refused = await queryRows<{ decision: string; calls: string }>(
+        ch.client,
+        `SELECT decision, sum(calls) AS calls FROM ${ch.database}.${table} WHERE consumer_id = 'c-7' AND api = 'search' AND plan_id = 'trial' GROUP BY decision ORDER BY decision`,
+      );
+      expect(refused.map((r) => [r.decision, Number(r.calls)]), table).toEqual([['blocked', 1], ['quota', 2]]);
+    }
+  });
+});
+
 describe('migration templates', () => {
   const sql = 'CREATE TABLE IF NOT EXISTS {{db}}.t {{on_cluster}} (a UInt8) ENGINE = {{engine ReplacingMergeTree(v)}} ORDER BY a';
 
@@ -126,7 +157,7 @@ describe('generated DDL for a single node and for a cluster', () => {
     expect(usage).toContain('ENGINE = MergeTree\nPARTITION BY toYYYYMM(ts)');
     expect(usage).toContain('TTL toDateTime(ts) + INTERVAL 400 DAY');
     expect(ddl.join('\n')).not.toMatch(/ON CLUSTER|Replicated|Distributed|_local/);
-    expect(ddl.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'))).toHaveLength(12);
+    expect(ddl.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'))).toHaveLength(15);
   });
 
   it('cluster: Replicated engines on *_local tables, ON CLUSTER, Distributed tables over them', () => {

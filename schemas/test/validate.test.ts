@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '@tollgate/platform';
-import type { ApiRequestEvent } from '../src/api-request.ts';
-import { isCanonicalUtc, validateApiRequest } from '../src/validate.ts';
+import { GATEWAY_DECISIONS, isRefusedByPolicy, type ApiRequestEvent } from '../src/api-request.ts';
+import { apiRequestV1Schema, isCanonicalUtc, validateApiRequest } from '../src/validate.ts';
 
 const full: ApiRequestEvent = {
   schema: 'api-request/v1',
@@ -76,6 +76,33 @@ describe('api-request v1 validator', () => {
     const result = validateApiRequest(candidate);
     expect(result.ok).toBe(false);
     expect(result.ok ? '' : result.reason).toMatch(reason);
+  });
+});
+
+describe('decision (optional, additive in v1)', () => {
+  it('accepts every gateway decision, and events without one stay valid', () => {
+    for (const decision of GATEWAY_DECISIONS) {
+      expect(validateApiRequest({ ...full, decision }), decision).toEqual({ ok: true, event: { ...full, decision } });
+    }
+    expect(validateApiRequest(full).ok).toBe(true);
+    expect(validateApiRequest(minimal).ok).toBe(true);
+  });
+
+  it('rejects an unknown or mistyped decision with a message listing the valid ones', () => {
+    for (const decision of ['deny', 'ALLOW', '', '-', 403, null]) {
+      const result = validateApiRequest({ ...minimal, decision });
+      expect(result, String(decision)).toEqual({ ok: false, reason: '/decision must be one of allow, quota, rate, not_entitled, suspended, blocked, unknown_consumer' });
+    }
+  });
+
+  it('the TypeScript list is the schema\'s enum', () => {
+    const properties = (apiRequestV1Schema as { properties: Record<string, { enum?: string[] }> }).properties;
+    expect(properties.decision?.enum).toEqual([...GATEWAY_DECISIONS]);
+  });
+
+  it('a refusal is any decision but allow; no decision is no refusal', () => {
+    expect(GATEWAY_DECISIONS.filter(isRefusedByPolicy)).toEqual(['quota', 'rate', 'not_entitled', 'suspended', 'blocked', 'unknown_consumer']);
+    expect([isRefusedByPolicy(undefined), isRefusedByPolicy(''), isRefusedByPolicy('allow')]).toEqual([false, false, false]);
   });
 });
 

@@ -1,6 +1,7 @@
 // Static validation of deploy/ (Dockerfiles, docker compose, Kubernetes manifests, gateway
 // configurations). Nothing here runs Docker or a cluster: the files are checked against each other
 // and against what the code reads. deploy/local (the dev scripts) is not part of this.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -692,7 +693,19 @@ describe('deploy/gateways', () => {
     expect([...tapFormats].sort()).toEqual([...ACCEPTED].sort());
   });
 
-  const configs = walk(GATEWAYS).filter((f) => !f.endsWith('README.md'));
+  // Configurations that enforce plans (the gateway asks billing's /v1/authorize) rather than ship
+  // logs; checked in 'deploy/gateways: enforcement' below.
+  const ENFORCEMENT = [
+    'nginx/tollgate-enforce.conf', 'nginx/tollgate-server.conf', 'nginx/tollgate-fail-open.conf', 'nginx/tollgate-fail-closed.conf',
+    'envoy/ext-authz.yaml', 'apisix/forward-auth.yaml', 'caddy/Caddyfile', 'traefik/dynamic.yaml',
+  ].map((f) => join(GATEWAYS, f));
+  const configs = walk(GATEWAYS).filter((f) => !f.endsWith('README.md') && !ENFORCEMENT.includes(f));
+  it('every enforcement configuration is listed, and exists', () => {
+    for (const file of ENFORCEMENT) expect(existsSync(file), rel(file)).toBe(true);
+    const unlisted = walk(GATEWAYS).filter((f) => !ENFORCEMENT.includes(f) && /\/v1\/authorize|tollgate-enforce|forward_?auth|ext_authz/i.test(readFileSync(f, 'utf8').replace(/^\s*#.*$/gm, '')));
+    expect(unlisted.map(rel).filter((f) => !f.endsWith('README.md') && !f.endsWith('nginx/nginx.conf'))).toEqual([]);
+  });
+
   it.each(configs.map((f) => [rel(f), f]))('%s posts to /v1/ingest/<its gateway format> on the tap', (_n, file) => {
     const text = readFileSync(file, 'utf8');
     const code = text.replace(/^\s*#.*$/gm, ''); // comments may name the endpoint a shipper uses
@@ -761,7 +774,97 @@ describe('deploy/gateways', () => {
     const configured = /^(log_format tollgate[\s\S]*?'\}';)/m.exec(conf)?.[1];
     const squash = (s: string | undefined): string => (s ?? '').replace(/\s+/g, '');
     expect(squash(configured)).toBe(squash(documented));
-    expect(conf).toMatch(/access_log\s+\S+\s+tollgate;/);
+    // The example logs with it (tollgate-log.conf holds the format; where to write is the server's).
+    const example = readFileSync(join(GATEWAYS, 'nginx/nginx.conf'), 'utf8').replace(/^\s*#.*$/gm, '');
+    expect(example).toMatch(/include\s+\S+\/tollgate-log\.conf;/);
+    expect(example).toMatch(/access_log\s+\S+\s+tollgate;/);
+  });
+});
+
+describe('deploy/gateways: enforcement', () => {
+  const text = (file: string): string => readFileSync(join(GATEWAYS, file), 'utf8');
+  const TOLLGATE_HEADERS = ['x-tollgate-consumer', 'x-tollgate-decision'];
+
+  it('NGINX: the example includes the shipped files where they belong, with the keep-alive upstream to billing', () => {
+    const conf = text('nginx/nginx.conf').replace(/^\s*#.*$/gm, '');
+    expect(conf).toMatch(/upstream tollgate_billing \{[^}]*server \S+;[^}]*keepalive \d+;/);
+    expect(conf).toMatch(/set \$tollgate_gateway_token "\S+";/);
+    for (const file of ['tollgate-server.conf', 'tollgate-fail-closed.conf', 'tollgate-enforce.conf']) expect(conf).toContain(`/${file};`);
+    const server = text('nginx/tollgate-server.conf');
+    expect(server).toContain('proxy_pass http://tollgate_billing/v1/authorize$request_uri;');
+    for (const line of ['proxy_pass_request_body off;', 'proxy_http_version 1.1;', 'proxy_set_header Connection "";', 'proxy_set_header x-tollgate-gateway nginx;', 'proxy_set_header x-tollgate-gateway-token $tollgate_gateway_token;', 'error_page 500 502 503 504 = @tollgate_billing_unavailable;']) {
+      expect(server).toContain(line);
+    }
+    for (const mode of ['open', 'closed']) expect(text(`nginx/tollgate-fail-${mode}.conf`)).toMatch(/location @tollgate_billing_unavailable \{/);
+    const enforce = text('nginx/tollgate-enforce.conf');
+    for (const name of ['consumer', 'decision', 'retry_after']) expect(enforce).toMatch(new RegExp(`auth_request_set \\$tollgate_${name} \\$upstream_http_`));
+    expect(enforce).toContain('error_page 403 = @tollgate_refused;');
+  });
+
+  it('Envoy ext_authz: HTTP service under /v1/authorize on a defined cluster, gateway token, Tollgate headers both ways, before the router', () => {
+    const envoy = parse(text('envoy/ext-authz.yaml')) as Obj;
+    const resources = envoy.static_resources as Obj;
+    const hcm = ((((resources.listeners as Obj[])[0]!.filter_chains as Obj[])[0]!.filters as Obj[])[0]!.typed_config) as Obj;
+    const filters = hcm.http_filters as Obj[];
+    expect(filters.map((f) => f.name)).toEqual(['envoy.filters.http.ext_authz', 'envoy.filters.http.router']);
+    const authz = filters[0]!.typed_config as Obj;
+    expect(authz['@type']).toBe('type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz');
+    expect(authz.failure_mode_allow).toBe(false);
+    const service = authz.http_service as Obj;
+    expect(service.path_prefix).toBe('/v1/authorize');
+    const cluster = (service.server_uri as Obj).cluster;
+    expect((resources.clusters as Obj[]).map((c) => c.name)).toContain(cluster);
+    expect(((service.authorization_request as Obj).headers_to_add as Obj[]).map((h) => h.key)).toContain('x-tollgate-gateway-token');
+    const response = service.authorization_response as Obj;
+    const exact = (list: unknown) => ((list as Obj).patterns as Obj[]).map((p) => p.exact);
+    expect(exact(response.allowed_upstream_headers)).toEqual(expect.arrayContaining(TOLLGATE_HEADERS));
+    expect(exact(response.allowed_client_headers)).toEqual(expect.arrayContaining(['retry-after', 'x-tollgate-decision']));
+    expect(exact(authz.allowed_headers)).toEqual(expect.arrayContaining(['x-api-key', 'apikey']));
+  });
+
+  it('APISIX forward-auth: /v1/authorize, gateway token, Tollgate headers both ways, fail closed', () => {
+    const source = text('apisix/forward-auth.yaml');
+    expect(source.trimEnd().endsWith('#END')).toBe(true);
+    const route = ((parse(source) as Obj).routes as Obj[])[0]!;
+    const auth = (route.plugins as Obj)['forward-auth'] as Obj;
+    expect(new URL(String(auth.uri)).pathname).toBe('/v1/authorize');
+    expect(Object.keys(auth.extra_headers as Obj)).toContain('x-tollgate-gateway-token');
+    expect(auth.upstream_headers).toEqual(expect.arrayContaining(TOLLGATE_HEADERS));
+    expect(auth.client_headers).toEqual(expect.arrayContaining(['retry-after', 'x-tollgate-decision']));
+    expect(auth.request_headers).toEqual(expect.arrayContaining(['x-api-key', 'apikey']));
+    expect(auth.allow_degradation).toBe(false);
+  });
+
+  it('Traefik forwardAuth: /v1/authorize, the token added before and removed after, the consumer kept', () => {
+    const http = (parse(text('traefik/dynamic.yaml')) as Obj).http as Obj;
+    const middlewares = http.middlewares as Record<string, Obj>;
+    const chain = ((http.routers as Record<string, Obj>).api!.middlewares as string[]).map((name) => middlewares[name]!);
+    expect(chain.map((m) => Object.keys(m)[0])).toEqual(['headers', 'forwardAuth', 'headers']);
+    const auth = chain[1]!.forwardAuth as Obj;
+    expect(new URL(String(auth.address)).pathname).toBe('/v1/authorize');
+    expect(auth.trustForwardHeader).toBe(false);
+    expect(auth.authResponseHeaders).toEqual(expect.arrayContaining(TOLLGATE_HEADERS));
+    const headers = (m: Obj) => (m.headers as Obj).customRequestHeaders as Obj;
+    expect(String(headers(chain[0]!)['x-tollgate-gateway-token'])).toMatch(/\S{16,}/);
+    expect(headers(chain[0]!)['x-consumer-id']).toBe('');
+    expect(headers(chain[2]!)['x-tollgate-gateway-token']).toBe('');
+  });
+
+  it('Caddy forward_auth: `caddy adapt` accepts the Caddyfile; the consumer header is dropped, then decided, then proxied', () => {
+    const caddy = process.env.CADDY_BIN ?? '/usr/bin/caddy';
+    const adapted = JSON.parse(execFileSync(caddy, ['adapt', '--config', join(GATEWAYS, 'caddy/Caddyfile'), '--adapter', 'caddyfile'], {
+      env: { ...process.env, TOLLGATE_GATEWAY_TOKEN: 'gateway-token-0123456789' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })) as Obj;
+    const server = Object.values(((adapted.apps as Obj).http as Obj).servers as Record<string, Obj>)[0]!;
+    const subroute = (((server.routes as Obj[])[0]!.handle as Obj[])[0]!.routes as Obj[]).map((r) => (r.handle as Obj[])[0]!);
+    expect(subroute.map((h) => h.handler)).toEqual(['headers', 'reverse_proxy', 'reverse_proxy']);
+    expect((subroute[0]!.request as Obj).delete).toEqual(['X-Consumer-Id']);
+    const auth = subroute[1]!;
+    expect(auth.rewrite).toEqual({ method: 'GET', uri: '/v1/authorize' });
+    expect(((auth.headers as Obj).request as Obj).set).toMatchObject({ 'X-Tollgate-Gateway-Token': ['gateway-token-0123456789'] });
+    expect(JSON.stringify(auth.handle_response)).toContain('"X-Consumer-Id":["{http.reverse_proxy.header.X-Tollgate-Consumer}"]');
   });
 });
 
@@ -776,7 +879,7 @@ describe('deploy/README.md', () => {
   it('every deploy file is a known kind', () => {
     for (const f of deployFiles) {
       expect(statSync(f).isFile()).toBe(true);
-      expect(rel(f)).toMatch(/\.(ya?ml|md|conf|Dockerfile|dockerignore|example)$|^deploy\/build\/bundle\.mjs$/);
+      expect(rel(f)).toMatch(/\.(ya?ml|md|conf|Dockerfile|dockerignore|example)$|^deploy\/build\/bundle\.mjs$|^deploy\/gateways\/caddy\/Caddyfile$/);
     }
   });
 });

@@ -7,3 +7,5 @@ export * from './http/index.ts';
 export * from './auth.ts';
 export * from './service-main.ts';
 export * from './seeded-random.ts';
+export * from './credential-hmac.ts';
+export * from './cli.ts';

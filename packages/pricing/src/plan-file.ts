@@ -12,6 +12,7 @@ import { ZERO, decimalToString, exactMinor, parseDecimal, type Decimal } from '.
 import {
   BASE_FEE_LINE_KEY,
   DEFAULT_BILLABLE_STATUSES,
+  RATE_LIMIT_WINDOWS,
   STATUS_CLASSES,
   type Meter,
   type MeterFilter,
@@ -20,6 +21,7 @@ import {
   type PlanCatalog,
   type PriceModel,
   type Quota,
+  type RateLimit,
   type StatusClass,
   type Tier,
   type UsageAlert,
@@ -250,9 +252,23 @@ function meter(issues: Issues, value: unknown, path: string, billable: ReadonlyS
   return result;
 }
 
+/** A limit naming an API the plan does not entitle could never count a call: a typo until proven otherwise. */
+function rateLimit(issues: Issues, value: unknown, path: string, entitled: readonly string[] | undefined): RateLimit {
+  const r = mapping(issues, value, path, ['limit', 'per', 'apis']);
+  const limit: { -readonly [K in keyof RateLimit]: RateLimit[K] } = {
+    limit: count(issues, r.limit, `${path}.limit`, 1),
+    per: oneOf(issues, r.per, `${path}.per`, RATE_LIMIT_WINDOWS),
+  };
+  if (r.apis !== undefined) {
+    limit.apis = uniqueStrings(issues, r.apis, `${path}.apis`);
+    for (const api of limit.apis) if (entitled && !entitled.includes(api)) issues.add(`${path}.apis`, `contains ${show(api)}, which the plan's apis do not entitle, so the limit could never count a call`);
+  }
+  return limit;
+}
+
 function plan(issues: Issues, id: string, value: unknown, path: string): Plan {
   if (!ID.test(id)) issues.add(path, 'is not a valid plan id (lower-case letters, digits, _ or -)');
-  const p = mapping(issues, value, path, ['name', 'currency', 'period', 'base_fee', 'billable_statuses', 'quota', 'meters', 'alerts']);
+  const p = mapping(issues, value, path, ['name', 'currency', 'period', 'base_fee', 'billable_statuses', 'quota', 'rate_limits', 'apis', 'meters', 'alerts']);
 
   const rawCurrency = text(issues, p.currency, `${path}.currency`);
   const currency = rawCurrency.toUpperCase();
@@ -292,6 +308,11 @@ function plan(issues: Issues, id: string, value: unknown, path: string): Plan {
       kind: oneOf(issues, q.kind, `${path}.quota.kind`, ['soft', 'hard'] as const),
     };
     result.quota = quota;
+  }
+
+  if (p.apis !== undefined) result.apis = uniqueStrings(issues, p.apis, `${path}.apis`);
+  if (p.rate_limits !== undefined) {
+    result.rateLimits = list(issues, p.rate_limits, `${path}.rate_limits`, false).map((r, i) => rateLimit(issues, r, `${path}.rate_limits[${i}]`, result.apis));
   }
 
   if (p.meters === undefined) {

@@ -58,6 +58,19 @@ export interface Quota {
   readonly kind: 'soft' | 'hard';
 }
 
+/** The windows a rate limit may be counted over (plans file `rate_limits[].per`). */
+export const RATE_LIMIT_WINDOWS = ['second', 'minute', 'hour', 'day'] as const;
+export type RateLimitWindow = (typeof RATE_LIMIT_WINDOWS)[number];
+export const RATE_LIMIT_WINDOW_SECONDS: Readonly<Record<RateLimitWindow, number>> = { second: 1, minute: 60, hour: 3_600, day: 86_400 };
+
+/** At most `limit` calls per `per`, for one consumer: enforced by the gateway, never billed. */
+export interface RateLimit {
+  readonly limit: number;
+  readonly per: RateLimitWindow;
+  /** API products whose calls count against this limit, together (one budget); omitted = every API. */
+  readonly apis?: readonly string[];
+}
+
 interface AlertBase {
   /** Stable within the plan, e.g. `quota:80%`, `included_units:calls:80%`, `spend:500.00`: part of the dedup key of the events it raises. */
   readonly key: string;
@@ -84,6 +97,10 @@ export interface Plan {
   readonly baseFee?: bigint;
   readonly billableStatuses: StatusClassSet;
   readonly quota?: Quota;
+  /** Each enforced on its own; the strictest refuses. Omitted when the plan has none. */
+  readonly rateLimits?: readonly RateLimit[];
+  /** API products the plan entitles; omitted = every API. */
+  readonly apis?: readonly string[];
   readonly meters: readonly Meter[];
   /** Usage alerts (plans file `alerts:`), in file order; absent when the plan has none. */
   readonly alerts?: readonly UsageAlert[];

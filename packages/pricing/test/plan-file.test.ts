@@ -37,11 +37,15 @@ plans:
 `;
 
 describe('the example plans file', () => {
-  it('parses into the four documented plans', async () => {
+  it('parses into the five documented plans', async () => {
     const catalog = await loadPlansFile(EXAMPLE);
-    expect([...catalog.plans.keys()]).toEqual(['free', 'starter', 'business', 'jp-standard']);
+    expect([...catalog.plans.keys()]).toEqual(['free', 'trial', 'starter', 'business', 'jp-standard']);
     const get = (id: string): Plan => catalog.plans.get(id)!;
     expect(get('free').quota).toEqual({ limit: 1000, kind: 'hard' });
+    expect(get('trial').rateLimits).toEqual([{ limit: 5, per: 'second' }, { limit: 100, per: 'minute', apis: ['search'] }]);
+    expect(get('trial').apis).toEqual(['orders', 'search']);
+    expect(get('free').rateLimits).toBeUndefined();
+    expect(get('free').apis).toBeUndefined();
     expect(get('starter').baseFee).toBe(1900n);
     expect(get('starter').meters[0]!.price).toEqual({ model: 'per_unit', unitPrice: d('0.002') });
     expect(get('business').meters[1]).toMatchObject({ unit: 'bytes', includedUnits: 100_000_000_000, price: { model: 'package', packageSize: 1_000_000_000 } });
@@ -164,6 +168,44 @@ plans:
       'plans.pro.meters is required (use [] for a plan without usage pricing)',
       'plans.yen.base_fee has more decimals than JPY can be charged in (0) (got "19.50")',
     ]);
+  });
+
+  it('checks rate limits and entitled APIs, naming the path', () => {
+    const errors = errorsOf(`
+version: 1
+plans:
+  trial:
+    name: Trial
+    currency: EUR
+    rate_limits:
+      - { limit: 0, per: week }
+      - { limit: 10, per: minute, apis: [search, search] }
+      - { limit: 10, per: second, apis: [billing], burst: 3 }
+      - 5
+    apis: [orders, search]
+    meters: []
+  open:
+    name: Open
+    currency: EUR
+    rate_limits: { limit: 1, per: second }
+    apis: []
+    meters: []
+`);
+    expect(errors).toEqual([
+      'plans.trial.rate_limits[0].limit must be a whole number ≥ 1 (got 0)',
+      'plans.trial.rate_limits[0].per must be one of second, minute, hour, day (got "week")',
+      'plans.trial.rate_limits[1].apis[1] repeats "search"',
+      'plans.trial.rate_limits[2].burst is not a known field (expected one of: limit, per, apis)',
+      'plans.trial.rate_limits[2].apis contains "billing", which the plan\'s apis do not entitle, so the limit could never count a call',
+      'plans.trial.rate_limits[3] must be a mapping (got 5)',
+      'plans.trial.rate_limits[3].limit is required and must be a whole number ≥ 1 (got undefined)',
+      'plans.trial.rate_limits[3].per is required and must be one of second, minute, hour, day (got undefined)',
+      'plans.open.apis must not be empty',
+      'plans.open.rate_limits must be a list (got {"limit":1,"per":"second"})',
+    ]);
+    const plan = parsePlansFile('version: 1\nplans:\n  p:\n    name: P\n    currency: EUR\n    rate_limits: [{ limit: "1_000", per: day }]\n    meters: []\n', 'yaml').plans.get('p');
+    expect(plan?.rateLimits).toEqual([{ limit: 1000, per: 'day' }]);
+    expect(plan?.apis).toBeUndefined();
   });
 
   it('checks meters: ids, units, filters and overrides', () => {

@@ -3,7 +3,8 @@
 // problem is left out rather than imported half-right, because these rows drive billing
 // (plan_id, stripe_customer_id).
 
-import type { ConsumerRecord } from './consumer-table.ts';
+import { apiKeyProblem, type NewApiKey } from './api-keys.ts';
+import { CONSUMER_STATUSES, type ConsumerRecord, type ConsumerStatus } from './consumer-table.ts';
 
 /** CSV problems carry the 1-based line the record starts on (the header is line 1); JSON ones the 0-based array index. */
 export interface ConsumerImportError {
@@ -14,12 +15,14 @@ export interface ConsumerImportError {
 
 export interface ConsumerImportResult {
   consumers: ConsumerRecord[];
+  /** The api_keys column/field, in clear: stored as HMACs by writeApiKeys. */
+  apiKeys: NewApiKey[];
   errors: ConsumerImportError[];
 }
 
 export type ConsumerImportFormat = 'json' | 'csv';
 
-export const CONSUMER_COLUMNS = ['consumer_id', 'org_id', 'name', 'email', 'plan_id', 'stripe_customer_id', 'tags', 'metadata'] as const;
+export const CONSUMER_COLUMNS = ['consumer_id', 'org_id', 'name', 'email', 'plan_id', 'stripe_customer_id', 'tags', 'metadata', 'status', 'blocked_apis', 'api_keys'] as const;
 type Column = (typeof CONSUMER_COLUMNS)[number];
 const COLUMN_SET: ReadonlySet<string> = new Set(CONSUMER_COLUMNS);
 const STRING_COLUMNS = ['consumer_id', 'org_id', 'name', 'email', 'plan_id', 'stripe_customer_id'] as const;
@@ -42,9 +45,9 @@ function parseJsonImport(text: string): ConsumerImportResult {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    return { consumers: [], errors: [{ reason: `not valid JSON: ${(err as Error).message}` }] };
+    return { consumers: [], apiKeys: [], errors: [{ reason: `not valid JSON: ${(err as Error).message}` }] };
   }
-  if (!Array.isArray(parsed)) return { consumers: [], errors: [{ reason: 'JSON import must be an array of consumer objects' }] };
+  if (!Array.isArray(parsed)) return { consumers: [], apiKeys: [], errors: [{ reason: 'JSON import must be an array of consumer objects' }] };
   const rows = parsed.map((item: unknown, index) => ({ where: { index }, item }));
   return collect(rows, (item) => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) return { problems: ['must be an object'] };
@@ -60,7 +63,7 @@ function parseCsvImport(text: string): ConsumerImportResult {
   const { records, errors: csvErrors } = parseCsv(text);
   const errors: ConsumerImportError[] = csvErrors.map((e) => ({ line: e.line, reason: e.reason }));
   const [header, ...rows] = records;
-  if (!header) return { consumers: [], errors: errors.length > 0 ? errors : [{ line: 1, reason: 'empty file: expected a header row' }] };
+  if (!header) return { consumers: [], apiKeys: [], errors: errors.length > 0 ? errors : [{ line: 1, reason: 'empty file: expected a header row' }] };
 
   const columns = header.fields.map((f) => f.trim().toLowerCase());
   // A bad header would misread every row ('plan' for 'plan_id' silently drops all plans),
@@ -72,7 +75,7 @@ function parseCsvImport(text: string): ConsumerImportResult {
   if (duplicated.length > 0) headerProblems.push(`duplicate column ${[...new Set(duplicated)].join(', ')}`);
   if (!columns.includes('consumer_id')) headerProblems.push('missing required column consumer_id');
   if (headerProblems.length > 0) {
-    return { consumers: [], errors: [...headerProblems.map((reason) => ({ line: header.line, reason })), ...errors] };
+    return { consumers: [], apiKeys: [], errors: [...headerProblems.map((reason) => ({ line: header.line, reason })), ...errors] };
   }
 
   const result = collect(
@@ -90,13 +93,15 @@ function parseCsvImport(text: string): ConsumerImportResult {
 }
 
 type Where = { line: number } | { index: number };
-type RowResult = { record: ConsumerRecord } | { problems: string[] };
+type RowResult = { record: ConsumerRecord; keys: string[] } | { problems: string[] };
 
 /** Validates rows in order and rejects every repeat of an id already seen. */
 function collect<T>(rows: { where: Where; item: T }[], convert: (item: T) => RowResult): ConsumerImportResult {
   const consumers: ConsumerRecord[] = [];
+  const apiKeys: NewApiKey[] = [];
   const errors: ConsumerImportError[] = [];
   const seen = new Map<string, string>();
+  const keyOwners = new Map<string, string>();
   for (const { where, item } of rows) {
     const result = convert(item);
     const label = 'line' in where ? `line ${where.line}` : `index ${where.index}`;
@@ -109,10 +114,20 @@ function collect<T>(rows: { where: Where; item: T }[], convert: (item: T) => Row
       errors.push({ ...where, reason: `duplicate consumer_id "${result.record.consumer_id}" (first on ${first})` });
       continue;
     }
+    // One key identifies one consumer: a key listed twice would be attributed to whichever came last.
+    const taken = result.keys.find((key) => keyOwners.has(key));
+    if (taken !== undefined) {
+      errors.push({ ...where, reason: `an API key of this row is already given to consumer "${keyOwners.get(taken) ?? ''}"` });
+      continue;
+    }
     seen.set(result.record.consumer_id, label);
     consumers.push(result.record);
+    for (const key of result.keys) {
+      keyOwners.set(key, result.record.consumer_id);
+      apiKeys.push({ consumer_id: result.record.consumer_id, key });
+    }
   }
-  return { consumers, errors };
+  return { consumers, apiKeys, errors };
 }
 
 function toRecord(item: Partial<Record<Column, unknown>>): RowResult {
@@ -133,17 +148,34 @@ function toRecord(item: Partial<Record<Column, unknown>>): RowResult {
   else if (CONTROL.test(id)) problems.push('consumer_id contains control characters');
   if (strings.email !== '' && !EMAIL.test(strings.email)) problems.push(`bad email "${strings.email}"`);
 
-  const tags = parseTags(item.tags);
+  const tags = parseList('tags', item.tags);
   if (typeof tags === 'string') problems.push(tags);
   const metadata = parseMetadata(item.metadata);
   if (typeof metadata === 'string') problems.push(metadata);
+  const status = parseStatus(item.status);
+  if (status === undefined) problems.push(`status must be one of ${CONSUMER_STATUSES.join(', ')}`);
+  const blocked = parseList('blocked_apis', item.blocked_apis);
+  if (typeof blocked === 'string') problems.push(blocked);
+  const keys = parseList('api_keys', item.api_keys);
+  if (typeof keys === 'string') problems.push(keys);
+  else for (const key of keys) {
+    const problem = apiKeyProblem(key);
+    if (problem) problems.push(`api_keys: ${problem}`);
+  }
 
-  if (problems.length > 0 || typeof tags === 'string' || typeof metadata === 'string') return { problems };
-  return { record: { ...strings, tags, metadata } };
+  if (problems.length > 0 || typeof tags === 'string' || typeof metadata === 'string' || typeof blocked === 'string' || typeof keys === 'string' || status === undefined) return { problems };
+  return { record: { ...strings, tags, metadata, status, blocked_apis: blocked }, keys };
 }
 
-/** A list, a JSON array in a string, or 'a;b;c'. Returns an error message on failure. */
-function parseTags(value: unknown): string[] | string {
+/** Empty means active; anything but a known status is refused rather than guessed. */
+function parseStatus(value: unknown): ConsumerStatus | undefined {
+  if (value === undefined || value === null || value === '') return 'active';
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  return (CONSUMER_STATUSES as readonly string[]).includes(text) ? (text as ConsumerStatus) : undefined;
+}
+
+/** A list, a JSON array in a string, or 'a;b;c'. Returns an error message naming `field` on failure. */
+function parseList(field: string, value: unknown): string[] | string {
   if (value === undefined || value === null) return [];
   let list: unknown = value;
   if (typeof value === 'string') {
@@ -152,13 +184,13 @@ function parseTags(value: unknown): string[] | string {
       try {
         list = JSON.parse(text);
       } catch {
-        return 'tags is not a valid JSON array';
+        return `${field} is not a valid JSON array`;
       }
     } else {
       list = text.split(';');
     }
   }
-  if (!Array.isArray(list) || !list.every((t) => typeof t === 'string')) return 'tags must be an array of strings';
+  if (!Array.isArray(list) || !list.every((t) => typeof t === 'string')) return `${field} must be an array of strings`;
   return [...new Set(list.map((t: string) => t.trim()).filter((t) => t !== ''))];
 }
 

@@ -15,7 +15,14 @@ export interface ConsumerRecord {
   stripe_customer_id: string;
   tags: string[];
   metadata: Record<string, string>;
+  /** A suspended consumer is refused every call at the gateway. */
+  status: ConsumerStatus;
+  /** API products refused to this consumer whatever its plan entitles. */
+  blocked_apis: string[];
 }
+
+export const CONSUMER_STATUSES = ['active', 'suspended'] as const;
+export type ConsumerStatus = (typeof CONSUMER_STATUSES)[number];
 
 /** Every field but the id, any of them: what an admin request may change. */
 export type ConsumerUpdate = Partial<Omit<ConsumerRecord, 'consumer_id'>>;
@@ -23,7 +30,7 @@ export type ConsumerUpdate = Partial<Omit<ConsumerRecord, 'consumer_id'>>;
 /** Every live consumer, or just the one asked for. */
 export async function readConsumers(client: ClickHouseClient, database: string, consumerId?: string): Promise<ConsumerRecord[]> {
   const result = await client.query({
-    query: `SELECT consumer_id, org_id, name, email, plan_id, stripe_customer_id, tags, metadata
+    query: `SELECT consumer_id, org_id, name, email, plan_id, stripe_customer_id, tags, metadata, status, blocked_apis
             FROM ${database}.consumers FINAL
             WHERE NOT deleted ${consumerId === undefined ? '' : 'AND consumer_id = {id:String}'}`,
     query_params: { id: consumerId ?? '' },
@@ -92,5 +99,5 @@ export async function readConsumerPlans(client: ClickHouseClient, database: stri
 
 /** A consumer with nothing known but its id: what an import or an update fills in. */
 export function emptyConsumer(consumerId = ''): ConsumerRecord {
-  return { consumer_id: consumerId, org_id: '', name: '', email: '', plan_id: '', stripe_customer_id: '', tags: [], metadata: {} };
+  return { consumer_id: consumerId, org_id: '', name: '', email: '', plan_id: '', stripe_customer_id: '', tags: [], metadata: {}, status: 'active', blocked_apis: [] };
 }

@@ -79,13 +79,14 @@ describe('parseConsumerImport CSV', () => {
         record({ consumer_id: 'c-1', org_id: 'org-1', name: 'Doe, Jane', email: 'jane@example.com', plan_id: 'pro', stripe_customer_id: 'cus_123', tags: ['gold', 'beta'] }),
         record({ consumer_id: 'c-2', org_id: 'org-1', name: 'Acme "Labs"', email: 'ops@acme.io', plan_id: 'free', tags: ['a', 'b'], metadata: { region: 'eu', seats: '5', trial: 'true' } }),
       ],
+      apiKeys: [],
       errors: [],
     });
   });
 
   it('accepts a subset of columns in any order, a BOM, header case and surrounding spaces', () => {
     const csv = '\uFEFF Plan_ID , Consumer_ID\npro, c-1 \n';
-    expect(parseConsumerImport(csv)).toEqual({ consumers: [record({ consumer_id: 'c-1', plan_id: 'pro' })], errors: [] });
+    expect(parseConsumerImport(csv)).toEqual({ consumers: [record({ consumer_id: 'c-1', plan_id: 'pro' })], apiKeys: [], errors: [] });
   });
 
   it('keeps a newline inside a quoted name and reports later rows by their real line', () => {
@@ -134,7 +135,7 @@ describe('parseConsumerImport CSV', () => {
     expect(result.errors).toEqual([
       {
         line: 1,
-        reason: 'unknown column "plan" (allowed: consumer_id, org_id, name, email, plan_id, stripe_customer_id, tags, metadata)',
+        reason: 'unknown column "plan" (allowed: consumer_id, org_id, name, email, plan_id, stripe_customer_id, tags, metadata, status, blocked_apis, api_keys)',
       },
     ]);
   });
@@ -154,11 +155,11 @@ describe('parseConsumerImport CSV', () => {
   });
 
   it('an empty file is an error', () => {
-    expect(parseConsumerImport('')).toEqual({ consumers: [], errors: [{ line: 1, reason: 'empty file: expected a header row' }] });
+    expect(parseConsumerImport('')).toEqual({ consumers: [], apiKeys: [], errors: [{ line: 1, reason: 'empty file: expected a header row' }] });
   });
 
   it('a header alone imports nothing without errors', () => {
-    expect(parseConsumerImport('consumer_id,name\n')).toEqual({ consumers: [], errors: [] });
+    expect(parseConsumerImport('consumer_id,name\n')).toEqual({ consumers: [], apiKeys: [], errors: [] });
   });
 });
 
@@ -173,6 +174,7 @@ describe('parseConsumerImport JSON', () => {
         record({ consumer_id: 'c-1', org_id: 'o', name: 'Jane', email: 'jane@example.com', plan_id: 'pro', stripe_customer_id: 'cus_1', tags: ['a', 'b'], metadata: { k: 'v', n: '1' } }),
         record({ consumer_id: 'c-2', tags: ['x', 'y'], metadata: { k: 'v' } }),
       ],
+      apiKeys: [],
       errors: [],
     });
   });
@@ -195,7 +197,7 @@ describe('parseConsumerImport JSON', () => {
       { index: 1, reason: 'missing consumer_id' },
       { index: 2, reason: 'consumer_id must be a string' },
       { index: 3, reason: 'duplicate consumer_id "c-1" (first on index 0)' },
-      { index: 4, reason: 'unknown fields plan, colour (allowed: consumer_id, org_id, name, email, plan_id, stripe_customer_id, tags, metadata)' },
+      { index: 4, reason: 'unknown fields plan, colour (allowed: consumer_id, org_id, name, email, plan_id, stripe_customer_id, tags, metadata, status, blocked_apis, api_keys)' },
       { index: 5, reason: 'must be an object' },
       { index: 6, reason: 'bad email "bad@"; tags must be an array of strings' },
       { index: 7, reason: 'consumer_id contains control characters' },
@@ -205,10 +207,39 @@ describe('parseConsumerImport JSON', () => {
 
   it('reports invalid JSON and a non-array as file errors', () => {
     expect(parseConsumerImport('[{"consumer_id":', 'json').errors[0]?.reason).toMatch(/^not valid JSON: /);
-    expect(parseConsumerImport('{"consumer_id":"c"}', 'json')).toEqual({ consumers: [], errors: [{ reason: 'JSON import must be an array of consumer objects' }] });
+    expect(parseConsumerImport('{"consumer_id":"c"}', 'json')).toEqual({ consumers: [], apiKeys: [], errors: [{ reason: 'JSON import must be an array of consumer objects' }] });
   });
 
   it('an explicit format overrides detection', () => {
     expect(parseConsumerImport('[x]\nc-1', 'csv').errors[0]).toEqual({ line: 1, reason: expect.stringContaining('unknown column "[x]"') });
+  });
+});
+
+describe('policy columns and API keys in an import', () => {
+  it('reads status, blocked_apis and api_keys from CSV and JSON; keys come back in clear for writeApiKeys', () => {
+    const csv = 'consumer_id,status,blocked_apis,api_keys\nc-1,suspended,search;orders,key-aaaaaaaaaaaaaaaa;key-bbbbbbbbbbbbbbbb\nc-2,,,\n';
+    expect(parseConsumerImport(csv)).toEqual({
+      consumers: [record({ consumer_id: 'c-1', status: 'suspended', blocked_apis: ['search', 'orders'] }), record({ consumer_id: 'c-2' })],
+      apiKeys: [
+        { consumer_id: 'c-1', key: 'key-aaaaaaaaaaaaaaaa' },
+        { consumer_id: 'c-1', key: 'key-bbbbbbbbbbbbbbbb' },
+      ],
+      errors: [],
+    });
+    const json = JSON.stringify([{ consumer_id: 'c-3', api_keys: ['key-cccccccccccccccc'] }]);
+    expect(parseConsumerImport(json).apiKeys).toEqual([{ consumer_id: 'c-3', key: 'key-cccccccccccccccc' }]);
+  });
+
+  it('rejects a short key, a key with spaces, an unknown status and a key given to two consumers, by row', () => {
+    const csv = 'consumer_id,status,api_keys\nc-1,,short\nc-2,,has space in the key x\nc-3,banned,\nc-4,,key-dddddddddddddddd\nc-5,,key-dddddddddddddddd\n';
+    const { consumers, apiKeys, errors } = parseConsumerImport(csv);
+    expect(consumers.map((c) => c.consumer_id)).toEqual(['c-4']);
+    expect(apiKeys).toEqual([{ consumer_id: 'c-4', key: 'key-dddddddddddddddd' }]);
+    expect(errors).toEqual([
+      { line: 2, reason: 'api_keys: an API key must have at least 16 characters' },
+      { line: 3, reason: 'api_keys: an API key may hold visible ASCII characters only (no spaces)' },
+      { line: 4, reason: 'status must be one of active, suspended' },
+      { line: 6, reason: 'an API key of this row is already given to consumer "c-4"' },
+    ]);
   });
 });

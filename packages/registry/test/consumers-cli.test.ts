@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testClickHouse, type TestClickHouse } from '../../../test/harness/clickhouse.ts';
+import { credentialHmac } from '@tollgate/platform';
+import { readApiKeyOwners } from '../src/api-keys.ts';
 import { readConsumers } from '../src/consumer-table.ts';
 import { runConsumersCli } from '../src/consumers-cli.ts';
 
@@ -30,9 +32,20 @@ describe('npm run consumers -- import FILE', () => {
 
     const consumers = (await readConsumers(ch.client, ch.database)).sort((a, b) => a.consumer_id.localeCompare(b.consumer_id));
     expect(consumers).toEqual([
-      { consumer_id: 'alice', org_id: 'acme', name: 'Alice, A.', email: 'alice@acme.test', plan_id: 'starter', stripe_customer_id: '', tags: ['vip', 'beta'], metadata: {} },
-      { consumer_id: 'bob', org_id: 'globex', name: 'Bob', email: 'bob@globex.test', plan_id: 'business', stripe_customer_id: '', tags: [], metadata: { region: 'eu' } },
+      { consumer_id: 'alice', org_id: 'acme', name: 'Alice, A.', email: 'alice@acme.test', plan_id: 'starter', stripe_customer_id: '', tags: ['vip', 'beta'], metadata: {}, status: 'active', blocked_apis: [] },
+      { consumer_id: 'bob', org_id: 'globex', name: 'Bob', email: 'bob@globex.test', plan_id: 'business', stripe_customer_id: '', tags: [], metadata: { region: 'eu' }, status: 'active', blocked_apis: [] },
     ]);
+  });
+
+  it('stores an api_keys column as HMACs under TAP_HMAC_KEY, so the tap\'s credential_hmac finds the consumer', async () => {
+    const csv = join(dir, 'keys.csv');
+    writeFileSync(csv, 'consumer_id,plan_id,api_keys\ndave,starter,dave-key-00000000001\n');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    expect(await runConsumersCli(['import', csv], { ...env(), TAP_HMAC_KEY: 'cli-test-hmac-key-000001' })).toBe(0);
+    expect(log).toHaveBeenCalledWith('imported 1 consumers and 1 API keys');
+    log.mockRestore();
+    const owners = await readApiKeyOwners(ch.client, ch.database);
+    expect(owners.get(credentialHmac('cli-test-hmac-key-000001')('dave-key-00000000001'))).toBe('dave');
   });
 
   it('reports bad rows by line and exits non-zero; a missing file or command is a clear error', async () => {

@@ -1,5 +1,5 @@
-// Billing's HTTP interface, assembled from route plugins (routes/): quota checks and ext_authz for
-// gateways, the admin API (consumers, runs), Stripe's webhook and the operations routes. Each
+// Billing's HTTP interface, assembled from route plugins (routes/): quota checks and decisions for
+// gateways, the admin API (consumers, API keys, runs), Stripe's webhook and the operations routes. Each
 // plugin keeps its auth hook and parsers in its own scope; errors are answered by platform's one
 // error handler.
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -8,8 +8,11 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createHttpApp, opsRoutes } from '@tollgate/platform';
 import type { PlanCatalog } from '@tollgate/pricing';
+import type { ConsumerHooks } from './consumer-hooks.ts';
 import type { Ledger } from './ledger.ts';
+import type { PolicyPoint } from './policy/policy-point.ts';
 import type { QuotaBook } from './quota-book.ts';
+import { adminApiKeyRoutes } from './routes/admin-api-keys.ts';
 import { adminConsumerRoutes } from './routes/admin-consumers.ts';
 import { adminRunRoutes } from './routes/admin-runs.ts';
 import { adminWebhookRoutes } from './routes/admin-webhooks.ts';
@@ -28,9 +31,15 @@ export interface BillingAppOptions {
   plans: PlanCatalog;
   ledger: Ledger;
   quota: QuotaBook;
+  policy: PolicyPoint;
   adminTokens: readonly string[];
   gatewayAuth: GatewayAuth;
   consumerHeader: string;
+  apiKeyHeaders: readonly string[];
+  replicas: number;
+  /** The credential HMAC key API keys are stored under (the tap's). */
+  hmacKey: string;
+  hooks: ConsumerHooks;
   webhookSecret: string | undefined;
   webhookEndpoints: WebhookEndpoints;
   webhooks: WebhookEmitter;
@@ -49,8 +58,9 @@ export function buildBillingApp(o: BillingAppOptions): FastifyInstance {
     }),
   });
   void app.register(quotaRoutes, { quota: o.quota, gatewayAuth: o.gatewayAuth, adminTokens: o.adminTokens });
-  void app.register(authorizeRoutes, { quota: o.quota, gatewayAuth: o.gatewayAuth, consumerHeader: o.consumerHeader, registry: o.registry });
-  void app.register(adminConsumerRoutes, { client: o.client, database: o.database, plans: o.plans, quota: o.quota, adminTokens: o.adminTokens });
+  void app.register(authorizeRoutes, { policy: o.policy, gatewayAuth: o.gatewayAuth, consumerHeader: o.consumerHeader, apiKeyHeaders: o.apiKeyHeaders, replicas: o.replicas, registry: o.registry });
+  void app.register(adminConsumerRoutes, { client: o.client, database: o.database, plans: o.plans, quota: o.quota, adminTokens: o.adminTokens, hooks: o.hooks });
+  void app.register(adminApiKeyRoutes, { client: o.client, database: o.database, quota: o.quota, hmacKey: o.hmacKey, adminTokens: o.adminTokens });
   void app.register(adminRunRoutes, { ledger: o.ledger, run: o.run, adminTokens: o.adminTokens });
   void app.register(adminWebhookRoutes, { endpoints: o.webhookEndpoints, adminTokens: o.adminTokens });
   void app.register(stripeWebhookRoutes, { ledger: o.ledger, webhookSecret: o.webhookSecret, webhooks: o.webhooks });

@@ -1,11 +1,14 @@
 // Billing's configuration, read once from the environment at start-up.
 import { Cron } from 'croner';
+import { catalogFileFromEnv } from '@tollgate/catalog';
 import {
   clickHouseSettingsFromEnv,
+  credentialHmacKeyFromEnv,
   EnvReader,
   readTokens,
   stripeSettingsFromEnv,
   type ClickHouseSettings,
+  type CredentialHmacKeySource,
   type Env,
   type StripeSettings,
 } from '@tollgate/platform';
@@ -34,6 +37,16 @@ export interface BillingConfig {
   autoAdvance: boolean;
   stripeConcurrency: number;
   consumerHeader: string;
+  /** BILLING_API_KEY_HEADERS, lower-case: headers of the original call that carry an API key (the `api_key` query parameter too). */
+  apiKeyHeaders: string[];
+  /** BILLING_UNKNOWN_CONSUMER; undefined (unset): deny once any API key exists in the registry, allow before. */
+  unknownConsumer: 'allow' | 'deny' | undefined;
+  /** BILLING_REPLICAS: deciding processes behind the gateway; each enforces its share of every rate limit. */
+  replicas: number;
+  /** API_CATALOG_FILE: the enricher's catalog, naming the API product of a call. */
+  catalogFile: string | undefined;
+  /** The tap's credential HMAC key (TAP_HMAC_KEY or <TAP_SPOOL_DIR>/hmac.key): API keys are looked up by it. */
+  credentialHmacKey: CredentialHmacKeySource;
   quotaRefreshMs: number;
   webhooks: WebhookSettings;
 }
@@ -51,6 +64,8 @@ export interface WebhookSettings {
   /** BILLING_ALERTS_USAGE_REFRESH_MS: how often included-units and spend alerts re-read usage per meter. */
   alertsUsageRefreshMs: number;
 }
+
+export const DEFAULT_API_KEY_HEADERS = ['x-api-key', 'apikey'];
 
 /** `requireAdminTokens: false` for the CLI, which runs without serving the admin API. */
 export function billingConfigFromEnv(env: Env, { requireAdminTokens = true } = {}): BillingConfig {
@@ -87,6 +102,11 @@ export function billingConfigFromEnv(env: Env, { requireAdminTokens = true } = {
     autoAdvance: r.bool('BILLING_AUTO_ADVANCE', true),
     stripeConcurrency: r.int('BILLING_STRIPE_CONCURRENCY', 4, { min: 1, max: 64 }),
     consumerHeader: r.string('BILLING_CONSUMER_HEADER', 'x-consumer-id').toLowerCase(),
+    apiKeyHeaders: r.list('BILLING_API_KEY_HEADERS', DEFAULT_API_KEY_HEADERS).map((h) => h.toLowerCase()),
+    unknownConsumer: r.string('BILLING_UNKNOWN_CONSUMER') === undefined ? undefined : r.oneOf('BILLING_UNKNOWN_CONSUMER', ['allow', 'deny'] as const, 'deny'),
+    replicas: r.int('BILLING_REPLICAS', 1, { min: 1, max: 10_000 }),
+    catalogFile: catalogFileFromEnv(r),
+    credentialHmacKey: credentialHmacKeyFromEnv(r),
     quotaRefreshMs: r.int('QUOTA_REFRESH_MS', 5_000, { min: 250, max: 3_600_000 }),
     webhooks: {
       retryBaseMs: r.int('BILLING_WEBHOOK_RETRY_BASE_MS', 10_000, { min: 1, max: 3_600_000 }),

@@ -5,11 +5,16 @@ import { Cron } from 'croner';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { createMetricsRegistry, createStripeClient } from '@tollgate/platform';
+import { loadCatalog } from '@tollgate/catalog';
+import { createMetricsRegistry, createStripeClient, credentialHmac, resolveCredentialHmacKey } from '@tollgate/platform';
 import { loadPlansFile, previousPeriod, type PlanCatalog } from '@tollgate/pricing';
 import { buildBillingApp } from './app.ts';
 import type { BillingConfig } from './config.ts';
+import { webhookConsumerHooks, type ConsumerHooks } from './consumer-hooks.ts';
 import { Ledger } from './ledger.ts';
+import { compilePlanPolicies } from './policy/plan-policies.ts';
+import { PolicyPoint } from './policy/policy-point.ts';
+import { RateLimiter } from './policy/rate-limiter.ts';
 import { QuotaBook } from './quota-book.ts';
 import { runBilling, type RunOptions, type RunResult } from './run.ts';
 import { StripeBilling } from './stripe-billing.ts';
@@ -23,6 +28,8 @@ export interface BillingService {
   url: string;
   plans: PlanCatalog;
   quota: QuotaBook;
+  /** Gateway decisions (/v1/authorize). */
+  policy: PolicyPoint;
   /** The webhook outbox: emit() for features that raise events, dispatchOnce() for tests. */
   webhooks: WebhookOutbox;
   /** Runs one billing run at a time, in the order asked. */
@@ -47,8 +54,12 @@ function runMetrics(registry: Registry) {
   };
 }
 
-export async function startBilling(config: BillingConfig, client: ClickHouseClient, log: Logger = pino({ name: 'billing' })): Promise<BillingService> {
+export async function startBilling(config: BillingConfig, client: ClickHouseClient, log: Logger = pino({ name: 'billing' }), hooks?: ConsumerHooks): Promise<BillingService> {
   const plans = await loadPlansFile(config.plansFile);
+  // The enricher's catalog and the tap's HMAC key: a decision names the product the call is billed
+  // under, and a presented API key matches the credential_hmac its events carry.
+  const catalog = await loadCatalog(config.catalogFile);
+  const hmacKey = await resolveCredentialHmacKey(config.credentialHmacKey.key, config.credentialHmacKey.file);
   const ledger = new Ledger(client, config.clickhouse.database);
   const stripe = config.stripe
     ? new StripeBilling(createStripeClient(config.stripe, { maxNetworkRetries: 0 }), { attempts: 6, baseMs: 200, maxMs: 5_000 })
@@ -62,6 +73,14 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
   quota.refreshed.push((now) => alerts.evaluate(quota, now));
   await quota.refresh();
   quota.startRefreshing(config.quotaRefreshMs);
+  const policy = new PolicyPoint({
+    book: quota,
+    policies: compilePlanPolicies(plans, config.replicas),
+    limiter: new RateLimiter(),
+    catalog,
+    keyHmac: credentialHmac(hmacKey),
+    unknownConsumer: config.unknownConsumer,
+  });
   webhooks.start(config.webhooks.pollMs);
 
   let queue: Promise<unknown> = Promise.resolve();
@@ -105,9 +124,15 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     plans,
     ledger,
     quota,
+    policy,
     adminTokens: config.adminTokens,
     gatewayAuth: { enabled: config.gatewayAuth, tokens: config.gatewayTokens },
     consumerHeader: config.consumerHeader,
+    apiKeyHeaders: config.apiKeyHeaders,
+    replicas: config.replicas,
+    hmacKey,
+    // Suspensions go to the webhook outbox unless the caller hands in its own hooks (tests do).
+    hooks: hooks ?? webhookConsumerHooks(webhooks),
     webhookSecret: config.webhookSecret,
     webhookEndpoints: new WebhookEndpoints(outboxStore),
     webhooks,
@@ -125,6 +150,7 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     url,
     plans,
     quota,
+    policy,
     webhooks,
     run,
     runScheduled,

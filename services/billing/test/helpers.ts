@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { createStripeClient } from '@tollgate/platform';
 import { clickHouseTime } from '@tollgate/platform';
 import { loadPlansFile, previousPeriod } from '@tollgate/pricing';
-import { writeConsumers, type ConsumerRecord } from '@tollgate/registry';
+import { emptyConsumer, writeConsumers, type ConsumerRecord } from '@tollgate/registry';
 import { startStripeProxy, type RecordedStripeRequest, type StripeProxy } from '../../../test/harness/stripe-proxy.ts';
 import { STRIPE_MOCK_URL } from '../../../test/harness/infra.ts';
 import { Ledger } from '../src/ledger.ts';
@@ -23,7 +23,7 @@ export function inPeriod(days: number, hours = 0): string {
 }
 
 export function consumer(id: string, plan: string, over: Partial<ConsumerRecord> = {}): ConsumerRecord {
-  return { consumer_id: id, org_id: `org-${id}`, name: id, email: `${id}@example.test`, plan_id: plan, stripe_customer_id: '', tags: [], metadata: {}, ...over };
+  return { ...emptyConsumer(id), org_id: `org-${id}`, name: id, email: `${id}@example.test`, plan_id: plan, ...over };
 }
 
 /**

@@ -133,6 +133,19 @@ const CHARTS = {
       .join('');
     return [rows.length, svg(360, 180, grid + dots, `data-dots="${rows.length}"`)];
   },
+  async refused(range) {
+    const rows = await api('refused_by_policy', { from: range.from, to: range.to, limit: 20 });
+    const decisions = ['quota', 'rate', 'not_entitled', 'suspended', 'blocked', 'unknown_consumer'];
+    // Why, in words: the decisions each row holds, most frequent first.
+    const why = (r) => decisions.filter((d) => Number(r[d]) > 0).sort((a, b) => Number(r[b]) - Number(r[a])).map((d) => `${d.replaceAll('_', ' ')} ${fmt(r[d])}`).join(', ');
+    const cols = [
+      { title: 'Consumer', value: (r) => r.consumer_id || '(unknown)' },
+      { title: 'API', value: (r) => r.api || '(none)' },
+      { title: 'Refused', num: true, value: (r) => fmt(r.refused) },
+      { title: 'Why', value: why },
+    ];
+    return [rows.length, (rows.length === 0 ? '<p class="empty">No call was refused by policy in this range.</p>' : '') + table(rows, cols)];
+  },
   async revenue(range) {
     const [rows, summary] = await Promise.all([api('revenue_by_api', { from: range.from, to: range.to, limit: 20 }), api('revenue_summary', { from: range.from, to: range.to })]);
     const totals = summary

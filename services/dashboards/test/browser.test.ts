@@ -13,7 +13,7 @@ import { ADMIN_TOKEN, startTestDashboard, type TestDashboard } from './helpers.t
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = `${REPO_ROOT}.local/test-artifacts`;
-const CHARTS = ['calls', 'top-apis', 'status', 'countries', 'map', 'revenue', 'latency'];
+const CHARTS = ['calls', 'top-apis', 'status', 'countries', 'map', 'refused', 'revenue', 'latency'];
 const HOUR = 3_600_000;
 
 let t: TestDashboard;
@@ -106,4 +106,21 @@ it('renders every chart from the query API and follows the time-range picker', a
   expect(await count('#top-apis svg rect.bar')).toBe(3);
   expect(await count('#calls svg rect.bar')).toBe(charts.calls?.rows);
   expect(errors).toEqual([]);
+});
+
+it('shows the calls refused by policy per consumer and API, with why', async () => {
+  expect(await page.locator('#refused p.empty').count()).toBe(1);
+  const ts = new Date(Date.now() - 10 * 60_000).toISOString();
+  const refusal = (event_id: string, decision: string) => ({ event_id, ts, api: 'search', method: 'GET', status: 429, status_class: '4xx', billable: false, decision, consumer_id: 'alice', plan_id: 'starter' });
+  await t.ch.client.insert({
+    table: `${t.ch.database}.api_requests`,
+    values: [refusal('refused-1', 'quota'), refusal('refused-2', 'quota'), refusal('refused-3', 'rate')],
+    format: 'JSONEachRow',
+    clickhouse_settings: { date_time_input_format: 'best_effort' },
+  });
+  await page.selectOption('#preset', '1h');
+  await page.waitForSelector('#refused tbody tr');
+  const charts = await loaded();
+  expect(charts.refused).toEqual({ state: 'ready', rows: 1 });
+  expect(await page.locator('#refused tbody td').allTextContents()).toEqual(['alice', 'search', '3', 'quota 2, rate 1']);
 });

@@ -87,9 +87,9 @@ const UPSTREAM: Record<string, string> = { search: 'search-svc', geo: 'geo-svc',
 /** Spreads each block's events evenly over `spreadMs` from `start`. */
 export async function seed(client: ClickHouseClient, database: string, blocks: { start: Date; spreadMs: number; batches: readonly Batch[] }[]): Promise<void> {
   await writeConsumers(client, database, [
-    { consumer_id: 'alice', org_id: 'acme', name: 'Alice Example', email: 'alice@example.com', plan_id: 'starter', stripe_customer_id: '', tags: [], metadata: {} },
-    { consumer_id: 'bob', org_id: 'acme', name: 'Bob Example', email: 'bob@example.com', plan_id: 'business', stripe_customer_id: '', tags: [], metadata: {} },
-    { consumer_id: 'jun', org_id: 'nippon', name: 'Jun Example', email: 'jun@example.com', plan_id: 'jp', stripe_customer_id: '', tags: [], metadata: {} },
+    { consumer_id: 'alice', org_id: 'acme', name: 'Alice Example', email: 'alice@example.com', plan_id: 'starter', stripe_customer_id: '', tags: [], metadata: {}, status: 'active', blocked_apis: [] },
+    { consumer_id: 'bob', org_id: 'acme', name: 'Bob Example', email: 'bob@example.com', plan_id: 'business', stripe_customer_id: '', tags: [], metadata: {}, status: 'active', blocked_apis: [] },
+    { consumer_id: 'jun', org_id: 'nippon', name: 'Jun Example', email: 'jun@example.com', plan_id: 'jp', stripe_customer_id: '', tags: [], metadata: {}, status: 'active', blocked_apis: [] },
   ]);
   let id = 0;
   for (const [b, block] of blocks.entries()) {

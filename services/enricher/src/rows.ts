@@ -4,7 +4,7 @@ import type { BlockList } from 'node:net';
 import type { CatalogMatcher } from '@tollgate/catalog';
 import { clickHouseTime } from '@tollgate/platform';
 import type { ConsumerRecord } from '@tollgate/registry';
-import type { ApiRequestEvent } from '@tollgate/schemas';
+import { isRefusedByPolicy, type ApiRequestEvent } from '@tollgate/schemas';
 import { resolveClientIp } from './enrich/client-ip.ts';
 import { lookupGeo, type Geo } from './enrich/geo.ts';
 import { maskIp, type IpPrivacyPolicy } from './enrich/ip-privacy.ts';
@@ -15,6 +15,8 @@ export interface EnrichDeps {
   ipPrivacy: IpPrivacyPolicy;
   catalog: CatalogMatcher;
   consumer: (id: string) => ConsumerRecord | undefined;
+  /** The consumer owning a live API key, by its credential HMAC: attributes key-only traffic (optional: none attributed without it). */
+  keyOwner?: (credentialHmac: string) => string | undefined;
   /** Per-address memo of client IP, geography and mask (optional: pure lookups without it). */
   where?: WhereCache;
 }
@@ -27,7 +29,7 @@ export interface KafkaPosition {
 /** Columns of api_requests the enricher writes, in the order of each row array. */
 export const USAGE_COLUMNS = [
   'event_id', 'ts', 'gateway_kind', 'gateway_instance', 'tap_token', 'request_id', 'api', 'api_version', 'service', 'route',
-  'billable', 'method', 'host', 'path', 'path_template', 'status', 'status_class', 'request_bytes', 'response_bytes',
+  'billable', 'decision', 'method', 'host', 'path', 'path_template', 'status', 'status_class', 'request_bytes', 'response_bytes',
   'client_ip', 'country', 'region', 'city', 'timezone', 'latitude', 'longitude', 'eu', 'user_agent',
   'consumer_id', 'consumer_known', 'app_id', 'subject', 'org_id', 'plan_id', 'auth_method', 'credential_hmac', 'kafka_partition', 'kafka_offset',
 ] as const;
@@ -77,11 +79,21 @@ export class WhereCache {
   }
 }
 
+/**
+ * The consumer a call is billed to: the id the gateway logged, else the owner of the API key it
+ * presented (a call identified only by its key), else none.
+ */
+function consumerOf(event: ApiRequestEvent, deps: EnrichDeps): string {
+  if (event.consumer?.id) return event.consumer.id;
+  const hmac = event.consumer?.credential_hmac;
+  return (hmac && deps.keyOwner?.(hmac)) || '';
+}
+
 export function enrichEvent(event: ApiRequestEvent, deps: EnrichDeps, position: KafkaPosition): EnrichedEvent {
   const ts = clickHouseTime(event.timestamp);
   const { clientIp, geo } = deps.where ? deps.where.lookup(event, deps) : locate(event, deps);
   const catalog = deps.catalog(event);
-  const consumerId = event.consumer?.id ?? '';
+  const consumerId = consumerOf(event, deps);
   const known = consumerId === '' ? undefined : deps.consumer(consumerId);
   const status = statusClass(event.status);
 
@@ -96,7 +108,9 @@ export function enrichEvent(event: ApiRequestEvent, deps: EnrichDeps, position: 
     catalog.apiVersion,
     event.api ?? '',
     event.route ?? '',
-    catalog.billable,
+    // A call Tollgate's policy refused is shown, never billed nor counted against a quota.
+    catalog.billable && !isRefusedByPolicy(event.decision),
+    event.decision ?? '',
     event.method,
     event.host ?? '',
     event.path,

@@ -35,6 +35,7 @@ export async function startEnricher(config: EnricherConfig, client: ClickHouseCl
     ipPrivacy: config.ipPrivacy,
     catalog,
     consumer: (id) => registry.get(id),
+    keyOwner: (hmac) => registry.keyOwner(hmac),
     where: new WhereCache(),
   };
   const loopOptions = { topic: config.topic, dlqTopic: config.dlqTopic, groupId: config.groupId, ...config.batch, sessionTimeoutMs: config.sessionTimeoutMs, retryMs: 500, maxRetryMs: 30_000 };

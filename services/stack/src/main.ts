@@ -6,14 +6,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 // Billing's narrow entries (config, service): the stack starts billing, it needs none of its internals.
 import { billingConfigFromEnv } from '@tollgate/billing/config';
 import { startBilling } from '@tollgate/billing/service';
 import { dashboardConfigFromEnv, startDashboard } from '@tollgate/dashboards';
 import { enricherConfigFromEnv, startEnricher } from '@tollgate/enricher';
-import { ConfigError, createClickHouseClient, describeClickHouse, EmbeddedClickHouseBusyError, queryRows, shutdownTimeoutFromEnv } from '@tollgate/platform';
+import { ConfigError, createClickHouseClient, parseCommandLine, type CliSpec, describeClickHouse, EmbeddedClickHouseBusyError, queryRows, shutdownTimeoutFromEnv } from '@tollgate/platform';
 import { formatMoney, periodOf } from '@tollgate/pricing';
 import { migrate } from '@tollgate/schemas';
 import { startTap, tapConfigFromEnv } from '@tollgate/tap';
@@ -46,9 +45,20 @@ function withGeneratedTokens(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; 
   return { env: copy, generated };
 }
 
+const CLI: CliSpec = {
+  command: 'npm start --',
+  summary:
+    'Runs the whole pipeline in one process on the embedded ClickHouse: the local Kafka broker (unless KAFKA_BROKERS is set), tap, enricher, billing and the dashboard; feeds demo traffic through the tap, makes a billing dry run, prints a summary and the URLs, and serves until Ctrl-C.',
+  options: { 'no-demo': { type: 'boolean', description: 'start empty: no demo traffic, no demo API catalog' } },
+  examples: ['npm start', 'npm start -- --no-demo', 'KAFKA_BROKERS=kafka-1:9092 CLICKHOUSE_URL=http://clickhouse:8123 npm start -- --no-demo'],
+  notes: ['Every service is configured by environment variables: see the README ("Configuration").'],
+};
+
 async function main(): Promise<void> {
   const started = Date.now();
-  const { values } = parseArgs({ options: { 'no-demo': { type: 'boolean', default: false } } });
+  const args = parseCommandLine(CLI, process.argv.slice(2));
+  if (!args.ok) process.exit(args.exitCode);
+  const values = args.values;
   const { env } = withGeneratedTokens(process.env);
   // The demo's gateways name the same product three ways (Kong by service, Istio by cluster,
   // NGINX by server name); its API catalog maps them onto one product each.
@@ -113,7 +123,8 @@ async function main(): Promise<void> {
 Tollgate is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s). Ctrl-C stops everything${ownKafka ? ', the local Kafka broker included' : ''}.
   dashboard   ${dashboard.url}/#token=${token}
   query API   ${dashboard.url}/v1/queries        Authorization: Bearer ${dashboardConfig.adminTokens[0]}
-  tap ingest  ${tap.url}/v1/ingest/{kong,envoy,apisix,nginx,combined,ndjson,cloudevents}   Authorization: Bearer ${tapConfig.tokens[0]?.token}
+  tap ingest  ${tap.url}/v1/ingest/{kong,envoy,apisix,nginx,combined,ndjson,cloudevents}   Authorization: Bearer ${tapConfig.tokens[0]?.token}${tapConfig.tail.files.length > 0 ? `
+  tap files   ${tapConfig.tail.files.map((f) => `${f.path} (${f.format})`).join(', ')}` : ''}
   billing     ${billing.url}/v1/admin/…   Authorization: Bearer ${billingConfig.adminTokens[0]}
               ${billing.url}/v1/quota/{consumer}   Authorization: Bearer ${billingConfig.gatewayTokens[0]}
               ${billing.url}/v1/authorize   x-tollgate-gateway-token: ${billingConfig.gatewayTokens[0]}

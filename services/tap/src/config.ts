@@ -1,9 +1,9 @@
 // The tap's configuration, read once from the environment at start-up.
-import { fileURLToPath } from 'node:url';
-import { EnvReader, kafkaSettingsFromEnv, type Env, type KafkaSettings } from '@tollgate/platform';
+import { DEFAULT_TAP_SPOOL_DIR, EnvReader, kafkaSettingsFromEnv, type Env, type KafkaSettings } from '@tollgate/platform';
 import { DEFAULT_MAX_BATCH_BYTES, type Compression, type FsyncPolicy } from '@tollgate/tap-delivery';
 import { DEFAULT_MAX_FUTURE_SKEW_MS } from './ingest/formats/types.ts';
 import { parseTapTokens, type TapToken } from './ingest/tap-tokens.ts';
+import { parseTailFiles, type TailSettings } from './sources/tail/tail-files.ts';
 
 export interface TapConfig {
   host: string;
@@ -31,9 +31,10 @@ export interface TapConfig {
   gatewayInstance: string | undefined;
   /** How far ahead of its arrival an event may be stamped; later ones are rejected. */
   maxFutureSkewMs: number;
+  /** Log files the tap follows (TAP_TAIL_FILES); none: the file source is off. */
+  tail: TailSettings;
 }
 
-const DEFAULT_SPOOL_DIR = fileURLToPath(new URL('../../../.local/tap-spool', import.meta.url));
 const MiB = 1024 * 1024;
 
 export const DEFAULT_SECRET_QUERY_PARAMS = ['api_key', 'apikey', 'key', 'token', 'access_token', 'auth', 'signature', 'sig', 'password'];
@@ -58,8 +59,11 @@ export function durationMs(r: EnvReader, name: string, fallback: number, range: 
 
 export function tapConfigFromEnv(env: Env, defaults: { tokens?: string[] } = {}): TapConfig {
   const r = new EnvReader(env);
+  const tailFiles = parseTailFiles(r.list('TAP_TAIL_FILES'));
+  for (const problem of tailFiles.problems) r.problem(problem);
   const entries = r.list('TAP_TOKENS', defaults.tokens ?? []);
-  if (entries.length === 0) r.problem('TAP_TOKENS is required: comma-separated name:token pairs (or bare tokens) that gateways present to /v1/ingest');
+  // A tap that only follows files needs no token: its ingest routes then refuse every request.
+  if (entries.length === 0 && tailFiles.files.length === 0) r.problem('TAP_TOKENS is required (unless TAP_TAIL_FILES names files to follow): comma-separated name:token pairs (or bare tokens) that gateways present to /v1/ingest');
   const { tokens, problems } = parseTapTokens(entries);
   for (const problem of problems) r.problem(problem);
   const config: TapConfig = {
@@ -80,7 +84,7 @@ export function tapConfigFromEnv(env: Env, defaults: { tokens?: string[] } = {})
     // Under the broker's message.max.bytes (1 MiB by default) even after snappy on incompressible text.
     maxBatchBytes: r.int('TAP_MAX_BATCH_BYTES', DEFAULT_MAX_BATCH_BYTES, { min: 1024, max: 1024 * MiB }),
     spool: {
-      dir: r.string('TAP_SPOOL_DIR', DEFAULT_SPOOL_DIR),
+      dir: r.string('TAP_SPOOL_DIR', DEFAULT_TAP_SPOOL_DIR),
       maxBytes: r.int('TAP_SPOOL_MAX_BYTES', 1024 * MiB, { min: 1024 }),
       segmentBytes: r.int('TAP_SPOOL_SEGMENT_BYTES', 64 * MiB, { min: 1024 }),
       fsync: r.oneOf('TAP_SPOOL_FSYNC', ['always', 'never'] as const, 'always'),
@@ -90,6 +94,11 @@ export function tapConfigFromEnv(env: Env, defaults: { tokens?: string[] } = {})
     secretQueryParams: r.list('TAP_SECRET_QUERY_PARAMS', DEFAULT_SECRET_QUERY_PARAMS).map((p) => p.toLowerCase()),
     gatewayInstance: r.string('TAP_GATEWAY_INSTANCE'),
     maxFutureSkewMs: durationMs(r, 'TAP_MAX_FUTURE_SKEW', DEFAULT_MAX_FUTURE_SKEW_MS, { min: 0, max: 3_600_000 }),
+    tail: {
+      files: tailFiles.files,
+      start: r.oneOf('TAP_TAIL_START', ['beginning', 'end'] as const, 'beginning'),
+      pollMs: durationMs(r, 'TAP_TAIL_POLL', 250, { min: 10, max: 60_000 }),
+    },
   };
   if (config.maxInflightBytes < config.bodyLimitBytes) r.problem('TAP_MAX_INFLIGHT_BYTES must be at least TAP_BODY_LIMIT_BYTES');
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(config.topic)) r.problem(`TAP_TOPIC=${config.topic} is not a valid Kafka topic name`);

@@ -1,21 +1,22 @@
 // Composes the tap: spool, Kafka transport, sink and HTTP server. Used by main.ts and by the
 // one-process stack.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { Gauge } from 'prom-client';
-import { createKafka, createMetricsRegistry } from '@tollgate/platform';
+import { createKafka, createMetricsRegistry, resolveCredentialHmacKey } from '@tollgate/platform';
 import { EventSink, KafkaTransport, Spool } from '@tollgate/tap-delivery';
 import type { TapConfig } from './config.ts';
 import { buildTapApp } from './ingest/app.ts';
 import { mapContext } from './ingest/map-context.ts';
 import { createTapMetrics } from './metrics.ts';
+import { TailSource } from './sources/tail/tail-source.ts';
 
 export interface TapService {
   app: FastifyInstance;
   sink: EventSink;
+  /** The file source, when TAP_TAIL_FILES names files. */
+  tail: TailSource | undefined;
   url: string;
   /**
    * Stops taking requests and sends or spools what they handed over. With `deadline` (the
@@ -23,20 +24,6 @@ export interface TapService {
    * left stays on disk, replayed at the next start — nothing acknowledged is lost.
    */
   close(deadline?: AbortSignal): Promise<void>;
-}
-
-/** The HMAC key for credentials: configured, or generated once and kept beside the spool. */
-async function resolveHmacKey(config: TapConfig): Promise<string> {
-  if (config.hmacKey) return config.hmacKey;
-  const file = join(config.spool.dir, 'hmac.key');
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch {
-    await mkdir(config.spool.dir, { recursive: true });
-    const key = randomBytes(32).toString('hex');
-    await writeFile(file, key, { mode: 0o600 });
-    return key;
-  }
 }
 
 export async function startTap(config: TapConfig, log: Logger = pino({ name: 'tap' })): Promise<TapService> {
@@ -70,6 +57,15 @@ export async function startTap(config: TapConfig, log: Logger = pino({ name: 'ta
     metrics,
     log,
   );
+  const context = mapContext({
+    hmacKey: await resolveCredentialHmacKey(config.hmacKey, join(config.spool.dir, 'hmac.key')),
+    secretQueryParams: config.secretQueryParams,
+    gatewayInstance: config.gatewayInstance,
+    maxFutureSkewMs: config.maxFutureSkewMs,
+  });
+  const tail = config.tail.files.length === 0
+    ? undefined
+    : new TailSource({ settings: config.tail, spoolDir: config.spool.dir, durable: config.spool.fsync === 'always', sink, mapContext: context, tapMetrics: metrics, registry, log });
   const app = buildTapApp({
     tokens: config.tokens,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -77,23 +73,24 @@ export async function startTap(config: TapConfig, log: Logger = pino({ name: 'ta
     maxRecords: config.maxRecords,
     retryAfterSeconds: config.retryAfterSeconds,
     sink,
-    mapContext: mapContext({
-      hmacKey: await resolveHmacKey(config),
-      secretQueryParams: config.secretQueryParams,
-      gatewayInstance: config.gatewayInstance,
-      maxFutureSkewMs: config.maxFutureSkewMs,
-    }),
+    mapContext: context,
     metrics,
     registry,
     kafkaConnected: () => transport.isConnected,
+    ...(tail ? { moreChecks: () => tail.checks() } : {}),
     logger: log.child({ component: 'http' }),
   });
   const url = await app.listen({ host: config.host, port: config.port });
   log.info(`tap listening on ${url}, topic ${config.topic}`);
+  if (tail) {
+    tail.start();
+    log.info(`tap following ${config.tail.files.map((f) => `${f.path} (${f.format})`).join(', ')}`);
+  }
 
   return {
     app,
     sink,
+    tail,
     url,
     async close(deadline?: AbortSignal) {
       deadline?.addEventListener(
@@ -107,8 +104,10 @@ export async function startTap(config: TapConfig, log: Logger = pino({ name: 'ta
         },
         { once: true },
       );
-      // Stop taking requests (in-flight ones finish), flush what they handed over, then drain the
+      // Stop reading files (their batches in flight are acknowledged, their checkpoints written)
+      // and taking requests (in-flight ones finish), flush what they handed over, then drain the
       // spool while the deadline allows.
+      await tail?.close();
       await app.close();
       await sink.close(deadline);
       await transport.close().catch(() => undefined);

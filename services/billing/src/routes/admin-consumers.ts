@@ -1,10 +1,12 @@
-// /v1/admin/consumers: the consumer registry (plan, org, Stripe customer) for admins. A change
-// reloads the quota book, so a new plan's quota holds at once.
+// /v1/admin/consumers: the consumer registry (plan, org, Stripe customer, status, blocked APIs) for
+// admins. A change goes into this process's quota book at once, so a new plan's quota, a suspension
+// or a block holds from the next decision here (other replicas: at their next refresh).
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyPluginAsync } from 'fastify';
 import { NotFound, requireBearer } from '@tollgate/platform';
 import type { PlanCatalog } from '@tollgate/pricing';
 import { deleteConsumer, parseConsumerUpdate, readConsumers, upsertConsumer } from '@tollgate/registry';
+import type { ConsumerHooks } from '../consumer-hooks.ts';
 import { InvalidConsumer } from '../errors.ts';
 import type { QuotaBook } from '../quota-book.ts';
 
@@ -14,6 +16,7 @@ export interface AdminConsumerRoutesOptions {
   plans: PlanCatalog;
   quota: QuotaBook;
   adminTokens: readonly string[];
+  hooks: ConsumerHooks;
 }
 
 const byId = { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } } } as const;
@@ -34,13 +37,17 @@ export const adminConsumerRoutes: FastifyPluginAsync<AdminConsumerRoutesOptions>
   app.put<{ Params: { id: string } }>('/v1/admin/consumers/:id', { schema: { ...byId, body: { type: 'object' } } }, async (request, reply) => {
     const parsed = parseConsumerUpdate(request.body, o.plans.plans);
     if ('problem' in parsed) throw new InvalidConsumer(parsed.problem);
+    // Read first only when it matters: a suspension is announced once, on the change.
+    const wasSuspended = parsed.update.status === 'suspended' ? (await readConsumers(o.client, o.database, request.params.id))[0]?.status === 'suspended' : true;
     const { record, created } = await upsertConsumer(o.client, o.database, request.params.id, parsed.update);
-    await o.quota.refresh();
+    o.quota.setConsumer(record);
+    if (!wasSuspended) await o.hooks.consumerSuspended(record, Date.now());
     return reply.code(created ? 201 : 200).send(record);
   });
 
   app.delete<{ Params: { id: string } }>('/v1/admin/consumers/:id', { schema: byId }, async (request, reply) => {
     await deleteConsumer(o.client, o.database, request.params.id);
+    o.quota.removeConsumer(request.params.id);
     return reply.code(204).send();
   });
 };

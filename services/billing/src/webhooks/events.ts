@@ -62,7 +62,7 @@ export interface LateUsageBilled {
 
 export interface ConsumerSuspended {
   consumer_id: string;
-  reason: string;
+  plan_id: string;
   /** ISO 8601. */
   suspended_at: string;
 }

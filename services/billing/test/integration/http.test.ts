@@ -68,12 +68,17 @@ describe('quota for gateways', () => {
     expect(over.headers['x-ratelimit-limit']).toBe('50');
     expect(over.headers['x-ratelimit-remaining']).toBe('0');
     expect(Number(over.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
+    expect([over.headers['x-tollgate-decision'], over.headers['x-tollgate-consumer'], over.json().error]).toEqual(['quota', 'capped-over', 'quota']);
+    expect(Number(over.headers['retry-after'])).toBe(Number(over.headers['x-ratelimit-reset']));
     const under = await check('capped-under');
     expect(under.statusCode).toBe(200);
     expect(under.headers['x-ratelimit-remaining']).toBe('1');
+    expect([under.headers['x-tollgate-decision'], under.headers['x-tollgate-consumer']]).toEqual(['allow', 'capped-under']);
     expect((await check('pro-user')).statusCode).toBe(200);
     expect((await check('pro-user')).headers['x-tollgate-quota']).toBe('unlimited');
+    // No API key exists in this registry: a consumer it does not know is let through (BILLING_UNKNOWN_CONSUMER unset).
     expect((await check('stranger')).statusCode).toBe(200);
+    expect((await check('stranger')).headers['x-tollgate-decision']).toBe('allow');
     expect((await check('capped-over', 'wrong')).statusCode).toBe(403);
   });
 });

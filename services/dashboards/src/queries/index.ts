@@ -1,5 +1,6 @@
 // The named queries of GET /v1/queries, in listing order.
 import { latencyByApi, latencyByUpstream, latencyOverTime } from './latency.ts';
+import { refusedByPolicy } from './refused.ts';
 import { revenueByApi, revenueByConsumer, revenueSummary } from './revenue.ts';
 import { callsByCity, callsByCountry, callsOverTime, statusOverTime, topApis, topConsumers, topOrganisations } from './usage.ts';
 import type { NamedQuery } from './types.ts';
@@ -12,6 +13,7 @@ export const NAMED_QUERIES: readonly NamedQuery[] = [
   callsByCity,
   topConsumers,
   topOrganisations,
+  refusedByPolicy,
   revenueByApi,
   revenueByConsumer,
   revenueSummary,

@@ -8,6 +8,9 @@
 // A range that cuts a month prices the usage inside the range as if it were the whole month
 // (revenue "to date").
 //
+// Calls refused by Tollgate's policy (api_requests.decision) are neither revenue nor revenue lost:
+// the billing rollups leave them out (0007), and so does the raw part of a range.
+//
 // Per-API figures: lines priced by an API override belong to that API; a meter's default line is
 // split across its APIs in proportion to their billable units (largest remainder, so the parts add
 // up to the line exactly). Lost revenue is split by non-billable calls. Base fees belong to no API.
@@ -25,6 +28,7 @@ import {
   type UsageRow,
 } from '@tollgate/pricing';
 import { readConsumerPlans } from '@tollgate/registry';
+import { REFUSED_BY_POLICY_SQL } from '@tollgate/schemas';
 import { P, type QueryParams } from './params.ts';
 import { pricingKeySql, pricingKeys } from './pricing-keys.ts';
 import { BILLING, splitMonths, splitSource, type SignedPart } from './sources.ts';
@@ -109,7 +113,7 @@ async function readUsage(ctx: QueryContext, params: QueryParams, keepApis: boole
   const keys = pricingKeySql(pricingKeys([...ctx.plans.plans.values()], keepApis));
   const parts = splitMonths(BILLING, 'billing_month', params.from, params.to, ctx.retention, ctx.now());
   const where = consumers === undefined ? CONSUMER_FILTER : `consumer_id IN {split_consumers:Array(String)}`;
-  const u = splitSource(ctx.database, parts, billingColumns, where);
+  const u = splitSource(ctx.database, parts, billingColumns, (part) => (part.raw ? `${where} AND NOT (${REFUSED_BY_POLICY_SQL})` : where));
   // JSONCompact: half the parsing of JSONEachRow. The latest bucket of a group is when its latest
   // call was made, as precisely as the source knows it (plan-assignment.ts rule 3).
   const [result, currentPlans] = await Promise.all([

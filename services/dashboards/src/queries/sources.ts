@@ -23,9 +23,14 @@ export const LATENCY: RollupFamily = { raw: 'request_latency', rollups: { minute
 export const CONSUMERS: RollupFamily = { raw: 'api_requests', rollups: { minute: 'usage_minute', hour: 'usage_hour', day: 'consumer_day' } };
 export const GEO: RollupFamily = { raw: 'api_requests', rollups: { day: 'geo_day' } };
 export const BILLING: RollupFamily = { raw: 'api_requests', rollups: { minute: 'billing_minute', hour: 'billing_hour', day: 'billing_day' } };
+/** Calls refused by policy (0007): per consumer, API and decision. */
+export const REFUSED: RollupFamily = { raw: 'api_requests', rollups: { minute: 'refused_minute', hour: 'refused_hour', day: 'refused_day' } };
 
-/** 0002's rollups were created with their source tables: they hold every row. */
-const ALWAYS_COMPLETE: ReadonlySet<string> = new Set(['usage_minute', 'usage_hour', 'usage_day', 'latency_minute']);
+/**
+ * Rollups that hold every row: 0002's were created with their source tables, 0007's refused
+ * rollups before any row could carry a decision (see 0007_gateway_decision.sql).
+ */
+const ALWAYS_COMPLETE: ReadonlySet<string> = new Set(['usage_minute', 'usage_hour', 'usage_day', 'latency_minute', 'refused_minute', 'refused_hour', 'refused_day']);
 
 export interface Retention {
   /** Days the minute rollups keep; older minute-aligned ranges go to the raw table. */
@@ -154,13 +159,14 @@ export interface SplitSource {
 /**
  * One table expression over the parts of a range: `select(part)` gives each part's SELECT list (the
  * same columns for every part, optionally followed by `groupBy(part)`); `where` applies inside
- * every part.
+ * every part (a function: its condition for each part, e.g. one the rollups hold by construction
+ * and the raw table must state).
  */
 export function splitSource<P extends RangePart>(
   database: string,
   parts: readonly P[],
   select: (part: P) => string,
-  where: string,
+  where: string | ((part: P) => string),
   groupBy: (part: P) => string = () => '',
 ): SplitSource {
   const params: Record<string, string> = {};
@@ -169,7 +175,8 @@ export function splitSource<P extends RangePart>(
     params[`part_${i}_to`] = chDateTime(part.to);
     const time = part.raw ? 'ts' : 'bucket';
     const range = `${time} >= {part_${i}_from:DateTime64(3, 'UTC')} AND ${time} < {part_${i}_to:DateTime64(3, 'UTC')}`;
-    return `SELECT ${select(part)} FROM ${database}.${part.table} WHERE ${range} AND ${where} ${groupBy(part)}`.trimEnd();
+    const condition = typeof where === 'string' ? where : where(part);
+    return `SELECT ${select(part)} FROM ${database}.${part.table} WHERE ${range} AND ${condition} ${groupBy(part)}`.trimEnd();
   });
   return { from: `(${selects.join('\n      UNION ALL ')}) AS src`, params, parts: [...parts] };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileCatalog } from '@tollgate/catalog';
 import { clickHouseTime } from '@tollgate/platform';
+import { emptyConsumer } from '@tollgate/registry';
 import type { ApiRequestEvent } from '@tollgate/schemas';
 import { parseTrustedProxies } from '../../src/enrich/client-ip.ts';
 import { enrichEvent, USAGE_COLUMNS, WhereCache, type EnrichDeps } from '../../src/rows.ts';
@@ -22,7 +23,7 @@ const deps = (where?: WhereCache): EnrichDeps => ({
   trustedProxies: parseTrustedProxies(['10.0.0.0/8']),
   ipPrivacy: { mode: 'truncate', ipv4Prefix: 24, ipv6Prefix: 48 },
   catalog: compileCatalog([]),
-  consumer: (id) => (id === 'c1' ? { consumer_id: 'c1', org_id: 'acme', name: '', email: '', plan_id: 'pro', stripe_customer_id: '', tags: [], metadata: {} } : undefined),
+  consumer: (id) => (id === 'c1' ? { ...emptyConsumer('c1'), org_id: 'acme', plan_id: 'pro' } : undefined),
   ...(where ? { where } : {}),
 });
 
@@ -64,5 +65,36 @@ describe('usage rows', () => {
   it('formats timestamps for DateTime64: the canonical form by slicing, others through Date', () => {
     expect(clickHouseTime('2026-11-26T06:20:27.123Z')).toBe('2026-11-26 06:20:27.123');
     expect(clickHouseTime('2026-11-26T07:20:27+01:00')).toBe('2026-11-26 06:20:27.000');
+  });
+});
+
+describe('gateway decisions and key-only traffic', () => {
+  const position = { partition: 0, offset: '1' };
+  const withKeys: EnrichDeps = { ...deps(), keyOwner: (hmac) => (hmac === 'hmac-of-c1-key' ? 'c1' : undefined) };
+
+  it('a call refused by policy is stored with its decision and never billable; allowed and undecided calls keep the catalog\'s billable', () => {
+    const stored = (decision: ApiRequestEvent['decision']) => {
+      const { usage } = enrichEvent({ ...base, status: 429, ...(decision ? { decision } : {}) }, deps(), position);
+      return [column(usage, 'decision'), column(usage, 'billable')];
+    };
+    expect(stored(undefined)).toEqual(['', true]);
+    expect(stored('allow')).toEqual(['allow', true]);
+    for (const refusal of ['quota', 'rate', 'not_entitled', 'suspended', 'blocked', 'unknown_consumer'] as const) expect(stored(refusal)).toEqual([refusal, false]);
+    const nonBillableRoute = { ...deps(), catalog: compileCatalog([{ match: {}, product: 'health', billable: false }]) };
+    expect(column(enrichEvent({ ...base, decision: 'allow' }, nonBillableRoute, position).usage, 'billable')).toBe(false);
+  });
+
+  it('a call identified only by its key is attributed to the key\'s owner, with the owner\'s organisation and plan', () => {
+    const { usage, unknownConsumer } = enrichEvent({ ...base, consumer: { auth_method: 'key-auth', credential_hmac: 'hmac-of-c1-key' } }, withKeys, position);
+    expect([column(usage, 'consumer_id'), column(usage, 'consumer_known'), column(usage, 'org_id'), column(usage, 'plan_id')]).toEqual(['c1', true, 'acme', 'pro']);
+    expect(column(usage, 'credential_hmac')).toBe('hmac-of-c1-key');
+    expect(unknownConsumer).toBe(false);
+  });
+
+  it('a key no consumer owns leaves the call anonymous; a consumer id the gateway logged wins over the key', () => {
+    const anonymous = enrichEvent({ ...base, consumer: { credential_hmac: 'hmac-of-nobody' } }, withKeys, position);
+    expect([column(anonymous.usage, 'consumer_id'), column(anonymous.usage, 'consumer_known'), anonymous.unknownConsumer]).toEqual(['', false, false]);
+    const named = enrichEvent({ ...base, consumer: { id: 'c2', credential_hmac: 'hmac-of-c1-key' } }, withKeys, position);
+    expect(column(named.usage, 'consumer_id')).toBe('c2');
   });
 });

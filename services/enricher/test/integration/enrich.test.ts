@@ -3,7 +3,7 @@
 import { CompressionTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '@tollgate/platform';
-import { writeConsumers } from '@tollgate/registry';
+import { emptyConsumer, writeConsumers } from '@tollgate/registry';
 import { testClickHouse, type TestClickHouse } from '../../../../test/harness/clickhouse.ts';
 import { readWholeTopic } from '../../../../test/harness/kafka.ts';
 import type { EnricherConfig } from '../../src/config.ts';
@@ -56,7 +56,7 @@ describe('enricher, end to end', () => {
 
   it('stores organisation and plan for a registered consumer, and marks an unknown one', async () => {
     await writeConsumers(ch.client, ch.database, [
-      { consumer_id: 'alice', org_id: 'acme', name: 'Alice', email: 'alice@acme.test', plan_id: 'starter', stripe_customer_id: '', tags: [], metadata: {} },
+      { ...emptyConsumer('alice'), org_id: 'acme', name: 'Alice', email: 'alice@acme.test', plan_id: 'starter' },
     ]);
     const refresh = await enricher.app.inject({ method: 'POST', url: '/v1/registry/refresh', headers: { authorization: 'Bearer admin-token-0123456789' } });
     expect(refresh.json()).toEqual({ consumers: 1 });

@@ -24,6 +24,8 @@ export interface TapAppOptions {
   registry: Registry;
   /** Whether Kafka is reachable right now, for /readyz. */
   kafkaConnected: () => boolean;
+  /** More named checks for /readyz (the file source's files); they do not change readiness. */
+  moreChecks?: () => Record<string, string>;
   /** The clock a request's arrival (MapContext.receivedAt) is read from; the system clock when unset. */
   now?: () => Date;
   logger?: Logger;
@@ -117,7 +119,7 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
   registerErrorHandler(app);
   registerOpsRoutes(app, options.registry, () => ({
     ready: options.sink.canAccept,
-    checks: { kafka: options.kafkaConnected(), spooling: options.sink.isSpooling, spool_bytes: String(options.sink.spoolBytes) },
+    checks: { kafka: options.kafkaConnected(), spooling: options.sink.isSpooling, spool_bytes: String(options.sink.spoolBytes), ...options.moreChecks?.() },
   }));
 
   const tokenOf = tapTokenCheck(options.tokens);

@@ -1,11 +1,8 @@
 // The context every input format maps with (formats/types.ts MapContext), built once from the
 // tap's configuration: ids, the credential HMAC and the query parameters that count as secrets.
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { credentialHmac } from '@tollgate/platform';
 import type { MapContext } from './formats/types.ts';
-
-export function credentialHmac(key: string): (secret: string) => string {
-  return (secret) => createHmac('sha256', key).update(secret).digest('hex');
-}
 
 export function mapContext(options: {
   hmacKey: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apisix } from '../../src/ingest/formats/apisix.ts';
-import { context, hmac, mapFixture, only } from './helpers.ts';
+import { context, fixture, hmac, mapFixture, only } from './helpers.ts';
 
 describe('apisix', () => {
   it('maps the http-logger docs batch (default log format)', () => {
@@ -71,6 +71,19 @@ describe('apisix', () => {
     const split = apisix.split('{"a":1}\n{"b":2}\n', 'application/json');
     expect(split).toEqual({ ok: true, records: [{ a: 1 }, { b: 2 }], texts: ['{"a":1}', '{"b":2}'] });
     expect(apisix.split('not json', 'application/json')).toMatchObject({ ok: false });
+  });
+
+  it('reads Tollgate\'s decision and consumer from the response headers (forward-auth client_headers), never from the request\'s', () => {
+    type Record_ = { request: { headers: Record<string, string> }; response: { headers: Record<string, string> } };
+    const record = JSON.parse(fixture('apisix/default-log-format.json')) as Record_;
+    record.response.headers['x-tollgate-decision'] = 'suspended';
+    record.response.headers['x-tollgate-consumer'] = 'acme-42';
+    const refused = apisix.map(record, context());
+    expect(refused.ok && [refused.event.decision, refused.event.consumer]).toEqual(['suspended', { id: 'acme-42' }]);
+    const forged = JSON.parse(fixture('apisix/default-log-format.json')) as Record_;
+    forged.request.headers['x-tollgate-decision'] = 'blocked';
+    const billed = apisix.map(forged, context());
+    expect(billed.ok && billed.event).not.toHaveProperty('decision');
   });
 
   it('rejects a custom log_format entry with a reason that says so', () => {

@@ -147,6 +147,17 @@ describe('envoy / istio', () => {
     });
   });
 
+  it('reads Tollgate\'s decision and consumer (ext_authz, logged with %RESP(…)%): Tollgate\'s consumer wins over x-consumer-id', () => {
+    const line = { start_time: '2026-01-02T03:04:05.678Z', method: 'GET', path: '/v1/search', response_code: '403', 'x-consumer-id': 'gateway-id' };
+    const refused = envoy.map({ ...line, tollgate_decision: 'not_entitled', tollgate_consumer: 'acme-42' }, context());
+    expect(refused.ok && [refused.event.decision, refused.event.consumer]).toEqual(['not_entitled', { id: 'acme-42' }]);
+    const headerKeys = envoy.map({ ...line, 'X-TOLLGATE-DECISION': 'rate' }, context());
+    expect(headerKeys.ok && [headerKeys.event.decision, headerKeys.event.consumer]).toEqual(['rate', { id: 'gateway-id' }]);
+    const unset = envoy.map({ ...line, tollgate_decision: '-', tollgate_consumer: '-' }, context());
+    expect(unset.ok && unset.event).not.toHaveProperty('decision');
+    expect(envoy.map({ ...line, tollgate_decision: 'nope' }, context())).toMatchObject({ ok: false, reason: expect.stringMatching(/^\/decision must be one of allow, quota/) });
+  });
+
   it('keeps valid lines when one NDJSON line is malformed, rejecting that line by index', () => {
     const lines = fixture('envoy/istio-docs-sleep-httpbin.ndjson').trim().split('\n');
     const body = [lines[0], '{"method": "GET", "path": ', lines[1]].join('\n');

@@ -111,6 +111,21 @@ describe('kong', () => {
     expect(result.ok && result.event.consumer).toEqual({ app_id: 'mobile-app', auth_method: 'oauth2', credential_hmac: hmac('cred-1') });
   });
 
+  it('reads Tollgate\'s decision and consumer from the response headers only; Kong\'s own consumer wins', () => {
+    type Record_ = { request: { headers: Record<string, string> }; response: { headers: Record<string, string> }; consumer?: unknown };
+    const record = JSON.parse(fixture('kong/http-log-3.8.json')) as Record_;
+    record.response.headers['x-tollgate-decision'] = 'quota';
+    record.response.headers['x-tollgate-consumer'] = 'acme-42';
+    const refused = kong.map(record, context());
+    expect(refused.ok && [refused.event.decision, refused.event.consumer?.id]).toEqual(['quota', 'acme-42']);
+    const withKongConsumer = kong.map({ ...record, consumer: { custom_id: 'kong-7' } }, context());
+    expect(withKongConsumer.ok && withKongConsumer.event.consumer?.id).toBe('kong-7');
+    const forged = JSON.parse(fixture('kong/http-log-3.8.json')) as Record_;
+    forged.request.headers['x-tollgate-decision'] = 'blocked';
+    const billed = kong.map(forged, context());
+    expect(billed.ok && billed.event).not.toHaveProperty('decision');
+  });
+
   it('splits a single object, an array, and refuses a body that is not JSON', () => {
     expect(kong.split('{"request":{}}', 'application/json')).toEqual({ ok: true, records: [{ request: {} }] });
     expect(kong.split('[{"a":1},{"b":2}]', 'application/json')).toEqual({ ok: true, records: [{ a: 1 }, { b: 2 }] });

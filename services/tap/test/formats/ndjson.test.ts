@@ -19,6 +19,13 @@ describe('ndjson (canonical events)', () => {
     });
   });
 
+  it('carries the decision field as is (verbatim), and rejects one that is no gateway decision', () => {
+    const ctx = { receivedAt: new Date('2026-11-26T12:00:00.000Z'), newId: () => 'x', hmac: (s: string) => s, secretQueryParams: new Set<string>() };
+    const refused = { schema: 'api-request/v1', event_id: 'e1', timestamp: '2026-11-26T06:20:27.123Z', gateway: { kind: 'generic' }, method: 'GET', path: '/v1/a', status: 429, decision: 'rate' };
+    expect(ndjson.map(refused, ctx)).toEqual({ ok: true, event: refused, verbatim: true });
+    expect(ndjson.map({ ...refused, decision: 'throttled' }, ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/^\/decision must be one of/) });
+  });
+
   it('requires the schema field as is', () => {
     expect(ndjson.map({ event_id: 'e', timestamp: '2026-01-01T00:00:00Z', gateway: { kind: 'generic' }, method: 'GET', path: '/', status: 200 }, {
       receivedAt: new Date(), newId: () => 'x', hmac: (s) => s, secretQueryParams: new Set(),

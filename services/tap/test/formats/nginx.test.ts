@@ -75,6 +75,22 @@ describe('nginx (JSON log_format)', () => {
     });
   });
 
+  it('reads Tollgate\'s consumer and decision (auth_request_set): the consumer wins over $remote_user, empty or "-" is none, an unknown decision rejects the line', () => {
+    const results = mapFixture(nginx, 'nginx/tollgate-decision.ndjson');
+    const [allowed, quota, unknownConsumer, none] = events(results.slice(0, 4));
+    expect([allowed?.consumer, allowed?.decision, allowed?.status]).toEqual([{ id: 'acme-42', auth_method: 'tollgate' }, 'allow', 200]);
+    expect([quota?.consumer, quota?.decision, quota?.status]).toEqual([{ id: 'acme-42', auth_method: 'tollgate' }, 'quota', 429]);
+    expect(unknownConsumer).not.toHaveProperty('consumer');
+    expect(unknownConsumer?.decision).toBe('unknown_consumer');
+    expect(none?.consumer).toEqual({ id: 'bob', auth_method: 'basic-auth' });
+    expect(none).not.toHaveProperty('decision');
+    expect(results[4]).toEqual({ ok: false, reason: '/decision must be one of allow, quota, rate, not_entitled, suspended, blocked, unknown_consumer' });
+  });
+
+  it('lines without the two keys (the log_format before them) map as before, with no decision', () => {
+    for (const event of events(mapFixture(nginx, 'nginx/tollgate-format.ndjson'))) expect(event).not.toHaveProperty('decision');
+  });
+
   it('sums $upstream_response_time across tried upstreams and redirects', () => {
     expect(sumUpstreamTimes('0.010, 0.002')).toBeCloseTo(0.012);
     expect(sumUpstreamTimes('0.010, 0.002 : 0.005')).toBeCloseTo(0.017);

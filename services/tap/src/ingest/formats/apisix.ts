@@ -15,12 +15,17 @@
 //   latency_ms   total = latency, upstream = upstream_latency, gateway = apisix_latency (all ms)
 //   upstream     address = upstream ("ip:port"; on retries APISIX logs a comma list: the last)
 //   consumer     id = consumer.username; credential_hmac / auth_method from the apikey header
-//                (key-auth's default), Authorization, or a configured secret query parameter.
+//                (key-auth's default), Authorization, or a configured secret query parameter;
+//                without consumer.username, the response header x-tollgate-consumer.
+//   decision     response header x-tollgate-decision: forward-auth to Tollgate's /v1/authorize
+//                with client_headers ["x-tollgate-decision", "x-tollgate-consumer"] puts them on
+//                every refusal. Response headers only: a client can write request headers, and a
+//                decision other than allow makes a call unbillable.
 // A custom log_format replaces all of these fields; such entries lack request/response and are
 // rejected with a reason saying so.
-import { API_REQUEST_LIMITS as MAX } from '@tollgate/schemas';
+import { API_REQUEST_LIMITS as MAX, CONSUMER_HEADER, DECISION_HEADER } from '@tollgate/schemas';
 import {
-  clientIp, count, credentialFrom, epochMs, eventId, finish, forwardedFor, get, header, isObj, latency,
+  clientIp, count, credentialFrom, epochMs, eventId, finish, forwardedFor, gatewayDecision, get, header, isObj, latency,
   method, required, safeMap, safeSplit, splitJsonDocument, splitTarget, recordTime, status, str,
 } from './common.ts';
 import type { Obj } from './common.ts';
@@ -30,6 +35,7 @@ function mapApisix(rec: Obj, ctx: MapContext): MapResult {
   const request = get(rec, 'request');
   if (!isObj(request)) return { ok: false, reason: 'request is missing (not the APISIX default log format; a custom log_format is not supported)' };
   const headers = get(request, 'headers');
+  const responseHeaders = get(rec, 'response', 'headers');
   const target = splitTarget(get(request, 'uri')) ?? splitTarget(get(request, 'url'));
   const req = required({
     method: method(get(request, 'method')),
@@ -67,9 +73,10 @@ function mapApisix(rec: Obj, ctx: MapContext): MapResult {
     client_ip: clientIp(get(rec, 'client_ip')),
     forwarded_for: forwardedFor(header(headers, 'x-forwarded-for')),
     user_agent: header(headers, 'user-agent', MAX.userAgent),
+    decision: gatewayDecision(header(responseHeaders, DECISION_HEADER)),
     consumer: {
       ...credentialFrom(headers, get(request, 'querystring') ?? target?.query, ctx),
-      id: str(get(rec, 'consumer', 'username'), MAX.consumerId),
+      id: str(get(rec, 'consumer', 'username'), MAX.consumerId) ?? header(responseHeaders, CONSUMER_HEADER, MAX.consumerId),
     },
   });
 }

@@ -99,4 +99,5 @@ export const combined: InputFormat = {
   contentTypes: ['text/plain'],
   split: safeSplit((body, _type, maxRecords) => splitLines(body, maxRecords)),
   map: safeMapText(mapCombined),
+  parseLine: (line) => line,
 };

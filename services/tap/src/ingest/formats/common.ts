@@ -272,6 +272,18 @@ function withHmac(identity: ConsumerIdentity, secret: string | undefined, ctx: M
   return { ...identity, credential_hmac: ctx.hmac(secret) };
 }
 
+// ---- Tollgate's gateway decision -----------------------------------------------------------------
+
+/**
+ * The decision a gateway logged, as is: the schema checks it, so a value that is no decision
+ * rejects the record with the valid ones named, rather than being dropped — a refusal dropped
+ * would be billed. Formats read it only from where a client cannot write it (the answer to an
+ * auth subrequest, response headers), since any decision but allow makes a call unbillable.
+ */
+export function gatewayDecision(value: unknown): string | undefined {
+  return str(value);
+}
+
 // ---- ids ----------------------------------------------------------------------------------------
 
 /**
@@ -413,6 +425,12 @@ export function splitLines(body: string, maxRecords = Infinity): SplitResult {
   return { ok: true, records: nonBlankLines(body) };
 }
 
+/** One line of an NDJSON log as its record: the parsed value, or a MalformedRecord saying why not. */
+export function parseJsonLine(line: string): unknown {
+  const result = tryParse(line);
+  return result.ok ? result.value : new MalformedRecord(`line is not valid JSON: ${result.error}`);
+}
+
 function tryParse(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
@@ -518,6 +536,8 @@ export interface Draft {
   client_ip?: string | undefined;
   forwarded_for?: string[] | undefined;
   user_agent?: string | undefined;
+  /** Checked by the schema (gatewayDecision). */
+  decision?: string | undefined;
   consumer?: { [K in keyof ConsumerIdentity]?: ConsumerIdentity[K] | undefined } | undefined;
 }
 

@@ -16,6 +16,13 @@
 // upstream.address = upstream_host; client_ip = downstream_remote_address without its port;
 // route = route_name; instance = pod_name | hostname | ctx.gatewayInstance.
 //
+// Tollgate's decision (ext_authz to /v1/authorize): decision = tollgate_decision |
+// x-tollgate-decision, consumer.id = tollgate_consumer | x-tollgate-consumer, else consumer_id |
+// x-consumer-id. Log them from the response, which only ext_authz or the upstream can set, never
+// the client (a decision other than allow makes a call unbillable), and send them on success too
+// (ext_authz http_service.authorization_response.allowed_client_headers_on_success):
+//   "tollgate_decision": "%RESP(X-TOLLGATE-DECISION)%", "tollgate_consumer": "%RESP(X-TOLLGATE-CONSUMER)%"
+//
 // Kind: 'istio' when upstream_cluster is an Istio cluster name ("outbound|8000||httpbin.foo.svc
 // .cluster.local", "inbound|…", "inbound-vip|…") or the record has Istio-only keys
 // (istio_policy_status); then api = the service FQDN from the cluster name. Otherwise 'envoy'.
@@ -26,8 +33,8 @@
 // idempotent while telling apart different requests that share an id.
 import { API_REQUEST_LIMITS as MAX } from '@tollgate/schemas';
 import {
-  clientIp, count, credentialFrom, epochMs, eventId, finish, forwardedFor, latency, method, pick,
-  required, safeMap, safeSplit, splitNdjson, splitTarget, recordTime, status, str,
+  clientIp, count, credentialFrom, epochMs, eventId, finish, forwardedFor, gatewayDecision, latency, method, pick,
+  required, safeMap, parseJsonLine, safeSplit, splitNdjson, splitTarget, recordTime, status, str,
 } from './common.ts';
 import type { Obj } from './common.ts';
 import type { InputFormat, MapContext, MapResult } from './types.ts';
@@ -50,7 +57,8 @@ const K = {
   remote: ['downstream_remote_address', 'DOWNSTREAM_REMOTE_ADDRESS', 'downstream_direct_remote_address'],
   route: ['route_name', 'ROUTE_NAME'],
   instance: ['pod_name', 'hostname', 'node'],
-  consumer: ['consumer_id', 'x-consumer-id', 'x_consumer_id'],
+  consumer: ['tollgate_consumer', 'x-tollgate-consumer', 'x_tollgate_consumer', 'X-TOLLGATE-CONSUMER', 'consumer_id', 'x-consumer-id', 'x_consumer_id'],
+  decision: ['tollgate_decision', 'x-tollgate-decision', 'x_tollgate_decision', 'X-TOLLGATE-DECISION'],
 } as const;
 
 const ISTIO_CLUSTER = /^(outbound|inbound|inbound-vip)\|/;
@@ -97,6 +105,7 @@ function mapEnvoy(rec: Obj, ctx: MapContext): MapResult {
     client_ip: clientIp(pick(rec, ...K.remote)),
     forwarded_for: forwardedFor(pick(rec, ...K.xff)),
     user_agent: str(pick(rec, ...K.userAgent), MAX.userAgent),
+    decision: gatewayDecision(pick(rec, ...K.decision)),
     consumer: { ...credential, id: consumerId },
   });
 }
@@ -106,4 +115,5 @@ export const envoy: InputFormat = {
   contentTypes: ['application/x-ndjson', 'application/json', 'text/plain'],
   split: safeSplit((body, _type, maxRecords) => splitNdjson(body, maxRecords)),
   map: safeMap(mapEnvoy),
+  parseLine: parseJsonLine,
 };

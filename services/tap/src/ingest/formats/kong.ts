@@ -18,10 +18,15 @@
 //                   or of an API key / bearer token found in the headers or query; auth_method from
 //                   the credential header (apikey → key-auth, Bearer → bearer, Basic → basic-auth),
 //                   or oauth2 when authenticated_entity carries a client_id.
+//   decision        response header x-tollgate-decision (Tollgate's answer, when a plugin asks
+//                   /v1/authorize and passes its headers on); consumer.id falls back to the
+//                   response header x-tollgate-consumer when Kong authenticated no consumer.
+//                   Response headers only: a client can write request headers, and a decision
+//                   other than allow makes a call unbillable.
 // Kong ≥ 3.x logs the Authorization header as "REDACTED": the method is still recorded.
-import { API_REQUEST_LIMITS as MAX, cutText, type ConsumerIdentity } from '@tollgate/schemas';
+import { API_REQUEST_LIMITS as MAX, CONSUMER_HEADER, DECISION_HEADER, cutText, type ConsumerIdentity } from '@tollgate/schemas';
 import {
-  clientIp, count, credentialFrom, eventId, finish, forwardedFor, get, header, isObj, latency, method,
+  clientIp, count, credentialFrom, eventId, finish, forwardedFor, gatewayDecision, get, header, isObj, latency, method,
   required, safeMap, safeSplit, splitJsonDocument, splitTarget, recordTime, status, str,
 } from './common.ts';
 import type { Obj } from './common.ts';
@@ -82,16 +87,18 @@ function mapKong(rec: Obj, ctx: MapContext): MapResult {
     client_ip: clientIp(get(rec, 'client_ip')),
     forwarded_for: forwardedFor(header(requestHeaders, 'x-forwarded-for')),
     user_agent: header(requestHeaders, 'user-agent', MAX.userAgent),
-    consumer: kongConsumer(rec, requestHeaders, get(request, 'querystring'), ctx),
+    decision: gatewayDecision(header(responseHeaders, DECISION_HEADER)),
+    consumer: kongConsumer(rec, requestHeaders, responseHeaders, get(request, 'querystring'), ctx),
   });
 }
 
-function kongConsumer(rec: Obj, headers: unknown, query: unknown, ctx: MapContext): ConsumerIdentity {
+function kongConsumer(rec: Obj, headers: unknown, responseHeaders: unknown, query: unknown, ctx: MapContext): ConsumerIdentity {
   const consumer = get(rec, 'consumer');
   const entity = get(rec, 'authenticated_entity');
   const fromRequest = credentialFrom(headers, query, ctx);
   const identity: ConsumerIdentity = { ...fromRequest };
-  const id = str(get(consumer, 'custom_id'), MAX.consumerId) ?? str(get(consumer, 'username'), MAX.consumerId) ?? str(get(consumer, 'id'), MAX.consumerId);
+  const id = str(get(consumer, 'custom_id'), MAX.consumerId) ?? str(get(consumer, 'username'), MAX.consumerId) ?? str(get(consumer, 'id'), MAX.consumerId) ??
+    header(responseHeaders, CONSUMER_HEADER, MAX.consumerId);
   if (id !== undefined) identity.id = id;
   // The credential Kong authenticated is a better identity than whatever the headers held.
   const credentialId = str(get(entity, 'id'));

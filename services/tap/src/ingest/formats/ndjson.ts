@@ -4,7 +4,7 @@
 // milliseconds) and the path, which loses any query string so credentials in a query cannot
 // travel in the event. Everything else is validated as is.
 import { API_REQUEST_SCHEMA } from '@tollgate/schemas';
-import { finishCanonical, safeMap, safeSplit, splitNdjson, splitTarget, timestamp } from './common.ts';
+import { finishCanonical, parseJsonLine, safeMap, safeSplit, splitNdjson, splitTarget, timestamp } from './common.ts';
 import type { Obj } from './common.ts';
 import type { InputFormat, MapResult } from './types.ts';
 
@@ -39,4 +39,5 @@ export const ndjson: InputFormat = {
   contentTypes: ['application/x-ndjson'],
   split: safeSplit((body, _type, maxRecords) => splitNdjson(body, maxRecords)),
   map: safeMap((rec) => mapCanonical(rec)),
+  parseLine: parseJsonLine,
 };

@@ -18,8 +18,17 @@
 //     '"upstream_addr":"$upstream_addr",'
 //     '"host":"$host",'
 //     '"server_name":"$server_name",'
-//     '"user_agent":"$http_user_agent"'
+//     '"user_agent":"$http_user_agent",'
+//     '"tollgate_consumer":"$tollgate_consumer",'
+//     '"tollgate_decision":"$tollgate_decision"'
 //   '}';
+//
+// This log_format is the contract the shipped deploy/gateways/nginx/tollgate-log.conf copies.
+// $tollgate_consumer and $tollgate_decision are set by `auth_request_set` from the
+// x-tollgate-consumer / x-tollgate-decision headers of Tollgate's /v1/authorize answer
+// (deploy/gateways/nginx/tollgate-enforce.conf). NGINX refuses a log_format naming a variable
+// nothing declares: a server that does not ask Tollgate declares them empty
+// (`set $tollgate_consumer ""; set $tollgate_decision "";`), or the two keys are left out.
 //
 // Every value is quoted: escape=json keeps them valid JSON, and unquoted numbers would break on
 // "-" (no upstream). $uri carries no query string (so no credentials in the query reach the log);
@@ -33,13 +42,17 @@
 // the time spent waiting on upstreams; no gateway share is derived. upstream.address = last
 // entry of $upstream_addr (the one that answered); request_bytes = $request_length; response_bytes
 // = $bytes_sent (else $body_bytes_sent); api = $server_name unless "_"; consumer.id =
-// $remote_user with auth_method basic-auth. Aliases seen in common JSON formats (time_iso8601,
+// $tollgate_consumer with auth_method tollgate (the consumer Tollgate decided for: an API key or
+// the gateway's own auth, checked by Tollgate), else $remote_user with auth_method basic-auth;
+// decision = $tollgate_decision (allow, quota, rate, not_entitled, suspended, blocked,
+// unknown_consumer; empty or "-" is none; any other value rejects the line, so that a refusal is
+// never billed by mistake). Aliases seen in common JSON formats (time_iso8601,
 // @timestamp, request_method, http_user_agent, http_x_forwarded_for, body_bytes_sent, and a
 // "$request" line) are accepted too.
 import { API_REQUEST_LIMITS as MAX } from '@tollgate/schemas';
 import {
-  clientIp, count, eventId, finish, forwardedFor, latency, method, pick, required, safeMap,
-  safeSplit, splitNdjson, splitTarget, recordTime, status, str,
+  clientIp, count, eventId, finish, forwardedFor, gatewayDecision, latency, method, pick, required, safeMap,
+  parseJsonLine, safeSplit, splitNdjson, splitTarget, recordTime, status, str,
 } from './common.ts';
 import type { Obj } from './common.ts';
 import type { InputFormat, MapContext, MapResult } from './types.ts';
@@ -74,6 +87,7 @@ function mapNginx(rec: Obj, ctx: MapContext): MapResult {
   const requestId = str(pick(rec, 'request_id'));
   const upstreamSeconds = sumUpstreamTimes(pick(rec, 'upstream_response_time'));
   const upstreamAddr = str(pick(rec, 'upstream_addr'))?.split(/[,:]\s/).pop()?.trim();
+  const tollgateConsumer = str(pick(rec, 'tollgate_consumer'), MAX.consumerId);
   const remoteUser = str(pick(rec, 'remote_user'), MAX.consumerId);
   const serverName = str(pick(rec, 'server_name'), MAX.api);
 
@@ -97,7 +111,10 @@ function mapNginx(rec: Obj, ctx: MapContext): MapResult {
     client_ip: clientIp(pick(rec, 'remote_addr', 'client_ip', 'clientip')),
     forwarded_for: forwardedFor(pick(rec, 'x_forwarded_for', 'http_x_forwarded_for')),
     user_agent: str(pick(rec, 'user_agent', 'http_user_agent'), MAX.userAgent),
-    consumer: remoteUser !== undefined ? { id: remoteUser, auth_method: 'basic-auth' } : undefined,
+    decision: gatewayDecision(pick(rec, 'tollgate_decision')),
+    consumer: tollgateConsumer !== undefined
+      ? { id: tollgateConsumer, auth_method: 'tollgate' }
+      : remoteUser !== undefined ? { id: remoteUser, auth_method: 'basic-auth' } : undefined,
   });
 }
 
@@ -106,4 +123,5 @@ export const nginx: InputFormat = {
   contentTypes: ['application/x-ndjson', 'application/json', 'text/plain'],
   split: safeSplit((body, _type, maxRecords) => splitNdjson(body, maxRecords)),
   map: safeMap(mapNginx),
+  parseLine: parseJsonLine,
 };

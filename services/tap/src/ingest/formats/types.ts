@@ -55,4 +55,10 @@ export interface InputFormat {
    */
   split(body: string, contentType: string, maxRecords?: number): SplitResult;
   map(record: unknown, ctx: MapContext): MapResult;
+  /**
+   * One line of a log file as the record map() takes (a line that does not parse becomes a
+   * record map() rejects with its reason). Present on the formats whose records are one per line:
+   * the only ones the tap's file source (sources/tail) can follow.
+   */
+  parseLine?: (line: string) => unknown;
 }

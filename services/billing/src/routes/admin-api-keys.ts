@@ -1,0 +1,57 @@
+// /v1/admin/consumers/{id}/api-keys: the API keys that identify a consumer at the gateway. A key is
+// given once, in clear, and stored only as its credential HMAC (the tap's, so events that carry the
+// key map to the same consumer); answers name a key by its key_id only, never the key or its HMAC.
+// A change goes into this process's key map at once (other replicas: at their next refresh).
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { FastifyPluginAsync } from 'fastify';
+import { NotFound, requireBearer } from '@tollgate/platform';
+import { apiKeyProblem, readApiKeys, readConsumers, revokeApiKey, writeApiKeys, type ApiKeyRecord } from '@tollgate/registry';
+import { InvalidApiKey } from '../errors.ts';
+import type { QuotaBook } from '../quota-book.ts';
+
+export interface AdminApiKeyRoutesOptions {
+  client: ClickHouseClient;
+  database: string;
+  quota: QuotaBook;
+  /** The credential HMAC key (the tap's). */
+  hmacKey: string;
+  adminTokens: readonly string[];
+}
+
+const id = { type: 'string', minLength: 1 } as const;
+const byConsumer = { params: { type: 'object', required: ['id'], properties: { id } } } as const;
+const byKey = { params: { type: 'object', required: ['id', 'key_id'], properties: { id, key_id: id } } } as const;
+
+/** What an answer may show of a key. */
+const publicKey = ({ key_id, consumer_id, created_at }: ApiKeyRecord) => ({ key_id, consumer_id, created_at });
+
+export const adminApiKeyRoutes: FastifyPluginAsync<AdminApiKeyRoutesOptions> = async (app, o) => {
+  app.addHook('onRequest', requireBearer(o.adminTokens));
+
+  const requireConsumer = async (consumerId: string): Promise<void> => {
+    if ((await readConsumers(o.client, o.database, consumerId)).length === 0) throw new NotFound(`no consumer "${consumerId}"`);
+  };
+
+  app.post<{ Params: { id: string }; Body: { key?: unknown } }>('/v1/admin/consumers/:id/api-keys', { schema: { ...byConsumer, body: { type: 'object' } } }, async (request, reply) => {
+    const problem = apiKeyProblem(request.body.key);
+    if (problem) throw new InvalidApiKey(`key: ${problem}`);
+    await requireConsumer(request.params.id);
+    const [record] = await writeApiKeys(o.client, o.database, o.hmacKey, [{ consumer_id: request.params.id, key: request.body.key as string }]);
+    if (!record) throw new Error('writeApiKeys stored no key');
+    o.quota.addKey(record.key_hmac, record.consumer_id);
+    return reply.code(201).send(publicKey(record));
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/admin/consumers/:id/api-keys', { schema: byConsumer }, async (request) => {
+    await requireConsumer(request.params.id);
+    return { keys: (await readApiKeys(o.client, o.database, request.params.id)).map(publicKey) };
+  });
+
+  app.delete<{ Params: { id: string; key_id: string } }>('/v1/admin/consumers/:id/api-keys/:key_id', { schema: byKey }, async (request, reply) => {
+    const { id: consumerId, key_id: keyId } = request.params;
+    const key = (await readApiKeys(o.client, o.database, consumerId)).find((k) => k.key_id === keyId);
+    if (!key || !(await revokeApiKey(o.client, o.database, consumerId, keyId))) throw new NotFound(`consumer "${consumerId}" has no live key ${keyId}`);
+    o.quota.removeKey(key.key_hmac);
+    return reply.code(204).send();
+  });
+};
