@@ -1,5 +1,5 @@
 // Outgoing webhooks end to end on the embedded engine: endpoints through the admin API, usage
-// alerts crossed across several refreshes and service restarts, a payment failure from Stripe's
+// alerts crossed across several refreshes and service restarts, a suspension, a payment failure from Stripe's
 // webhook and a finalized invoice from a run, delivered to a receiver that is down for a stretch
 // and answers 500 to every other request. Every event is delivered, to every endpoint it targets,
 // with a valid signature, and no crossing is emitted twice. Backoff is shortened by configuration
@@ -206,6 +206,9 @@ describe('webhooks from a running billing service', () => {
     expect(invoiced?.outcome).toBe('invoiced');
     await billing.run({ period: PERIOD, dryRun: false, trigger: 'api' });
 
+    // An admin suspends gamma (twice: announced once).
+    for (let i = 0; i < 2; i += 1) expect((await billing.app.inject({ method: 'PUT', url: '/v1/admin/consumers/gamma', headers: ADMIN, payload: { status: 'suspended' } })).statusCode).toBe(200);
+
     billing = await restart(billing);
     await billing.quota.refresh(now());
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // the receiver stays down while retries pile up
@@ -213,8 +216,9 @@ describe('webhooks from a running billing service', () => {
 
     const store = new OutboxStore(ch.client, ch.database);
     const events = await store.events();
-    expect(events.map((e) => `${e.type} ${e.dedup_key}`).sort()).toEqual(
+    expect(events.map((e) => `${e.type} ${e.dedup_key}`.replace(/^(consumer\.suspended consumer\.suspended:gamma):\d+$/, '$1:<at>')).sort()).toEqual(
       [
+        'consumer.suspended consumer.suspended:gamma:<at>',
         `invoice.finalized ${PERIOD}:gamma:${invoiced!.stripe_invoice_id!}`,
         'invoice.payment_failed evt_failed_1',
         `quota.exhausted alpha:${thisPeriod.name}`,
