@@ -1,6 +1,7 @@
 // @tollgate/pricing: the plans file, price models, exact money, quotas and billing periods — the
 // pricing domain billing and the dashboards share, so an invoice and the revenue dashboard price
 // usage with the same code. Pure functions, no I/O except loadPlansFile.
+export { alertThreshold, minorToMajorText, percentOf, USAGE_ALERT_KINDS } from './alerts.ts';
 export { currencyDecimals, isKnownCurrency } from './currency.ts';
 export {
   MAX_DECIMAL_SCALE,

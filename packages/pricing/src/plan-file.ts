@@ -6,8 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { minorToMajorText, USAGE_ALERT_KINDS } from './alerts.ts';
 import { chargeDecimals, isKnownCurrency } from './currency.ts';
-import { ZERO, exactMinor, parseDecimal, type Decimal } from './money.ts';
+import { ZERO, decimalToString, exactMinor, parseDecimal, type Decimal } from './money.ts';
 import {
   BASE_FEE_LINE_KEY,
   DEFAULT_BILLABLE_STATUSES,
@@ -25,6 +26,7 @@ import {
   type RateLimit,
   type StatusClass,
   type Tier,
+  type UsageAlert,
 } from './types.ts';
 
 export type PlansFileFormat = 'yaml' | 'json';
@@ -45,6 +47,7 @@ export class PlanFileError extends Error {
 const ID = /^[a-z0-9][a-z0-9_-]*$/;
 const HTTP_METHOD = /^[A-Za-z]+$/;
 const COUNT_TEXT = /^\d+(?:_\d+)*$/;
+const PERCENT_TEXT = /^(\d+(?:\.\d+)?)\s*%$/;
 const METER_UNITS: readonly MeterUnit[] = ['requests', 'request_bytes', 'response_bytes', 'bytes'];
 const PRICE_MODELS = ['per_unit', 'package', 'graduated', 'volume'] as const;
 
@@ -267,7 +270,7 @@ function rateLimit(issues: Issues, value: unknown, path: string, entitled: reado
 
 function plan(issues: Issues, id: string, value: unknown, path: string): Plan {
   if (!ID.test(id)) issues.add(path, 'is not a valid plan id (lower-case letters, digits, _ or -)');
-  const p = mapping(issues, value, path, ['name', 'currency', 'period', 'base_fee', 'billable_statuses', 'quota', 'rate_limits', 'apis', 'meters', 'late_usage']);
+  const p = mapping(issues, value, path, ['name', 'currency', 'period', 'base_fee', 'billable_statuses', 'quota', 'rate_limits', 'apis', 'meters', 'late_usage', 'alerts']);
 
   const rawCurrency = text(issues, p.currency, `${path}.currency`);
   const currency = rawCurrency.toUpperCase();
@@ -328,7 +331,67 @@ function plan(issues: Issues, id: string, value: unknown, path: string): Plan {
       return parsed;
     });
   }
+
+  if (p.alerts !== undefined) result.alerts = alerts(issues, p.alerts, `${path}.alerts`, result, currencyOk);
   return result;
+}
+
+/** A percentage such as "80%" or "12.5%", above 0. */
+function percent(issues: Issues, value: unknown, path: string): Decimal {
+  const digits = typeof value === 'string' ? PERCENT_TEXT.exec(value)?.[1] : undefined;
+  let parsed: Decimal | undefined;
+  try {
+    parsed = digits === undefined ? undefined : parseDecimal(digits);
+  } catch {
+    // More decimals than a price may have: reported below like any other malformed percentage.
+  }
+  if (parsed && parsed.coefficient > 0n) return parsed;
+  issues.add(path, `${value === undefined ? 'is required and ' : ''}must be a percentage above 0 such as "80%" (got ${show(value)})`);
+  return ZERO;
+}
+
+/**
+ * `alerts: [{ at: "80%", of: quota }, { at: "90%", of: included_units, meter: calls }, { at: "500.00", of: spend }]`.
+ * Parsed after the quota and meters, which they refer to. `meter` may be left out when exactly
+ * one meter has included units.
+ */
+function alerts(issues: Issues, value: unknown, path: string, plan: Plan, currencyOk: boolean): UsageAlert[] {
+  const seen = new Map<string, number>();
+  const withIncluded = plan.meters.filter((m) => m.includedUnits > 0).map((m) => m.id);
+  return list(issues, value, path, false).map((item, i): UsageAlert => {
+    const at = `${path}[${i}]`;
+    const before = issues.errors.length;
+    const a = mapping(issues, item, at, ['at', 'of', 'meter']);
+    const of = oneOf(issues, a.of, `${at}.of`, USAGE_ALERT_KINDS);
+    if (a.meter !== undefined && of !== 'included_units') issues.add(`${at}.meter`, `is only for of: included_units (got of: ${of})`);
+    let alert: UsageAlert;
+    if (of === 'quota') {
+      const p = percent(issues, a.at, `${at}.at`);
+      if (!plan.quota) issues.add(`${at}.of`, 'is quota, but the plan has no quota');
+      alert = { of, percent: p, at: `${decimalToString(p)}%`, key: `quota:${decimalToString(p)}%` };
+    } else if (of === 'included_units') {
+      const p = percent(issues, a.at, `${at}.at`);
+      let meterId = '';
+      if (a.meter !== undefined) {
+        meterId = text(issues, a.meter, `${at}.meter`);
+        if (meterId !== '' && !withIncluded.includes(meterId)) issues.add(`${at}.meter`, `must name a meter of the plan with included_units (${withIncluded.join(', ') || 'none has'}) (got ${show(meterId)})`);
+      } else if (withIncluded.length === 1) meterId = withIncluded[0]!;
+      else issues.add(`${at}.meter`, `is required: the plan has ${withIncluded.length} meters with included_units${withIncluded.length > 0 ? ` (${withIncluded.join(', ')})` : ''}`);
+      alert = { of, meterId, percent: p, at: `${decimalToString(p)}%`, key: `included_units:${meterId}:${decimalToString(p)}%` };
+    } else {
+      const amount = decimal(issues, a.at, `${at}.at`);
+      const minor = currencyOk ? exactMinor(amount, plan.currency) : 0n;
+      if (minor === null) issues.add(`${at}.at`, `has more decimals than ${plan.currency} can be charged in (${chargeDecimals(plan.currency)}) (got ${show(a.at)})`);
+      else if (currencyOk && issues.errors.length === before && minor <= 0n) issues.add(`${at}.at`, `must be an amount above 0 (got ${show(a.at)})`);
+      const major = currencyOk && minor !== null ? minorToMajorText(minor, plan.currency) : '';
+      alert = { of, amountMinor: minor ?? 0n, at: major, key: `spend:${major}` };
+    }
+    // An alert with errors holds placeholders, which could only repeat by accident.
+    const first = seen.get(alert.key);
+    if (issues.errors.length === before && first !== undefined) issues.add(at, `repeats the alert of ${path}[${first}] (${alert.key})`);
+    if (!seen.has(alert.key)) seen.set(alert.key, i);
+    return alert;
+  });
 }
 
 function catalog(document: unknown, source: string): PlanCatalog {

@@ -79,6 +79,21 @@ export interface RateLimit {
   readonly apis?: readonly string[];
 }
 
+interface AlertBase {
+  /** Stable within the plan, e.g. `quota:80%`, `included_units:calls:80%`, `spend:500.00`: part of the dedup key of the events it raises. */
+  readonly key: string;
+  /** The threshold as the plans file wrote it, normalised: `80%`, `500.00`. */
+  readonly at: string;
+}
+
+/** A usage alert of a plan (plans file `alerts:`); thresholds are worked out in alerts.ts. */
+export type UsageAlert =
+  | (AlertBase & { readonly of: 'quota'; readonly percent: Decimal })
+  | (AlertBase & { readonly of: 'included_units'; readonly meterId: string; readonly percent: Decimal })
+  | (AlertBase & { readonly of: 'spend'; readonly amountMinor: bigint });
+
+export type UsageAlertKind = UsageAlert['of'];
+
 export interface Plan {
   readonly id: string;
   readonly name: string;
@@ -97,6 +112,8 @@ export interface Plan {
   readonly meters: readonly Meter[];
   /** Absent on plans built in code: DEFAULT_LATE_USAGE. The plans file always sets it. */
   readonly lateUsage?: LateUsagePolicy;
+  /** Usage alerts (plans file `alerts:`), in file order; absent when the plan has none. */
+  readonly alerts?: readonly UsageAlert[];
 }
 
 export interface PlanCatalog {

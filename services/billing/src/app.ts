@@ -17,6 +17,7 @@ import type { ReconcileResult } from './reconcile.ts';
 import { adminApiKeyRoutes } from './routes/admin-api-keys.ts';
 import { adminConsumerRoutes } from './routes/admin-consumers.ts';
 import { adminRunRoutes } from './routes/admin-runs.ts';
+import { adminWebhookRoutes } from './routes/admin-webhooks.ts';
 import { authorizeRoutes } from './routes/authorize.ts';
 import { invoicePreviewRoutes } from './routes/invoice-preview.ts';
 import { BILLING_FORMATS } from './routes/formats.ts';
@@ -24,6 +25,8 @@ import type { GatewayAuth } from './routes/gateway-auth.ts';
 import { quotaRoutes } from './routes/quota.ts';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.ts';
 import type { RunOptions, RunResult } from './run.ts';
+import type { WebhookEndpoints } from './webhooks/endpoints.ts';
+import type { WebhookEmitter } from './webhooks/events.ts';
 
 export interface BillingAppOptions {
   client: ClickHouseClient;
@@ -43,6 +46,8 @@ export interface BillingAppOptions {
   hmacKey: string;
   hooks: ConsumerHooks;
   webhookSecret: string | undefined;
+  webhookEndpoints: WebhookEndpoints;
+  webhooks: WebhookEmitter;
   run: (options: RunOptions) => Promise<RunResult>;
   /** Absent when Stripe is not configured. */
   reconcile: ((period: string, customer?: string) => Promise<ReconcileResult>) | undefined;
@@ -65,6 +70,7 @@ export function buildBillingApp(o: BillingAppOptions): FastifyInstance {
   void app.register(adminApiKeyRoutes, { client: o.client, database: o.database, quota: o.quota, hmacKey: o.hmacKey, adminTokens: o.adminTokens });
   void app.register(adminRunRoutes, { ledger: o.ledger, run: o.run, reconcile: o.reconcile, adminTokens: o.adminTokens });
   void app.register(invoicePreviewRoutes, { client: o.client, database: o.database, plans: o.plans, adminTokens: o.adminTokens, consumerTokens: o.consumerTokens });
-  void app.register(stripeWebhookRoutes, { ledger: o.ledger, webhookSecret: o.webhookSecret });
+  void app.register(adminWebhookRoutes, { endpoints: o.webhookEndpoints, adminTokens: o.adminTokens });
+  void app.register(stripeWebhookRoutes, { ledger: o.ledger, webhookSecret: o.webhookSecret, webhooks: o.webhooks });
   return app;
 }

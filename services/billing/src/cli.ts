@@ -17,6 +17,8 @@ import { Ledger } from './ledger.ts';
 import { openPeriodRefusal } from './open-period.ts';
 import { reconcilePeriod, type ReconcileResult } from './reconcile.ts';
 import { runBilling, type RunOptions, type RunResult } from './run.ts';
+import { WebhookOutbox } from './webhooks/outbox.ts';
+import { OutboxStore } from './webhooks/store.ts';
 import { StripeBilling } from './stripe-billing.ts';
 
 const USAGE = [
@@ -87,6 +89,7 @@ async function runHere(options: RunOptions, env: NodeJS.ProcessEnv): Promise<Run
   const config = billingConfigFromEnv(env, { requireAdminTokens: false });
   const plans = await loadPlansFile(config.plansFile);
   const client = await createClickHouseClient(config.clickhouse);
+  const log = pino({ level: env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
   try {
     await migrate(client, config.migrations);
     const stripe = config.stripe ? new StripeBilling(createStripeClient(config.stripe, { maxNetworkRetries: 0 }), { attempts: 6, baseMs: 200, maxMs: 5_000 }) : undefined;
@@ -96,7 +99,9 @@ async function runHere(options: RunOptions, env: NodeJS.ProcessEnv): Promise<Run
       ledger: new Ledger(client, config.clickhouse.database),
       plans,
       stripe,
-      log: pino({ level: env.LOG_LEVEL ?? 'warn' }, pino.destination(2)),
+      log,
+      // Emit only: the events wait in the outbox until a billing service delivers them.
+      webhooks: new WebhookOutbox({ store: new OutboxStore(client, config.clickhouse.database), log }),
     });
   } finally {
     await client.close();

@@ -52,6 +52,21 @@ export interface BillingConfig {
   /** The tap's credential HMAC key (TAP_HMAC_KEY or <TAP_SPOOL_DIR>/hmac.key): API keys are looked up by it. */
   credentialHmacKey: CredentialHmacKeySource;
   quotaRefreshMs: number;
+  webhooks: WebhookSettings;
+}
+
+/** The outgoing webhook outbox (webhooks/outbox.ts) and usage alerts (usage-alerts.ts). */
+export interface WebhookSettings {
+  /** BILLING_WEBHOOK_RETRY_BASE_MS: wait before the first retry (doubling, with jitter). */
+  retryBaseMs: number;
+  /** BILLING_WEBHOOK_RETRY_MAX_MS: longest wait between attempts. */
+  retryMaxMs: number;
+  /** BILLING_WEBHOOK_POLL_MS: how often pending deliveries are looked up. */
+  pollMs: number;
+  /** BILLING_WEBHOOK_TIMEOUT_MS: per delivery request. */
+  timeoutMs: number;
+  /** BILLING_ALERTS_USAGE_REFRESH_MS: how often included-units and spend alerts re-read usage per meter. */
+  alertsUsageRefreshMs: number;
 }
 
 export const DEFAULT_API_KEY_HEADERS = ['x-api-key', 'apikey'];
@@ -98,6 +113,13 @@ export function billingConfigFromEnv(env: Env, { requireAdminTokens = true } = {
     catalogFile: catalogFileFromEnv(r),
     credentialHmacKey: credentialHmacKeyFromEnv(r),
     quotaRefreshMs: r.int('QUOTA_REFRESH_MS', 5_000, { min: 250, max: 3_600_000 }),
+    webhooks: {
+      retryBaseMs: r.int('BILLING_WEBHOOK_RETRY_BASE_MS', 10_000, { min: 1, max: 3_600_000 }),
+      retryMaxMs: r.int('BILLING_WEBHOOK_RETRY_MAX_MS', 3_600_000, { min: 1, max: 86_400_000 }),
+      pollMs: r.int('BILLING_WEBHOOK_POLL_MS', 1_000, { min: 10, max: 600_000 }),
+      timeoutMs: r.int('BILLING_WEBHOOK_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 }),
+      alertsUsageRefreshMs: r.int('BILLING_ALERTS_USAGE_REFRESH_MS', 60_000, { min: 0, max: 86_400_000 }),
+    },
   };
   checkTokenRoles(r, config.adminTokens, config.consumerTokens, 'BILLING_ADMIN_TOKENS', 'BILLING_CONSUMER_TOKENS');
   if (requireAdminTokens && config.adminTokens.length === 0) r.problem('BILLING_ADMIN_TOKENS is required: bearer tokens for /v1/admin/* (consumers, runs)');

@@ -43,6 +43,8 @@ export class QuotaBook {
   private refreshInstalled = 0;
   private period: Period = periodOf(new Date());
   loadedAt = 0;
+  /** Run after each refresh with its `now` (usage alerts, usage-alerts.ts); a failure is logged, the refresh stands. */
+  readonly refreshed: Array<(now: Date) => Promise<unknown>> = [];
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -97,6 +99,12 @@ export class QuotaBook {
     for (const change of changes) change();
     this.period = period;
     this.loadedAt = Date.now();
+    for (const listener of this.refreshed) await listener(now).catch((error: unknown) => this.log.warn({ err: error }, 'a quota refresh listener failed'));
+  }
+
+  /** The consumers of the registry, as of the latest refresh. */
+  consumerIds(): string[] {
+    return [...this.consumers.keys()];
   }
 
   private change(apply: () => void): void {

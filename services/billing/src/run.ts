@@ -15,6 +15,7 @@ import { ledgerTime, type InvoiceRecord, type Ledger, type LineRecord } from './
 import { groupBy, inPool } from './pool.ts';
 import { invoiceKeyOf, stripeKey, type StripeBilling } from './stripe-billing.ts';
 import { requestsOf, usageForPeriod } from './usage-query.ts';
+import type { WebhookEmitter } from './webhooks/events.ts';
 
 export interface RunOptions {
   period: string;
@@ -36,6 +37,8 @@ export interface RunDeps {
   /** Absent when Stripe is not configured: only dry runs are possible then. */
   stripe: StripeBilling | undefined;
   log: Logger;
+  /** Where invoice.finalized events go (the webhook outbox); absent: none are emitted. */
+  webhooks?: WebhookEmitter;
 }
 
 export interface LineResult {
@@ -422,6 +425,21 @@ async function invoiceCustomer(
 
   await stripe.finalizeInvoice(invoiceId, settings.autoAdvance, stripeKey(invoiceKey, 'finalize'));
   await deps.ledger.writeInvoice({ ...record, state: 'finalized' });
+  // Once per (period, consumer, invoice), and once per late adjustment it carries. The invoice
+  // stands if the outbox is unreachable.
+  const notFound = (error: unknown) => deps.log.error({ err: error, consumer: consumer.consumer_id, period, invoice: invoiceId }, 'webhook event not emitted');
+  await deps.webhooks
+    ?.emit('invoice.finalized', { consumer_id: consumer.consumer_id, plan_id: planId, period, stripe_invoice_id: invoiceId, amount_minor: safe(amountMinor), currency }, `${period}:${consumer.consumer_id}:${invoiceId}`)
+    .catch(notFound);
+  for (const line of snapshot.filter((l) => l.adjusts_period !== '')) {
+    await deps.webhooks
+      ?.emit(
+        'late_usage.billed',
+        { consumer_id: consumer.consumer_id, period: line.adjusts_period, billed_in_period: period, stripe_invoice_id: invoiceId, amount_minor: safe(line.amount_minor), currency, events: safe(line.billable_units) },
+        `${consumer.consumer_id}:${line.adjusts_period}:${line.line_key}`,
+      )
+      .catch(notFound);
+  }
   return { invoiceId, amountMinor, snapshot };
 }
 

@@ -11,7 +11,7 @@ import { createMetricsRegistry, createStripeClient, credentialHmac, resolveCrede
 import { loadPlansFile, previousPeriod, type PlanCatalog } from '@tollgate/pricing';
 import { buildBillingApp } from './app.ts';
 import type { BillingConfig } from './config.ts';
-import { NO_CONSUMER_HOOKS, type ConsumerHooks } from './consumer-hooks.ts';
+import { webhookConsumerHooks, type ConsumerHooks } from './consumer-hooks.ts';
 import { Ledger } from './ledger.ts';
 import { compilePlanPolicies } from './policy/plan-policies.ts';
 import { PolicyPoint } from './policy/policy-point.ts';
@@ -20,6 +20,10 @@ import { QuotaBook } from './quota-book.ts';
 import { reconcilePeriod, type ReconcileResult } from './reconcile.ts';
 import { runBilling, type RunOptions, type RunResult } from './run.ts';
 import { StripeBilling } from './stripe-billing.ts';
+import { UsageAlerts } from './usage-alerts.ts';
+import { WebhookEndpoints } from './webhooks/endpoints.ts';
+import { WebhookOutbox } from './webhooks/outbox.ts';
+import { OutboxStore } from './webhooks/store.ts';
 
 export interface BillingService {
   app: FastifyInstance;
@@ -28,6 +32,8 @@ export interface BillingService {
   quota: QuotaBook;
   /** Gateway decisions (/v1/authorize). */
   policy: PolicyPoint;
+  /** The webhook outbox: emit() for features that raise events, dispatchOnce() for tests. */
+  webhooks: WebhookOutbox;
   /** Runs one billing run at a time, in the order asked. */
   run(options: RunOptions): Promise<RunResult>;
   /** Reconciles a period with Stripe (reconcile.ts); undefined when Stripe is not configured. */
@@ -67,7 +73,7 @@ function runMetrics(registry: Registry) {
   return { countRun, countReconcile };
 }
 
-export async function startBilling(config: BillingConfig, client: ClickHouseClient, log: Logger = pino({ name: 'billing' }), hooks: ConsumerHooks = NO_CONSUMER_HOOKS): Promise<BillingService> {
+export async function startBilling(config: BillingConfig, client: ClickHouseClient, log: Logger = pino({ name: 'billing' }), hooks?: ConsumerHooks): Promise<BillingService> {
   const plans = await loadPlansFile(config.plansFile);
   // The enricher's catalog and the tap's HMAC key: a decision names the product the call is billed
   // under, and a presented API key matches the credential_hmac its events carry.
@@ -79,7 +85,11 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     : undefined;
   const registry = createMetricsRegistry('billing');
   const { countRun, countReconcile } = runMetrics(registry);
+  const outboxStore = new OutboxStore(client, config.clickhouse.database);
+  const webhooks = new WebhookOutbox({ store: outboxStore, log, registry, retry: { baseMs: config.webhooks.retryBaseMs, maxMs: config.webhooks.retryMaxMs }, timeoutMs: config.webhooks.timeoutMs });
   const quota = new QuotaBook(client, config.clickhouse.database, plans, log);
+  const alerts = new UsageAlerts({ client, database: config.clickhouse.database, plans, emitter: webhooks, log, meterUsageRefreshMs: config.webhooks.alertsUsageRefreshMs });
+  quota.refreshed.push((now) => alerts.evaluate(quota, now));
   await quota.refresh();
   quota.startRefreshing(config.quotaRefreshMs);
   const policy = new PolicyPoint({
@@ -90,6 +100,7 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     keyHmac: credentialHmac(hmacKey),
     unknownConsumer: config.unknownConsumer,
   });
+  webhooks.start(config.webhooks.pollMs);
 
   let queue: Promise<unknown> = Promise.resolve();
   const queued = <T>(work: () => Promise<T>): Promise<T> => {
@@ -108,7 +119,7 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
   const runNow = (options: RunOptions): Promise<RunResult> =>
     (async () => {
       try {
-        const result = await runBilling(options, { autoAdvance: config.autoAdvance, concurrency: config.stripeConcurrency }, { client, database: config.clickhouse.database, ledger, plans, stripe, log });
+        const result = await runBilling(options, { autoAdvance: config.autoAdvance, concurrency: config.stripeConcurrency }, { client, database: config.clickhouse.database, ledger, plans, stripe, log, webhooks });
         countRun(result, options.dryRun);
         log.info({ period: result.period, dry_run: result.dry_run, totals: result.totals, late: result.late, unbilled: result.unbilled }, 'billing run finished');
         if (result.unbilled.events > 0) {
@@ -157,8 +168,11 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     apiKeyHeaders: config.apiKeyHeaders,
     replicas: config.replicas,
     hmacKey,
-    hooks,
+    // Suspensions go to the webhook outbox unless the caller hands in its own hooks (tests do).
+    hooks: hooks ?? webhookConsumerHooks(webhooks),
     webhookSecret: config.webhookSecret,
+    webhookEndpoints: new WebhookEndpoints(outboxStore),
+    webhooks,
     run,
     reconcile,
     registry,
@@ -175,6 +189,7 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     plans,
     quota,
     policy,
+    webhooks,
     run,
     reconcile,
     runScheduled,
@@ -183,6 +198,7 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
       await app.close();
       await queue;
       quota.stop();
+      await webhooks.stop();
     },
   };
 }

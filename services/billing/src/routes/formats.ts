@@ -3,6 +3,7 @@
 import { badInput, inputErrorFormatter, type InputErrorFactory, type InputFormats } from '@tollgate/platform';
 import { parsePeriod } from '@tollgate/pricing';
 import { InvalidCustomer, InvalidPeriod } from '../errors.ts';
+import { endpointUrlProblem } from '../webhooks/endpoints.ts';
 
 export const BILLING_FORMATS: InputFormats = {
   period: {
@@ -15,6 +16,10 @@ export const BILLING_FORMATS: InputFormats = {
       }
     },
     message: 'must be YYYY-MM',
+  },
+  webhook_url: {
+    validate: (value) => endpointUrlProblem(value) === undefined,
+    message: 'must be an absolute http or https URL without credentials',
   },
 };
 

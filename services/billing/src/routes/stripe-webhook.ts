@@ -1,21 +1,26 @@
 // POST /stripe/webhook: Stripe reports invoice outcomes (paid, payment failed, voided); each event
 // is recorded once, however often Stripe delivers it. The signature covers the exact bytes Stripe
 // sent, so this plugin's scope keeps the body raw (its content-type parser does not leak out).
+// A payment failure is passed on to webhook endpoints as invoice.payment_failed, once per Stripe
+// event: emitted before answering, so a failed emit makes Stripe deliver again.
 import type { FastifyPluginAsync } from 'fastify';
 import Stripe from 'stripe';
 import { NotConfigured } from '@tollgate/platform';
 import { BadSignature } from '../errors.ts';
 import type { Ledger } from '../ledger.ts';
+import type { WebhookEmitter } from '../webhooks/events.ts';
 
 export interface StripeWebhookRoutesOptions {
   ledger: Ledger;
   /** STRIPE_WEBHOOK_SECRET; without it the route answers 503. */
   webhookSecret: string | undefined;
+  /** Where invoice.payment_failed goes (the webhook outbox); absent: nowhere. */
+  webhooks?: WebhookEmitter;
 }
 
 const STATUS_BY_EVENT: Record<string, string> = { 'invoice.paid': 'paid', 'invoice.payment_failed': 'payment_failed', 'invoice.voided': 'void' };
 
-export const stripeWebhookRoutes: FastifyPluginAsync<StripeWebhookRoutesOptions> = async (app, { ledger, webhookSecret }) => {
+export const stripeWebhookRoutes: FastifyPluginAsync<StripeWebhookRoutesOptions> = async (app, { ledger, webhookSecret, webhooks }) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   const verifier = new Stripe('sk_test_webhook_verification_only');
@@ -32,13 +37,16 @@ export const stripeWebhookRoutes: FastifyPluginAsync<StripeWebhookRoutesOptions>
     if (!status) return { received: true, recorded: false };
     const invoice = event.data.object as Stripe.Invoice;
     const ledgerRow = invoice.id ? await ledger.invoiceByStripeId(invoice.id) : undefined;
-    const fresh = await ledger.recordWebhookEvent({
-      event_id: event.id,
-      type: event.type,
-      stripe_invoice_id: invoice.id ?? '',
-      period: ledgerRow?.period ?? invoice.metadata?.tollgate_period ?? '',
-      consumer_id: ledgerRow?.consumer_id ?? invoice.metadata?.tollgate_consumer_id ?? '',
-    });
+    const period = ledgerRow?.period ?? invoice.metadata?.tollgate_period ?? '';
+    const consumerId = ledgerRow?.consumer_id ?? invoice.metadata?.tollgate_consumer_id ?? '';
+    if (event.type === 'invoice.payment_failed') {
+      await webhooks?.emit(
+        'invoice.payment_failed',
+        { consumer_id: consumerId, period, stripe_invoice_id: invoice.id ?? '', stripe_event_id: event.id, amount_due_minor: invoice.amount_due ?? null, currency: invoice.currency ? invoice.currency.toUpperCase() : null },
+        event.id,
+      );
+    }
+    const fresh = await ledger.recordWebhookEvent({ event_id: event.id, type: event.type, stripe_invoice_id: invoice.id ?? '', period, consumer_id: consumerId });
     if (fresh && ledgerRow) {
       const { updated_at: _ignored, ...rest } = ledgerRow;
       await ledger.writeInvoice({ ...rest, stripe_status: status });
