@@ -10,6 +10,7 @@ const COMMANDS: { name: string; entry: string; args?: string[] }[] = [
   { name: 'npm start', entry: 'services/stack/src/main.ts' },
   { name: 'npm run migrate', entry: 'schemas/src/migrate-cli.ts' },
   { name: 'npm run consumers', entry: 'packages/registry/src/consumers-cli.ts', args: ['import', 'x.csv'] },
+  { name: 'npm run billing', entry: 'services/billing/src/cli.ts', args: ['run', '--period', '2020-01'] },
 ];
 
 describe.each(COMMANDS)('$name', ({ entry, args = [] }) => {

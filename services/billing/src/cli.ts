@@ -7,9 +7,8 @@
 //
 // When a billing service is already running (with the embedded engine, it holds the data folder),
 // the run is handed to it through the admin API; otherwise the CLI opens ClickHouse itself.
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { ConfigError, createClickHouseClient, createStripeClient, EmbeddedClickHouseBusyError } from '@tollgate/platform';
+import { cliHelp, ConfigError, createClickHouseClient, createStripeClient, EmbeddedClickHouseBusyError, parseCommandLine, type CliSpec } from '@tollgate/platform';
 import { formatMoney, loadPlansFile, parsePeriod } from '@tollgate/pricing';
 import { migrate } from '@tollgate/schemas';
 import { billingConfigFromEnv } from './config.ts';
@@ -21,10 +20,26 @@ import { WebhookOutbox } from './webhooks/outbox.ts';
 import { OutboxStore } from './webhooks/store.ts';
 import { StripeBilling } from './stripe-billing.ts';
 
-const USAGE = [
-  'usage: npm run billing -- run --period YYYY-MM [--customer ID] [--dry-run] [--force] [--json]',
-  '       npm run billing -- reconcile --period YYYY-MM [--customer ID] [--json]',
-].join('\n');
+const CLI: CliSpec = {
+  command: 'npm run billing --',
+  summary:
+    'run: prices a period\'s usage and invoices it through Stripe (or, with --dry-run, only shows the drafts). reconcile: compares the period\'s Stripe invoices with the ledger and the usage re-priced now; exit 1 on any unexplained difference. Both hand the work to a running billing service when one answers at BILLING_URL.',
+  positionals: 'run|reconcile',
+  options: {
+    period: { type: 'string', value: 'YYYY-MM', description: 'the billing period (required)' },
+    customer: { type: 'string', value: 'ID', description: 'one consumer only' },
+    'dry-run': { type: 'boolean', description: 'run: price and show the drafts; nothing is sent to Stripe or written to the ledger' },
+    force: { type: 'boolean', description: 'run: invoice the current or a future period (refused without it)' },
+    json: { type: 'boolean', description: 'print the result as JSON (no table)' },
+  },
+  examples: [
+    'npm run billing -- run --period 2026-11 --dry-run',
+    'npm run billing -- run --period 2026-11 --customer acme-1',
+    'npm run billing -- reconcile --period 2026-11 --json',
+  ],
+  notes: ['Stripe: STRIPE_SECRET_KEY (or STRIPE_API_BASE for stripe-mock); a running service: BILLING_URL and BILLING_ADMIN_TOKENS. See the README ("Billing").'],
+};
+const USAGE = cliHelp(CLI);
 
 export interface CliIo {
   out: (line: string) => void;
@@ -153,18 +168,16 @@ async function reconcileCli(period: string, customer: string | undefined, json: 
 }
 
 export async function runBillingCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, now: () => Date = () => new Date()): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { period: { type: 'string' }, customer: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, force: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
-    });
-  } catch (error) {
-    io.err(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const { positionals, values } = parsed;
+  const parsed = parseCommandLine(CLI, argv, { log: io.out, error: io.err });
+  if (!parsed.ok) return parsed.exitCode;
+  const { positionals } = parsed;
+  const values = {
+    period: parsed.values.period as string | undefined,
+    customer: parsed.values.customer as string | undefined,
+    'dry-run': parsed.values['dry-run'] === true,
+    force: parsed.values.force === true,
+    json: parsed.values.json === true,
+  };
   const command = positionals[0];
   if ((command !== 'run' && command !== 'reconcile') || !values.period || (command === 'reconcile' && (values['dry-run'] || values.force))) {
     io.err(USAGE);
