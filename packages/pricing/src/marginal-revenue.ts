@@ -144,17 +144,8 @@ export function needsApiSplit(value: Pick<MonthToDate, 'totalMinor' | 'baseFeeMi
   return value !== undefined && (value.totalMinor !== value.baseFeeMinor || value.lostRevenueMinor !== 0n);
 }
 
-/** What a window added to one consumer's month, in one currency. */
-export interface RevenueChange {
-  currency: string;
-  planIds: string[];
-  totalMinor: bigint;
-  baseFeeMinor: bigint;
-  lostRevenueMinor: bigint;
-  calls: bigint;
-  revenueByApi: Map<string, bigint>;
-  lostByApi: Map<string, bigint>;
-}
+/** What a window added to one consumer's month, in one currency: F(end) − F(start), same fields. */
+export type RevenueChange = MonthToDate;
 
 function emptyChange(currency: string): RevenueChange {
   return { currency, planIds: [], totalMinor: 0n, baseFeeMinor: 0n, lostRevenueMinor: 0n, calls: 0n, revenueByApi: new Map(), lostByApi: new Map() };

@@ -7,6 +7,7 @@ import { loadPlansFile, previousPeriod } from '@tollgate/pricing';
 import { emptyConsumer, writeConsumers, type ConsumerRecord } from '@tollgate/registry';
 import { startStripeProxy, type RecordedStripeRequest, type StripeProxy } from '../../../test/harness/stripe-proxy.ts';
 import { STRIPE_MOCK_URL } from '../../../test/harness/infra.ts';
+import { billingConfigFromEnv, type BillingConfig } from '../src/config.ts';
 import { Ledger } from '../src/ledger.ts';
 import { runBilling, type RunOptions, type RunResult } from '../src/run.ts';
 import { StripeBilling } from '../src/stripe-billing.ts';
@@ -20,6 +21,13 @@ export const PERIOD_BEFORE = previousPeriod(closed.start).name;
 /** `days` days and `hours` hours into PERIOD, as ClickHouse DateTime64 text. */
 export function inPeriod(days: number, hours = 0): string {
   return clickHouseTime(new Date(closed.start.getTime() + (days * 24 + hours) * 3_600_000));
+}
+
+export const ADMIN_TOKEN = 'admin-token-0123456789';
+
+/** Billing's configuration for a test on its own embedded ClickHouse, any free port and ADMIN_TOKEN; `env` adds or overrides. */
+export function testBillingConfig(ch: { dataDir: string; database: string }, env: Record<string, string>): BillingConfig {
+  return billingConfigFromEnv({ ...process.env, CLICKHOUSE_DATA_DIR: ch.dataDir, CLICKHOUSE_DATABASE: ch.database, BILLING_PORT: '0', BILLING_ADMIN_TOKENS: ADMIN_TOKEN, ...env });
 }
 
 export function consumer(id: string, plan: string, over: Partial<ConsumerRecord> = {}): ConsumerRecord {

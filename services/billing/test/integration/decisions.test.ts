@@ -10,9 +10,8 @@ import { periodOf } from '@tollgate/pricing';
 import type { ConsumerRecord } from '@tollgate/registry';
 import { migrate } from '@tollgate/schemas';
 import { testClickHouse, type TestClickHouse } from '../../../../test/harness/clickhouse.ts';
-import { billingConfigFromEnv } from '../../src/config.ts';
 import { startBilling, type BillingService } from '../../src/service.ts';
-import { consumer, seedConsumers, seedUsage } from '../helpers.ts';
+import { consumer, seedConsumers, seedUsage, testBillingConfig } from '../helpers.ts';
 
 const PLANS = fileURLToPath(new URL('../fixtures/policy-plans.yaml', import.meta.url));
 const CATALOG = fileURLToPath(new URL('../fixtures/policy-catalog.json', import.meta.url));
@@ -44,12 +43,7 @@ beforeAll(async () => {
   ]);
   // hardy used 15 of its 20 calls earlier this period.
   await seedUsage(ch.client, ch.database, [{ consumer: 'hardy', api: 'orders', n: 15, at: clickHouseTime(periodOf(new Date()).start) }]);
-  const config = billingConfigFromEnv({
-    ...process.env,
-    CLICKHOUSE_DATA_DIR: ch.dataDir,
-    CLICKHOUSE_DATABASE: ch.database,
-    BILLING_PORT: '0',
-    BILLING_ADMIN_TOKENS: 'admin-token-0123456789',
+  const config = testBillingConfig(ch, {
     BILLING_GATEWAY_TOKENS: GATEWAY,
     BILLING_PLANS_FILE: PLANS,
     API_CATALOG_FILE: CATALOG,

@@ -7,10 +7,9 @@ import { periodOf } from '@tollgate/pricing';
 import { migrate } from '@tollgate/schemas';
 import { testClickHouse, type TestClickHouse } from '../../../../test/harness/clickhouse.ts';
 import type { StripeProxy } from '../../../../test/harness/stripe-proxy.ts';
-import { billingConfigFromEnv } from '../../src/config.ts';
 import { runBillingCli } from '../../src/cli.ts';
 import { startBilling, type BillingService } from '../../src/service.ts';
-import { consumer, PERIOD, PLANS_FILE, seedConsumers, seedUsage, startProxy } from '../helpers.ts';
+import { consumer, PERIOD, testBillingConfig, PLANS_FILE, seedConsumers, seedUsage, startProxy } from '../helpers.ts';
 
 const WEBHOOK_SECRET = 'whsec_test_secret';
 let ch: TestClickHouse;
@@ -31,12 +30,7 @@ beforeAll(async () => {
     { consumer: 'capped-under', api: 'orders', n: 49, at },
     { consumer: 'pro-user', api: 'orders', n: 5_000, at },
   ]);
-  const config = billingConfigFromEnv({
-    ...process.env,
-    CLICKHOUSE_DATA_DIR: ch.dataDir,
-    CLICKHOUSE_DATABASE: ch.database,
-    BILLING_PORT: '0',
-    BILLING_ADMIN_TOKENS: 'admin-token-0123456789',
+  const config = testBillingConfig(ch, {
     BILLING_GATEWAY_TOKENS: 'gateway-token-0123456789',
     BILLING_PLANS_FILE: PLANS_FILE,
     STRIPE_API_BASE: proxy.url,

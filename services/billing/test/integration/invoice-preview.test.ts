@@ -6,9 +6,8 @@ import { pino } from 'pino';
 import { periodOf } from '@tollgate/pricing';
 import { migrate } from '@tollgate/schemas';
 import { testClickHouse, type TestClickHouse } from '../../../../test/harness/clickhouse.ts';
-import { billingConfigFromEnv } from '../../src/config.ts';
 import { startBilling, type BillingService } from '../../src/service.ts';
-import { consumer, inPeriod, PERIOD, PLANS_FILE, seedConsumers, seedUsage } from '../helpers.ts';
+import { consumer, inPeriod, testBillingConfig, PERIOD, PLANS_FILE, seedConsumers, seedUsage } from '../helpers.ts';
 
 const ADMIN = 'Bearer admin-token-0123456789';
 const PRO_TOKEN = 'pro-user-token-0123456789';
@@ -32,12 +31,7 @@ beforeAll(async () => {
     { consumer: 'capped-user', api: 'orders', n: 9, status: 503, at, plan: 'capped' },
     { consumer: 'lost-user', api: 'orders', n: 5, at, plan: 'retired' },
   ]);
-  const config = billingConfigFromEnv({
-    ...process.env,
-    CLICKHOUSE_DATA_DIR: ch.dataDir,
-    CLICKHOUSE_DATABASE: ch.database,
-    BILLING_PORT: '0',
-    BILLING_ADMIN_TOKENS: 'admin-token-0123456789',
+  const config = testBillingConfig(ch, {
     BILLING_CONSUMER_TOKENS: `${PRO_TOKEN}:pro-user`,
     BILLING_PLANS_FILE: PLANS_FILE,
     BILLING_SCHEDULE: 'off',

@@ -28,6 +28,7 @@ import {
   revenueChange,
   type Count,
   type MonthToDateResult,
+  type RevenueChange,
   type StampedUsage,
   type UsageRow,
 } from '@tollgate/pricing';
@@ -41,21 +42,10 @@ import { CONSUMER_FILTER, col, sqlParams, type NamedQuery, type QueryContext, ty
 /** month, consumer_id, plan_id, api_key, method_key, status_key, calls, request and response bytes at each instant (start, end), last call at each */
 type UsageGroupRow = [string, string, string, string, string, string, Count, Count, Count, Count, Count, Count, number, number];
 
-/** What a window added to one consumer's month, in one currency. */
-export interface PricedInvoice {
+/** What a window added to one consumer's month, in one currency (pricing's RevenueChange), and whose. */
+export interface PricedInvoice extends RevenueChange {
   month: string;
   consumerId: string;
-  /** The plans that price the month (plan-assignment.ts): the current plan and those calls were made under. */
-  planIds: string[];
-  currency: string;
-  totalMinor: bigint;
-  baseFeeMinor: bigint;
-  lostRevenueMinor: bigint;
-  /** Usage revenue (no base fee) per API; empty unless priced per API. */
-  revenueByApi: Map<string, bigint>;
-  /** Empty unless priced per API. */
-  lostByApi: Map<string, bigint>;
-  calls: bigint;
 }
 
 export interface RevenueResult {
