@@ -7,10 +7,13 @@
 -- 1. The column.
 -- 2. The billing rollups (0004), which feed revenue and lost revenue in the dashboards and count
 --    every call whatever `billable` says, stop counting refused calls: a refusal is neither revenue
---    nor revenue lost. A materialized view cannot be dropped and re-created without a gap (or an
---    overlap) in which inserts miss the rollup (or count twice), so the view's query is replaced in
---    place with MODIFY QUERY, which is atomic for the inserts around it (ClickHouse ≥ 23.12; older
---    servers need allow_experimental_alter_materialized_view_structure = 1; deploy/ uses 25.3).
+--    nor revenue lost. The view is dropped and created again with the filter. Not MODIFY QUERY,
+--    though it is atomic for the inserts around it: on the embedded engine, a view altered that way
+--    counted a block twice when an insert killed halfway was replayed under its deduplication token
+--    (services/enricher/test/integration/fault.test.ts: billing rollups 1-2 % over, about one run in
+--    four), while every view created with CREATE deduplicated it. Inserts that run between the DROP
+--    and the CREATE miss the billing rollups: apply this migration with the enrichers stopped (every
+--    Tollgate service migrates before it consumes, so a restart does it).
 --    Rows already in the rollups need nothing: before the column existed no call carried a decision.
 -- 3. Rollups of the refused calls per consumer, API and decision by minute, hour and day, for the
 --    "refused by policy" analytics: refusals are few next to all traffic, so these stay small where
@@ -25,7 +28,9 @@ ALTER TABLE {{db}}.{{local api_requests}} {{on_cluster}}
   ADD COLUMN IF NOT EXISTS decision LowCardinality(String) DEFAULT '' AFTER billable;
 {{alter_distributed api_requests ADD COLUMN IF NOT EXISTS decision LowCardinality(String) DEFAULT '' AFTER billable}};
 
-ALTER TABLE {{db}}.{{local billing_minute_mv}} {{on_cluster}} MODIFY QUERY
+DROP VIEW IF EXISTS {{db}}.{{local billing_minute_mv}} {{on_cluster}};
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{{local billing_minute_mv}} {{on_cluster}} TO {{db}}.{{local billing_minute}} AS
 SELECT toStartOfMinute(ts) AS bucket, consumer_id, plan_id, api, upper(method) AS method, status_class,
        count() AS calls, sum(request_bytes) AS request_bytes, sum(response_bytes) AS response_bytes
 FROM {{db}}.{{local api_requests}}

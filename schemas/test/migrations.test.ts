@@ -157,7 +157,9 @@ describe('generated DDL for a single node and for a cluster', () => {
     expect(usage).toContain('ENGINE = MergeTree\nPARTITION BY toYYYYMM(ts)');
     expect(usage).toContain('TTL toDateTime(ts) + INTERVAL 400 DAY');
     expect(ddl.join('\n')).not.toMatch(/ON CLUSTER|Replicated|Distributed|_local/);
-    expect(ddl.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'))).toHaveLength(17);
+    // 17 views; 0007 creates billing_minute_mv again (dropped first), hence distinct names.
+    const views = new Set(ddl.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW')).map((s) => /CREATE MATERIALIZED VIEW IF NOT EXISTS (\S+)/.exec(s)?.[1]));
+    expect(views.size).toBe(17);
   });
 
   it('cluster: Replicated engines on *_local tables, ON CLUSTER, Distributed tables over them', () => {
