@@ -2,10 +2,10 @@
 // Entry point of `npm start` and `npm test` on a fresh clone: installs the dependencies when they
 // are missing (plain Node, no dependency of its own), then runs the TypeScript entry with tsx,
 // passing signals and the exit code through.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -31,6 +31,32 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', join(root, entry), ...args], { cwd: root, stdio: 'inherit' });
+const child = spawn(process.execPath, ['--import', 'tsx', join(root, entry), ...args], { cwd: root, stdio: 'inherit', env: childEnv() });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+/**
+ * Under libfaketime (`faketime -f '+100d' npm test`), Node processes run without it and move their
+ * own clock by the same offset instead (shifted-clock.mjs says why). Non-Node children keep it only
+ * if they are started from a shell that still has it; the local broker gets the offset through its
+ * timestamp window (kafka.sh).
+ */
+function childEnv() {
+  const preload = process.env.LD_PRELOAD ?? '';
+  if (!/libfaketime/.test(preload)) return process.env;
+  const withoutFaketime = preload.split(/[:\s]+/).filter((lib) => lib && !/libfaketime/.test(lib)).join(':');
+  const env = { ...process.env, LD_PRELOAD: withoutFaketime };
+  const realNow = Number(execFileSync('date', ['+%s%3N'], { env, encoding: 'utf8' }).trim());
+  const offset = Date.now() - realNow;
+  const shift = join(root, 'deploy', 'local', 'shifted-clock.mjs');
+  console.error(`libfaketime detected: Node runs ${Math.round(offset / 1000)} s off the real clock through ${shift}`);
+  return {
+    ...env,
+    TOLLGATE_CLOCK_OFFSET_MS: String(offset),
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(shift).href}`.trim(),
+    // A broker of its own: one already running on the usual port would refuse the shifted timestamps.
+    TOLLGATE_KAFKA_PORT: process.env.TOLLGATE_KAFKA_PORT ?? '19092',
+    TOLLGATE_KAFKA_CONTROLLER_PORT: process.env.TOLLGATE_KAFKA_CONTROLLER_PORT ?? '19093',
+    TOLLGATE_KAFKA_DIR: process.env.TOLLGATE_KAFKA_DIR ?? join(root, '.local', 'kafka-shifted-clock'),
+  };
+}

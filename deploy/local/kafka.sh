@@ -38,6 +38,11 @@ LOGFILE="$KDIR/kafka.log"
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 PROBE="$HERE/kafka-ready.mjs"
 HEAP="${TOLLGATE_KAFKA_HEAP:--Xms256m -Xmx512m}"
+# Kafka refuses records stamped over an hour ahead of the broker's clock. A run whose Node clock is
+# moved ahead (TOLLGATE_CLOCK_OFFSET_MS, set by bootstrap.mjs under faketime) widens that hour by it.
+CLOCK_OFFSET_MS="${TOLLGATE_CLOCK_OFFSET_MS:-0}"
+[[ "$CLOCK_OFFSET_MS" =~ ^-?[0-9]+$ ]] || CLOCK_OFFSET_MS=0
+TIMESTAMP_AFTER_MAX_MS=$((3600000 + (CLOCK_OFFSET_MS > 0 ? CLOCK_OFFSET_MS : 0)))
 START_TIMEOUT="${TOLLGATE_KAFKA_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${TOLLGATE_KAFKA_STOP_TIMEOUT:-30}"
 
@@ -103,6 +108,7 @@ render_config() {
   sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
       -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
       -e "s|@DATA_DIR@|$DATA_DIR|g" \
+      -e "s|@TIMESTAMP_AFTER_MAX_MS@|$TIMESTAMP_AFTER_MAX_MS|g" \
       "$HERE/kafka/server.properties" >"$CONF.tmp"
   mv "$CONF.tmp" "$CONF"
 }

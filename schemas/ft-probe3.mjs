@@ -1,0 +1,11 @@
+import { createClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+const path = '/tmp/ft-probe-data3';
+const p0 = performance.now();
+const client = createClient({ connection: createChdbConnection({ path }) });
+await client.command({ query: 'CREATE DATABASE IF NOT EXISTS p' });
+await client.command({ query: 'CREATE TABLE IF NOT EXISTS p.t (a UInt64) ENGINE=MergeTree ORDER BY a' });
+for (let i = 0; i < 20; i++) await client.insert({ table: 'p.t', values: [{ a: i }], format: 'JSONEachRow' });
+const r = await (await client.query({ query: "SELECT count() c, now() n FROM p.t", format: 'JSONEachRow' })).json();
+console.log(JSON.stringify(r), new Date().toISOString(), 'elapsed', Math.round(performance.now() - p0));
+await client.close();
