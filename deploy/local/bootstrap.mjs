@@ -53,6 +53,8 @@ function childEnv() {
   return {
     ...env,
     TOLLGATE_CLOCK_OFFSET_MS: String(offset),
+    // For native children that must share the run's clock (test/harness/clock.ts runClockEnv).
+    TOLLGATE_FAKETIME_PRELOAD: preload,
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(shift).href}`.trim(),
     // A broker of its own: one already running on the usual port would refuse the shifted timestamps.
     TOLLGATE_KAFKA_PORT: process.env.TOLLGATE_KAFKA_PORT ?? '19092',

@@ -9,6 +9,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { runClockEnv } from './clock.ts';
 import { REPO_ROOT } from './infra.ts';
 
 export const NGINX_BIN = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
@@ -71,7 +72,7 @@ export class Nginx {
         '',
       ].join('\n'),
     );
-    const child = spawn(NGINX_BIN, ['-p', `${prefix}/`, '-e', `${prefix}/logs/error.log`, '-c', confFile, '-g', Nginx.globals(prefix)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NGINX_BIN, ['-p', `${prefix}/`, '-e', `${prefix}/logs/error.log`, '-c', confFile, '-g', Nginx.globals(prefix)], { stdio: ['ignore', 'pipe', 'pipe'], env: runClockEnv() });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

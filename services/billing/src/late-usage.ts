@@ -116,6 +116,19 @@ async function recentlyIngested(client: ClickHouseClient, database: string, sinc
   return new Map(rows.map((r) => [key(r.consumer_id, r.period), Number(r.last_ms)]));
 }
 
+/**
+ * How far ClickHouse's clock is ahead of this process's (negative: behind), measured now. The
+ * margin above covers ordinary skew; this covers the rest (a server without NTP, or the embedded
+ * engine under a test's shifted clock).
+ */
+async function clickHouseClockAhead(client: ClickHouseClient): Promise<number> {
+  const before = Date.now();
+  const result = await client.query({ query: 'SELECT toUnixTimestamp64Milli(now64(3)) AS ms', format: 'JSONEachRow' });
+  const [row] = await result.json<{ ms: string | number }>();
+  const after = Date.now();
+  return Number(row?.ms ?? before) - Math.round((before + after) / 2);
+}
+
 export interface LateUsageDeps {
   client: ClickHouseClient;
   database: string;
@@ -133,12 +146,15 @@ export async function lateAdjustments(deps: LateUsageDeps, period: Period, consu
   const found = new Map<string, LateAdjustment[]>();
   const billed = await billedPeriods(deps.ledger, period.name, consumerId);
   if (billed.length === 0) return found;
+  // Runs are stamped by this process's clock, ingested_at by ClickHouse's: compare on ClickHouse's.
+  const ahead = await clickHouseClockAhead(deps.client);
+  const coveredAt = (b: Billed) => b.coveredAtMs + ahead;
   const since = new Map<string, number>();
-  for (const b of billed) since.set(b.invoice.period, Math.min(since.get(b.invoice.period) ?? Infinity, b.coveredAtMs));
+  for (const b of billed) since.set(b.invoice.period, Math.min(since.get(b.invoice.period) ?? Infinity, coveredAt(b)));
   const ingested = await recentlyIngested(deps.client, deps.database, since, consumerId);
 
   // Candidates: events ingested after what was billed covered them. One exact query per period.
-  const candidates = billed.filter((b) => (ingested.get(key(b.invoice.consumer_id, b.invoice.period)) ?? -Infinity) >= b.coveredAtMs);
+  const candidates = billed.filter((b) => (ingested.get(key(b.invoice.consumer_id, b.invoice.period)) ?? -Infinity) >= coveredAt(b));
   const byPeriod = groupBy(candidates, (b) => b.invoice.period);
   const usage = new Map<string, UsageByConsumer>();
   for (const [name, list] of byPeriod) usage.set(name, await usageForPeriod(deps.client, deps.database, parsePeriod(name), list.map((b) => b.invoice.consumer_id)));

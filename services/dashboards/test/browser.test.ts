@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../test/harness/infra.ts';
+import { pageClock } from '../../../test/harness/clock.ts';
 import { callsOf, EARLY, LATE, seed } from './seed.ts';
 import { ADMIN_TOKEN, startTestDashboard, type TestDashboard } from './helpers.ts';
 
@@ -43,6 +44,8 @@ beforeAll(async () => {
   } catch (error) {
     throw new Error(`Chromium at ${CHROMIUM} could not be launched: ${(error as Error).message}`, { cause: error });
   }
+  // The page picks its time range from its own clock: make it the test's (faketime moves Node's only).
+  await context.clock.install(pageClock());
   page = await context.newPage();
 });
 
