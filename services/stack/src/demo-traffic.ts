@@ -551,7 +551,7 @@ export const MONTH_STORY: readonly { consumer: string; past: 'included_units' | 
   { consumer: 'sakura-pos', past: 'included_units' },
   { consumer: 'baobab-sandbox', past: 'hard_quota' },
 ];
-const STORY_MARGIN = 1.3;
+const STORY_MARGIN = 1.15;
 
 /** The plan limit a story consumer goes past: the largest included request units, or the hard quota. */
 function storyLimit(plan: Plan, past: 'included_units' | 'hard_quota'): number {

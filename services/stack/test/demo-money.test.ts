@@ -93,6 +93,7 @@ describe('the demo shows money for the current month on any day', () => {
     for (const { consumer, past } of MONTH_STORY) {
       const plan = plans.plans.get(DEMO_CONSUMERS.find((c) => c.id === consumer)?.plan ?? '');
       const billable = month.billable.get(consumer) ?? 0n;
+      console.log(`${consumer}: ${billable} billable calls this month`);
       if (past === 'included_units') {
         expect(billable, consumer).toBeGreaterThan(BigInt(plan?.meters[0]?.includedUnits ?? Infinity));
       } else {
