@@ -10,3 +10,4 @@ export * from './seeded-random.ts';
 export * from './credential-hmac.ts';
 export * from './cli.ts';
 export * from './group-by.ts';
+export * from './progress.ts';
