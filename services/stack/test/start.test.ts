@@ -73,5 +73,18 @@ describe('npm start', () => {
     // Consumers past their included units pay for every further call, so the server errors among them are lost revenue.
     for (const m of money.filter((x) => x.currency !== 'USD')) expect(m.lost, m.currency).toBeGreaterThan(0);
     expect(output).toMatch(/\(\d+ server errors, [1-9]\d* refused by policy\)/);
+
+    // The dashboards price the same month from the rollups: revenue and revenue lost there too.
+    const [, queryApi, token] = /query API +(\S+)\/v1\/queries +Authorization: Bearer (\S+)/.exec(output) ?? [];
+    const [, period] = /this month {8}(\d{4}-\d{2})/.exec(output) ?? [];
+    const range = `from=${encodeURIComponent(`${period}-01T00:00:00.000Z`)}&to=${encodeURIComponent(new Date().toISOString())}`;
+    const answer = await fetch(`${queryApi}/v1/queries/revenue_summary?${range}`, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await answer.json()) as { rows: { currency: string; revenue_minor: string; lost_revenue_minor: string }[] };
+    expect(answer.status, JSON.stringify(body)).toBe(200);
+    for (const currency of ['EUR', 'JPY']) {
+      const row = body.rows.find((r) => r.currency === currency);
+      expect(BigInt(row?.revenue_minor ?? 0), currency).toBeGreaterThan(0n);
+      expect(BigInt(row?.lost_revenue_minor ?? 0), currency).toBeGreaterThan(0n);
+    }
   });
 });
