@@ -9,3 +9,5 @@ export * from './service-main.ts';
 export * from './seeded-random.ts';
 export * from './credential-hmac.ts';
 export * from './cli.ts';
+export * from './group-by.ts';
+export * from './progress.ts';

@@ -3,6 +3,7 @@
 // Rows are versioned: the newest version of a consumer wins (ReplacingMergeTree, read with FINAL),
 // so every change is an insert and a delete is a tombstone row. The table and its migration live
 // in schemas/clickhouse; this is the only code that reads or writes it.
+import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { nextVersion } from '@tollgate/schemas';
 
@@ -39,14 +40,31 @@ export async function readConsumers(client: ClickHouseClient, database: string, 
   return result.json<ConsumerRecord>();
 }
 
-/** Whole records, each replacing the consumer's previous version. */
-export async function writeConsumers(client: ClickHouseClient, database: string, consumers: readonly ConsumerRecord[]): Promise<void> {
+/**
+ * Whole records, each replacing the consumer's previous version, in one insert. `onRow` is told
+ * each row as the insert takes it (`written` of `total`), for an import's progress: the rows
+ * then go as a stream, still one insert.
+ */
+export async function writeConsumers(
+  client: ClickHouseClient,
+  database: string,
+  consumers: readonly ConsumerRecord[],
+  onRow?: (written: number, total: number) => void,
+): Promise<void> {
   if (consumers.length === 0) return;
+  const rows = consumers.map((c) => ({ ...c, deleted: false, version: nextVersion().toString() }));
   await client.insert({
     table: `${database}.consumers`,
-    values: consumers.map((c) => ({ ...c, deleted: false, version: nextVersion().toString() })),
+    values: onRow === undefined ? rows : Readable.from(counted(rows, onRow)),
     format: 'JSONEachRow',
   });
+}
+
+function* counted<T>(rows: readonly T[], onRow: (written: number, total: number) => void): Generator<T> {
+  for (let i = 0; i < rows.length; i++) {
+    yield rows[i] as T;
+    onRow(i + 1, rows.length);
+  }
 }
 
 export async function deleteConsumer(client: ClickHouseClient, database: string, consumerId: string): Promise<void> {

@@ -11,7 +11,9 @@ import {
   EnvReader,
   parseCommandLine,
   resolveCredentialHmacKey,
+  terminalProgress,
   type CliSpec,
+  type ProgressStream,
 } from '@tollgate/platform';
 import { migrate, migrationTargetFromEnv } from '@tollgate/schemas';
 import { parseConsumerImport } from './consumer-import.ts';
@@ -32,7 +34,11 @@ const CLI: CliSpec = {
   ],
 };
 
-export async function runConsumersCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+/** Rows between two progress lines of an import on a terminal. */
+const PROGRESS_EVERY_ROWS = 1_000;
+
+/** `progress` (process.stderr) gets "imported 3000/12000 consumers" while it is a terminal. */
+export async function runConsumersCli(argv: string[], env: NodeJS.ProcessEnv, progressStream: ProgressStream = process.stderr): Promise<number> {
   const args = parseCommandLine(CLI, argv);
   if (!args.ok) return args.exitCode;
   const [command, file, ...extra] = args.positionals;
@@ -60,11 +66,14 @@ export async function runConsumersCli(argv: string[], env: NodeJS.ProcessEnv): P
   for (const e of errors) console.error(`${e.line !== undefined ? `line ${e.line}` : `item ${e.index ?? '?'}`}: ${e.reason}`);
 
   const client = await createClickHouseClient(settings);
+  const progress = terminalProgress({ stream: progressStream, every: PROGRESS_EVERY_ROWS, describe: (done, total) => `imported ${done}/${total} consumers` });
   try {
     await migrate(client, target);
-    await writeConsumers(client, settings.database, consumers);
+    await writeConsumers(client, settings.database, consumers, (done, total) => progress.update(done, total));
+    progress.finish();
     if (apiKeys.length > 0) await writeApiKeys(client, settings.database, await resolveCredentialHmacKey(hmacKeySource.key, hmacKeySource.file), apiKeys);
   } catch (error) {
+    progress.finish();
     const message = (error as Error).message;
     console.error(
       /lock|already in use|locked/i.test(message)

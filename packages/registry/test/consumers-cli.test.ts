@@ -37,6 +37,21 @@ describe('npm run consumers -- import FILE', () => {
     ]);
   });
 
+  it('shows progress per 1 000 rows on a terminal, and nothing when stderr is not one', async () => {
+    const csv = join(dir, 'many.csv');
+    writeFileSync(csv, `consumer_id,plan_id\n${Array.from({ length: 2_500 }, (_, i) => `bulk-${i},free`).join('\n')}\n`);
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const terminal = { isTTY: true, text: '', write(chunk: string) { this.text += chunk; } };
+    expect(await runConsumersCli(['import', csv], env(), terminal)).toBe(0);
+    expect(terminal.text.split('\r').filter((s) => s !== '').map((s) => s.replace('\u001b[K', ''))).toEqual(['imported 1000/2500 consumers', 'imported 2000/2500 consumers', 'imported 2500/2500 consumers\n']);
+    const pipe = { isTTY: false, text: '', write(chunk: string) { this.text += chunk; } };
+    expect(await runConsumersCli(['import', csv], env(), pipe)).toBe(0);
+    expect(pipe.text).toBe('');
+    expect(log).toHaveBeenCalledWith('imported 2500 consumers');
+    log.mockRestore();
+    expect((await readConsumers(ch.client, ch.database)).filter((c) => c.consumer_id.startsWith('bulk-'))).toHaveLength(2_500);
+  });
+
   it('stores an api_keys column as HMACs under TAP_HMAC_KEY, so the tap\'s credential_hmac finds the consumer', async () => {
     const csv = join(dir, 'keys.csv');
     writeFileSync(csv, 'consumer_id,plan_id,api_keys\ndave,starter,dave-key-00000000001\n');

@@ -8,7 +8,7 @@
 // When a billing service is already running (with the embedded engine, it holds the data folder),
 // the run is handed to it through the admin API; otherwise the CLI opens ClickHouse itself.
 import { pino } from 'pino';
-import { cliHelp, ConfigError, createClickHouseClient, createStripeClient, EmbeddedClickHouseBusyError, parseCommandLine, type CliSpec } from '@tollgate/platform';
+import { cliHelp, ConfigError, createClickHouseClient, createStripeClient, EmbeddedClickHouseBusyError, parseCommandLine, terminalProgress, type CliSpec, type ProgressStream } from '@tollgate/platform';
 import { formatMoney, loadPlansFile, parsePeriod } from '@tollgate/pricing';
 import { migrate } from '@tollgate/schemas';
 import { billingConfigFromEnv } from './config.ts';
@@ -44,6 +44,8 @@ const USAGE = cliHelp(CLI);
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** Where progress goes (process.stderr); written only when it is a terminal and the output is not --json. */
+  progress?: ProgressStream;
 }
 
 async function runningService(env: NodeJS.ProcessEnv): Promise<string | undefined> {
@@ -100,7 +102,7 @@ async function reconcileHere(period: string, customer: string | undefined, env: 
   }
 }
 
-async function runHere(options: RunOptions, env: NodeJS.ProcessEnv): Promise<RunResult> {
+async function runHere(options: RunOptions, env: NodeJS.ProcessEnv, onCustomerDone: (done: number, total: number) => void): Promise<RunResult> {
   const config = billingConfigFromEnv(env, { requireAdminTokens: false });
   const plans = await loadPlansFile(config.plansFile);
   const client = await createClickHouseClient(config.clickhouse);
@@ -117,6 +119,7 @@ async function runHere(options: RunOptions, env: NodeJS.ProcessEnv): Promise<Run
       log,
       // Emit only: the events wait in the outbox until a billing service delivers them.
       webhooks: new WebhookOutbox({ store: new OutboxStore(client, config.clickhouse.database), log }),
+      onCustomerDone,
     });
   } finally {
     await client.close();
@@ -197,10 +200,17 @@ export async function runBillingCli(argv: string[], env: NodeJS.ProcessEnv, io: 
   }
   const options: RunOptions = { period: values.period, dryRun: values['dry-run'], trigger: 'cli', ...(values.customer ? { customer: values.customer } : {}) };
   let result: RunResult;
+  // Per customer when the CLI runs the billing itself; a run handed to a service is one request.
+  const progress = terminalProgress({
+    stream: io.progress ?? { write: () => true },
+    quiet: values.json,
+    describe: (done, total) => `${values['dry-run'] ? 'priced' : 'invoiced'} ${done}/${total} customers`,
+  });
   try {
     const service = await runningService(env);
-    result = service ? await runThroughService(service, options, values.force, env) : await runHere(options, env);
+    result = service ? await runThroughService(service, options, values.force, env) : await runHere(options, env, (done, total) => progress.update(done, total));
   } catch (error) {
+    progress.finish();
     if (error instanceof EmbeddedClickHouseBusyError) {
       io.err(`${error.message}.\nIf \`npm start\` is running, its billing API is the way in: set BILLING_URL to it and BILLING_ADMIN_TOKENS to its admin token.`);
     } else {
@@ -208,11 +218,12 @@ export async function runBillingCli(argv: string[], env: NodeJS.ProcessEnv, io: 
     }
     return 1;
   }
+  progress.finish();
   if (values.json) io.out(JSON.stringify(result, null, 2));
   else for (const line of formatRunTable(result)) io.out(line);
   return result.totals.failures > 0 ? 1 : 0;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  void runBillingCli(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) }).then((code) => process.exit(code));
+  void runBillingCli(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l), progress: process.stderr }).then((code) => process.exit(code));
 }

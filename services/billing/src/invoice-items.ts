@@ -10,7 +10,7 @@
 // each one corrects (tollgate_adjusts_period). The plan is a pure function of the
 // ledger's line snapshot, so a resumed run derives the same items and the same idempotency keys.
 import type { LineRecord } from './ledger.ts';
-import { groupBy } from './pool.ts';
+import { groupBy } from '@tollgate/platform';
 
 export const STRIPE_MAX_INVOICE_ITEMS = 250;
 

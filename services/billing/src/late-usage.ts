@@ -10,10 +10,9 @@
 // before Stripe hears of it and billed once through the same snapshot and idempotency keys as every
 // other line (run.ts), so a run killed mid-way resumes the same adjustment instead of adding one.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { clickHouseTime } from '@tollgate/platform';
+import { clickHouseTime, groupBy } from '@tollgate/platform';
 import { assignPlans, DEFAULT_LATE_USAGE, parsePeriod, priceAssignment, type LateUsagePolicy, type Period, type PlanCatalog } from '@tollgate/pricing';
 import type { InvoiceRecord, Ledger, LineRecord } from './ledger.ts';
-import { groupBy } from './pool.ts';
 import { requestsOf, usageForPeriod, type UsageByConsumer } from './usage-query.ts';
 
 /** The meter name of adjustment lines in the ledger and in Stripe metadata (tollgate_meter). */

@@ -1,5 +1,5 @@
-// Small collection helpers billing's runs and reconciliation share: bounded concurrency (Stripe
-// rate limits) and grouping rows by a key without quadratic copying (10 000 customers per run).
+// Bounded concurrency for billing's runs and reconciliation (Stripe rate limits); grouping rows by
+// a key is @tollgate/platform's groupBy.
 
 /** `work` on every item, at most `concurrency` at a time; results in the items' order. */
 export async function inPool<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -13,15 +13,4 @@ export async function inPool<T, R>(items: readonly T[], concurrency: number, wor
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
   return results;
-}
-
-export function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
 }

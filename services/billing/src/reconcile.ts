@@ -15,7 +15,8 @@ import { assignPlans, parsePeriod, priceAssignment, type PlanCatalog } from '@to
 import { readConsumers } from '@tollgate/registry';
 import { billedSoFar } from './late-usage.ts';
 import type { InvoiceRecord, Ledger, LineRecord } from './ledger.ts';
-import { groupBy, inPool } from './pool.ts';
+import { groupBy } from '@tollgate/platform';
+import { inPool } from './pool.ts';
 import { invoiceKeyOf, searchString, type StripeBilling, type StripeInvoiceSummary, type StripeItemSummary } from './stripe-billing.ts';
 import { requestsOf, usageForPeriod } from './usage-query.ts';
 

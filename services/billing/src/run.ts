@@ -12,7 +12,8 @@ import { draftInvoice } from './consumer-draft.ts';
 import { plannedItems, type PlannedItem } from './invoice-items.ts';
 import { adjustmentLine, billedSoFar, lateAdjustments } from './late-usage.ts';
 import { ledgerTime, type InvoiceRecord, type Ledger, type LineRecord } from './ledger.ts';
-import { groupBy, inPool } from './pool.ts';
+import { groupBy } from '@tollgate/platform';
+import { inPool } from './pool.ts';
 import { invoiceKeyOf, stripeKey, type StripeBilling } from './stripe-billing.ts';
 import { requestsOf, usageForPeriod } from './usage-query.ts';
 import type { WebhookEmitter } from './webhooks/events.ts';
@@ -39,6 +40,8 @@ export interface RunDeps {
   log: Logger;
   /** Where invoice.finalized events go (the webhook outbox); absent: none are emitted. */
   webhooks?: WebhookEmitter;
+  /** Called after each customer (the CLI's progress on a terminal): `done` of `total`. */
+  onCustomerDone?: (done: number, total: number) => void;
 }
 
 export interface LineResult {
@@ -192,7 +195,7 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
     .sort();
 
   const results: CustomerResult[] = [];
-  await inPool(ids, settings.concurrency, async (consumerId) => {
+  const runCustomer = async (consumerId: string): Promise<void> => {
     const consumer = consumers.get(consumerId);
     const stamped = usage.get(consumerId) ?? [];
     const rows = stamped.flatMap((group) => group.rows);
@@ -269,6 +272,11 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
       await deps.ledger.writeInvoice({ ...invoiceRow(period.name, consumerId, runId, draft.planId, 'failed', draft, rows, latest), reason });
       results.push({ ...base, outcome: 'failed', reason });
     }
+  };
+  let done = 0;
+  await inPool(ids, settings.concurrency, async (consumerId) => {
+    await runCustomer(consumerId);
+    deps.onCustomerDone?.(++done, ids.length);
   });
 
   results.sort((a, b) => a.consumer_id.localeCompare(b.consumer_id));

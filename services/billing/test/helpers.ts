@@ -9,7 +9,7 @@ import { startStripeProxy, type RecordedStripeRequest, type StripeProxy } from '
 import { STRIPE_MOCK_URL } from '../../../test/harness/infra.ts';
 import { billingConfigFromEnv, type BillingConfig } from '../src/config.ts';
 import { Ledger } from '../src/ledger.ts';
-import { runBilling, type RunOptions, type RunResult } from '../src/run.ts';
+import { runBilling, type RunDeps, type RunOptions, type RunResult } from '../src/run.ts';
 import { StripeBilling } from '../src/stripe-billing.ts';
 
 export const PLANS_FILE = fileURLToPath(new URL('./fixtures/plans.yaml', import.meta.url));
@@ -77,12 +77,12 @@ export async function startProxy(): Promise<StripeProxy> {
   return startStripeProxy({ upstream: process.env.STRIPE_MOCK_URL ?? STRIPE_MOCK_URL });
 }
 
-export async function runWithProxy(client: ClickHouseClient, database: string, proxy: StripeProxy, options: Partial<RunOptions> = {}): Promise<RunResult> {
+export async function runWithProxy(client: ClickHouseClient, database: string, proxy: StripeProxy, options: Partial<RunOptions> = {}, extra: Partial<RunDeps> = {}): Promise<RunResult> {
   const stripe = new StripeBilling(createStripeClient({ secretKey: 'sk_test_123', apiBase: new URL(proxy.url) }, { maxNetworkRetries: 0 }), { attempts: 8, baseMs: 5, maxMs: 50 });
   return runBilling(
     { period: PERIOD, dryRun: false, trigger: 'cli', ...options },
     { autoAdvance: false, concurrency: 3 },
-    { client, database, ledger: new Ledger(client, database), plans: await loadPlansFile(PLANS_FILE), stripe, log: pino({ level: 'silent' }) },
+    { client, database, ledger: new Ledger(client, database), plans: await loadPlansFile(PLANS_FILE), stripe, log: pino({ level: 'silent' }), ...extra },
   );
 }
 

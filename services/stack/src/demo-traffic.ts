@@ -19,11 +19,17 @@
 //                region, some abroad; real public IPv4/IPv6 ranges that geoip-lite places on
 //                every continent. Anonymous callers come from anywhere.
 //   latency      per-API log-normal upstream time with a rare Pareto tail; a few ms of gateway.
+//   the month    with the plans given (`plans`), the money story on any day of the month: extra calls
+//                from the month's start to `now` that take MONTH_STORY's consumers past their
+//                included units or hard quota, and calls beyond a hard quota refused by Tollgate's
+//                policy point (429 with decision "quota" in the gateway's log), as billing would.
 // How gateways name an API differs, as it does in production: Kong `service.name`, APISIX
 // `service_id`, the canonical events and CloudEvents use the product id ('orders'); Istio names
 // it by the upstream cluster ('orders.shop.svc.cluster.local'); NGINX by its server_name
 // ('orders.api.example.com').
 import { seededRandom } from '@tollgate/platform';
+import { DECISION_HEADER } from '@tollgate/schemas';
+import { periodOf, quotaState, type Plan, type PlanCatalog, type StatusClass } from '@tollgate/pricing';
 
 export interface DemoConsumer {
   id: string;
@@ -48,7 +54,17 @@ export interface DemoTrafficOptions {
   events: number;
   seed?: number;
   batchSize?: number;
+  /**
+   * The plans the consumers are registered with. Given, the set also tells the month's story
+   * (MONTH_STORY): extra calls from the month's start to `now` that take some consumers past their
+   * included units and some to their hard quota, and every hard-quota plan's calls beyond the
+   * quota refused by Tollgate's policy point (429, decision "quota") as the gateway would log them.
+   */
+  plans?: PlanCatalog;
 }
+
+/** The background `npm start` feeds: the days before now, and how many events over them. */
+export const DEMO_BACKGROUND = { days: 3, events: 30_000 } as const;
 
 /** Intended shares of status classes over the whole set (the generator aims at these). */
 export const DEMO_STATUS_MIX = { '2xx': 0.9, '4xx': 0.07, '5xx': 0.03 } as const;
@@ -521,6 +537,67 @@ const HARD_QUOTA_PLANS: ReadonlySet<string> = new Set(['free', 'trial']);
 const REVOKED = 0.003;
 const SERVER_ERROR = 0.031;
 
+// ---- the month's story ---------------------------------------------------------------------------
+
+/**
+ * What the demo shows about money, on any day of the month: consumers whose month so far goes past
+ * their plan. Past the included units every further call is charged, so the server errors among
+ * them are revenue lost (a logistics firm's dispatch syncing the flaky shipping API, a POS fleet
+ * paying in yen); past a hard quota the policy point refuses the rest (a sandbox load test).
+ * Each makes STORY_MARGIN times the plan's limit in extra calls, whatever the background adds.
+ */
+export const MONTH_STORY: readonly { consumer: string; past: 'included_units' | 'hard_quota' }[] = [
+  { consumer: 'kestrel-dispatch', past: 'included_units' },
+  { consumer: 'sakura-pos', past: 'included_units' },
+  { consumer: 'baobab-sandbox', past: 'hard_quota' },
+];
+const STORY_MARGIN = 1.15;
+
+/** The plan limit a story consumer goes past: the largest included request units, or the hard quota. */
+function storyLimit(plan: Plan, past: 'included_units' | 'hard_quota'): number {
+  const limit = past === 'hard_quota'
+    ? (plan.quota?.kind === 'hard' ? plan.quota.limit : 0)
+    : Math.max(0, ...plan.meters.filter((m) => m.unit === 'requests').map((m) => Number(m.includedUnits)));
+  if (!(limit > 0)) throw new Error(`demoTraffic: plan ${plan.id} has no ${past === 'hard_quota' ? 'hard quota' : 'included request units'} for the month's story`);
+  return limit;
+}
+
+function storyCalls(plans: PlanCatalog): { profile: Profile; calls: number }[] {
+  return MONTH_STORY.map(({ consumer, past }) => {
+    const profile = PROFILES.find((p) => p.consumer.id === consumer);
+    const plan = profile === undefined ? undefined : plans.plans.get(profile.consumer.plan);
+    if (profile === undefined || plan === undefined) throw new Error(`demoTraffic: the month's story needs ${consumer} and its plan`);
+    return { profile, calls: Math.ceil(storyLimit(plan, past) * STORY_MARGIN) };
+  });
+}
+
+/**
+ * What Tollgate's policy point would have answered: per consumer and calendar month, in time order,
+ * a call of a hard-quota plan is refused once the billable calls before it reach the limit
+ * (quotaState's `blocked`); refused calls count for nothing. Gateways log the decision, so the
+ * tap reads it back; the CloudEvents metering sink has no field for it, so those calls are
+ * shipped by the app-side middleware (NDJSON) instead.
+ */
+function refuseBeyondHardQuotas(requests: Request[], plans: PlanCatalog): void {
+  const used = new Map<string, number>();
+  for (const r of [...requests].sort((a, b) => a.ms - b.ms || a.seq - b.seq)) {
+    const plan = r.profile === undefined ? undefined : plans.plans.get(r.profile.consumer.plan);
+    if (r.profile === undefined || plan === undefined || plan.quota?.kind !== 'hard' || r.status === 401) continue;
+    const key = `${r.profile.consumer.id}/${periodOf(new Date(r.ms)).name}`;
+    const count = used.get(key) ?? 0;
+    if (quotaState(plan, count)?.blocked) {
+      r.status = 429;
+      r.gatewayAnswered = true;
+      r.upstreamMs = undefined;
+      r.responseBytes = 180 + (r.words[3] % 240);
+      r.decision = 'quota';
+      if (r.format === 'cloudevents') r.format = 'ndjson';
+    } else if (plan.billableStatuses.has(`${Math.floor(r.status / 100)}xx` as StatusClass)) {
+      used.set(key, count + 1);
+    }
+  }
+}
+
 // ---- the requests --------------------------------------------------------------------------------
 
 interface Request {
@@ -544,6 +621,14 @@ interface Request {
   userAgent: string;
   upstreamAddress: string;
   words: [number, number, number, number];
+  /** Tollgate's decision the gateway logged (x-tollgate-decision); only refusals are set here. */
+  decision?: 'quota';
+}
+
+/** Times are drawn from [start, start + span). */
+interface TimeWindow {
+  start: number;
+  span: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -557,7 +642,7 @@ function rhythm(localMs: number): number {
   return weekday === 0 || weekday === 6 ? day * 0.55 : day;
 }
 
-function validate(options: DemoTrafficOptions): { nowMs: number; days: number; events: number; seed: number; batchSize: number } {
+function validate(options: DemoTrafficOptions): { nowMs: number; days: number; events: number; seed: number; batchSize: number; plans: PlanCatalog | undefined } {
   const nowMs = options.now.getTime();
   if (!Number.isFinite(nowMs)) throw new Error('demoTraffic: now is not a valid date');
   if (!(options.days > 0) || !Number.isFinite(options.days)) throw new Error(`demoTraffic: days must be positive, got ${options.days}`);
@@ -566,7 +651,7 @@ function validate(options: DemoTrafficOptions): { nowMs: number; days: number; e
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new Error(`demoTraffic: batchSize must be a positive integer, got ${batchSize}`);
   const seed = options.seed ?? 1;
   if (!Number.isFinite(seed)) throw new Error('demoTraffic: seed must be a number');
-  return { nowMs, days: options.days, events: options.events, seed: seed >>> 0, batchSize };
+  return { nowMs, days: options.days, events: options.events, seed: seed >>> 0, batchSize, plans: options.plans };
 }
 
 /** Exact format quotas, shuffled. */
@@ -615,8 +700,6 @@ function consumerAddresses(rng: Rng): Map<Profile, (rng: Rng) => ClientAddress> 
 function generateRequests(opts: ReturnType<typeof validate>): Request[] {
   const rng = seededRandom(opts.seed ^ 0x5eed1e55);
   const salt = fmix32(opts.seed + 0x2545f491);
-  const start = opts.nowMs - opts.days * DAY_MS;
-  const span = opts.days * DAY_MS;
   const plan = formatPlan(opts.events, rng);
   const addresses = consumerAddresses(rng);
   const pickProfile = weighted(PROFILES, (_, i) => 1 / (i + 1));
@@ -626,18 +709,17 @@ function generateRequests(opts: ReturnType<typeof validate>): Request[] {
   for (const p of PROFILES) apiPickers.set(p, weighted(APIS, (api) => api.popularity * (p.affinity[api.id] ?? 1)));
   const meanFlakiness = APIS.reduce((sum, api) => sum + api.popularity * api.flakiness, 0) / APIS.reduce((sum, api) => sum + api.popularity, 0);
 
-  const requests: Request[] = [];
-  for (let seq = 0; seq < opts.events; seq++) {
-    const format = plan[seq] ?? 'kong';
-    const p = rng() < ANONYMOUS_SHARE ? undefined : pickProfile(rng);
+  const timeIn = (window: TimeWindow): number => window.start + Math.floor(rng() * window.span);
+
+  const request = (seq: number, format: DemoFormat, p: Profile | undefined, window: TimeWindow): Request => {
     const client: ClientAddress = p === undefined
       ? (() => { const region = pickRegion(rng); return { ip: addressIn(regionOf(region), rng), region }; })()
       : (addresses.get(p) ?? (() => { throw new Error('no addresses'); })())(rng);
 
     // Time: uniform over the window, thinned by the client region's daily rhythm.
     const offsetMs = regionOf(client.region).utcOffset * 3_600_000;
-    let ms = start + 1 + Math.floor(rng() * (span - 2));
-    for (let tries = 0; tries < 64 && rng() > rhythm(ms + offsetMs); tries++) ms = start + 1 + Math.floor(rng() * (span - 2));
+    let ms = timeIn(window);
+    for (let tries = 0; tries < 64 && rng() > rhythm(ms + offsetMs); tries++) ms = timeIn(window);
 
     const api = (apiPickers.get(p) ?? (() => { throw new Error('no api picker'); })())(rng);
     const ep = endpointOf(api, rng);
@@ -689,12 +771,32 @@ function generateRequests(opts: ReturnType<typeof validate>): Request[] {
 
     const userAgent = p === undefined ? pick(ANONYMOUS_AGENTS, rng) : pick(p.userAgents, rng);
     const upstreamAddress = `10.${40 + APIS.indexOf(api)}.${int(rng, 0, 3)}.${int(rng, 10, 40)}:8080`;
-    requests.push({
+    return {
       seq, ms, format, profile: p, api, endpoint: ep, path: target.path, query: target.query, status, gatewayAnswered,
       requestBytes, responseBytes, upstreamMs, gatewayMs, ip: client.ip, port: int(rng, 1024, 65535), userAgent,
       upstreamAddress, words: idWords(seq, salt),
-    });
+    };
+  };
+
+  // The background: every consumer over the `days` before now.
+  const requests: Request[] = [];
+  const background = { start: opts.nowMs - opts.days * DAY_MS + 1, span: opts.days * DAY_MS - 2 };
+  for (let seq = 0; seq < opts.events; seq++) {
+    const format = plan[seq] ?? 'kong';
+    const p = rng() < ANONYMOUS_SHARE ? undefined : pickProfile(rng);
+    requests.push(request(seq, format, p, background));
   }
+  if (opts.plans === undefined) return requests;
+
+  // The month's story: extra calls from the month's start to now, whatever day it is.
+  const monthStart = periodOf(new Date(opts.nowMs)).start.getTime();
+  const month = { start: monthStart, span: Math.max(1, opts.nowMs - monthStart) };
+  const pickFormat = weighted(FORMAT_ORDER, (f) => DEMO_FORMAT_SHARES[f]);
+  let seq = opts.events;
+  for (const { profile: p, calls } of storyCalls(opts.plans)) {
+    for (let i = 0; i < calls; i++, seq++) requests.push(request(seq, pickFormat(rng), p, month));
+  }
+  refuseBeyondHardQuotas(requests, opts.plans);
   return requests;
 }
 
@@ -709,6 +811,9 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const hostPort = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 const credentialKey = (p: Profile): string => `tg_live_${hashString(p.consumer.id).toString(36)}${hashString(`${p.consumer.id}/key`).toString(36)}`;
 const httpDate = (ms: number): string => new Date(ms).toUTCString();
+
+/** The /v1/authorize answer's decision header, as Kong and APISIX log it among the response headers. */
+const decisionHeader = (r: Request): Record<string, string> => (r.decision === undefined ? {} : { [DECISION_HEADER]: r.decision });
 
 function requestHeaders(r: Request, host: string, withCredential: boolean): Record<string, string> {
   const headers: Record<string, string> = {
@@ -761,6 +866,7 @@ function kongRecord(r: Request): unknown {
         'x-kong-proxy-latency': String(r.gatewayMs),
         ...(proxied ? { 'x-kong-upstream-latency': String(r.upstreamMs ?? 0) } : {}),
         ...(r.status === 429 ? { 'retry-after': '1', 'ratelimit-remaining': '0' } : {}),
+        ...decisionHeader(r),
       },
     },
     route: {
@@ -851,6 +957,7 @@ function envoyRecord(r: Request, istio: boolean): unknown {
     downstream_local_address: '10.244.0.17:8443',
     downstream_remote_address: hostPort(r.ip, r.port),
     requested_server_name: PUBLIC_HOST,
+    ...(r.decision === undefined ? {} : { tollgate_decision: r.decision }),
   };
   if (istio) {
     // Istio's default JSON access log (meshConfig.accessLogEncoding: JSON) plus the operator's
@@ -912,6 +1019,7 @@ function apisixRecord(r: Request): unknown {
         connection: 'keep-alive',
         date: httpDate(r.ms),
         'x-request-id': uuidOf(r.words),
+        ...decisionHeader(r),
       },
     },
   };
@@ -945,6 +1053,7 @@ function nginxRecord(r: Request): unknown {
     host,
     server_name: host,
     user_agent: r.userAgent,
+    ...(r.decision === undefined ? {} : { tollgate_decision: r.decision }),
   };
 }
 
@@ -972,6 +1081,7 @@ function canonicalRecord(r: Request): unknown {
     ...(r.profile !== undefined && r.status !== 401
       ? { consumer: { id: r.profile.consumer.id, org_id: r.profile.consumer.org, auth_method: r.profile.auth } }
       : {}),
+    ...(r.decision === undefined ? {} : { decision: r.decision }),
   };
 }
 

@@ -2,7 +2,8 @@
 // gateway logs through the tap's ingest routes; then waits until the enricher has stored them.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '@tollgate/platform';
-import { DEMO_CONSUMERS, demoTraffic } from './demo-traffic.ts';
+import type { PlanCatalog } from '@tollgate/pricing';
+import { DEMO_BACKGROUND, DEMO_CONSUMERS, demoTraffic } from './demo-traffic.ts';
 
 export interface DemoOptions {
   tapUrl: string;
@@ -11,6 +12,10 @@ export interface DemoOptions {
   adminToken: string;
   client: ClickHouseClient;
   database: string;
+  /** The instant the traffic ends at (the demo's "now"). */
+  now: Date;
+  /** The plans billing runs with: the month's story is sized by them (demo-traffic.ts). */
+  plans: PlanCatalog;
   events?: number;
   days?: number;
   /** Called once the consumers are registered, before any traffic (e.g. to reload the enricher's registry). */
@@ -42,7 +47,7 @@ export async function feedDemo(o: DemoOptions): Promise<DemoReport> {
   }
   // The enricher reads the registry on an interval; have it reload now so every event gets its plan.
   await o.afterRegistration?.();
-  const batches = demoTraffic({ now: new Date(), days: o.days ?? 3, events: o.events ?? 30_000 });
+  const batches = demoTraffic({ now: o.now, days: o.days ?? DEMO_BACKGROUND.days, events: o.events ?? DEMO_BACKGROUND.events, plans: o.plans });
   let accepted = 0;
   const queue = [...batches];
   const send = async (): Promise<void> => {

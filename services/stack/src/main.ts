@@ -14,7 +14,7 @@ import { dashboardConfigFromEnv, startDashboard } from '@tollgate/dashboards';
 import { enricherConfigFromEnv, startEnricher } from '@tollgate/enricher';
 import { ConfigError, createClickHouseClient, parseCommandLine, type CliSpec, describeClickHouse, EmbeddedClickHouseBusyError, queryRows, shutdownTimeoutFromEnv } from '@tollgate/platform';
 import { formatMoney, periodOf } from '@tollgate/pricing';
-import { migrate } from '@tollgate/schemas';
+import { migrate, REFUSED_BY_POLICY_SQL } from '@tollgate/schemas';
 import { startTap, tapConfigFromEnv } from '@tollgate/tap';
 import { feedDemo } from './demo.ts';
 
@@ -56,6 +56,9 @@ const CLI: CliSpec = {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // One instant for the demo's traffic and the billing period, so a start across midnight at a
+  // month's end cannot feed one month and price the next.
+  const now = new Date(started);
   const args = parseCommandLine(CLI, process.argv.slice(2));
   if (!args.ok) process.exit(args.exitCode);
   const values = args.values;
@@ -110,7 +113,17 @@ async function main(): Promise<void> {
   const [{ n: existing } = { n: 0 }] = await queryRows<{ n: number }>(client, `SELECT count() AS n FROM ${db}.api_requests`);
   if (!values['no-demo']) {
     if (Number(existing) === 0) {
-      const fed = await feedDemo({ tapUrl: tap.url, tapToken: tapConfig.tokens[0]?.token ?? '', billingUrl: billing.url, adminToken: billingConfig.adminTokens[0] as string, client, database: db, afterRegistration: () => enricher.registry.refresh() });
+      const fed = await feedDemo({
+        tapUrl: tap.url,
+        tapToken: tapConfig.tokens[0]?.token ?? '',
+        billingUrl: billing.url,
+        adminToken: billingConfig.adminTokens[0] as string,
+        client,
+        database: db,
+        now,
+        plans: billing.plans,
+        afterRegistration: () => enricher.registry.refresh(),
+      });
       console.log(`demo: ${fed.accepted} events sent through the tap (${fed.batches} batches in ${fed.formats.join(', ')}), ${fed.consumers} consumers registered`);
     } else {
       console.log(`demo: reusing the ${existing} events already stored (${describeClickHouse(enricherConfig.clickhouse)})`);
@@ -118,7 +131,7 @@ async function main(): Promise<void> {
     await billing.quota.refresh();
   }
 
-  const period = periodOf(new Date()).name;
+  const period = periodOf(now).name;
   const run = await billing.run({ period, dryRun: true, trigger: 'cli' });
   await printSummary(client, db, run.totals, period);
   const token = encodeURIComponent(dashboardConfig.adminTokens[0] ?? '');
@@ -136,23 +149,32 @@ Tollgate is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s). 
   Kafka       ${tapConfig.kafka.brokers.join(',')}, topic ${tapConfig.topic}`);
 }
 
-async function printSummary(client: Parameters<typeof queryRows>[0], db: string, totals: { customers: number; amount_minor: Record<string, number>; lost_revenue_minor: Record<string, number> }, period: string): Promise<void> {
-  const [{ events = 0, consumers = 0, errors = 0 } = {}] = await queryRows<{ events: number; consumers: number; errors: number }>(
+type Totals = { customers: number; amount_minor: Record<string, number>; lost_revenue_minor: Record<string, number> };
+
+/** One line per currency: the period's revenue so far (base fees and usage) and what failed calls lost, as the dry run priced them. */
+function moneyLines(totals: Totals): string[] {
+  const currencies = [...new Set([...Object.keys(totals.amount_minor), ...Object.keys(totals.lost_revenue_minor)])].sort();
+  const amount = (m: Record<string, number>, currency: string) => formatMoney(BigInt(m[currency] ?? 0), currency);
+  return currencies.map((c) => `    ${c.padEnd(16)}revenue ${amount(totals.amount_minor, c)}, lost to failed calls ${amount(totals.lost_revenue_minor, c)}`);
+}
+
+async function printSummary(client: Parameters<typeof queryRows>[0], db: string, totals: Totals, period: string): Promise<void> {
+  const [{ events = 0, consumers = 0, errors = 0, refused = 0 } = {}] = await queryRows<{ events: number; consumers: number; errors: number; refused: number }>(
     client,
-    `SELECT count() AS events, uniqExactIf(consumer_id, consumer_id != '') AS consumers, countIf(status >= 500) AS errors FROM ${db}.api_requests`,
+    `SELECT count() AS events, uniqExactIf(consumer_id, consumer_id != '') AS consumers, countIf(status >= 500) AS errors, countIf(${REFUSED_BY_POLICY_SQL}) AS refused FROM ${db}.api_requests`,
   );
   const apis = await queryRows<{ api: string; calls: number }>(client, `SELECT api, sum(calls) AS calls FROM ${db}.usage_day GROUP BY api ORDER BY calls DESC LIMIT 5`);
   const countries = await queryRows<{ country: string; calls: number }>(
     client,
     `SELECT if(country = '', '(unknown)', country) AS country, sum(calls) AS calls FROM ${db}.usage_day GROUP BY country ORDER BY calls DESC LIMIT 5`,
   );
-  const money = (m: Record<string, number>) => Object.entries(m).map(([c, v]) => formatMoney(BigInt(v), c)).join(' + ') || '0';
   console.log(`
 Summary
-  events ingested   ${events} from ${consumers} consumers (${errors} server errors)
+  events ingested   ${events} from ${consumers} consumers (${errors} server errors, ${refused} refused by policy)
   top APIs          ${apis.map((a) => `${a.api} ${a.calls}`).join(', ')}
   top countries     ${countries.map((c) => `${c.country} ${c.calls}`).join(', ')}
-  draft invoices    ${period}: ${totals.customers} customers, ${money(totals.amount_minor)}; lost to failed calls ${money(totals.lost_revenue_minor)} (dry run: nothing sent to Stripe)`);
+  this month        ${period} so far, ${totals.customers} customers (billing dry run: nothing sent to Stripe)
+${moneyLines(totals).join('\n') || '    no revenue yet'}`);
 }
 
 main().catch((error: unknown) => {

@@ -10,6 +10,7 @@
 import type { Kafka } from 'kafkajs';
 import { ConnectionPool, ProduceAcks, produceV9, Producer, Writer, type ClusterMetadata } from '@platformatic/kafka';
 import type { KafkaSettings } from '@tollgate/platform';
+import { groupBy } from '@tollgate/platform/group-by';
 import type { MessageTransport } from '../delivery/event-sink.ts';
 import { encodeProduceRequest, PRODUCE_API_KEY, PRODUCE_VERSION, type PartitionBatch } from './produce-request.ts';
 import { encodeRecordBatch, type Compression } from './record-batch.ts';
@@ -52,18 +53,6 @@ function lostProducerState(error: unknown, depth = 0): boolean {
 
 /** Used for metadata and the producer id only: it never serialises a message. */
 type MetadataProducer = Producer;
-
-/** Items grouped by a number (their leader broker), in first-seen order. */
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => number): Map<number, T[]> {
-  const groups = new Map<number, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
-}
 
 /** Tries of one send before it fails (and the sink spools): the broker gone is not waited out here. */
 const SEND_ATTEMPTS = 3;

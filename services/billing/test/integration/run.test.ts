@@ -118,4 +118,14 @@ describe('billing run', () => {
     expect(proxy.requests).toEqual([]);
     expect(dry.customers.find((c) => c.consumer_id === 'alice')).toMatchObject({ outcome: 'draft', amount_minor: 1000, lines: [{ key: 'base_fee', amount_minor: 1000 }, { key: 'calls', units: 40, included_units: 40, billable_units: 0, amount_minor: 0 }] });
   });
+
+  it('reports its progress once per customer, done of total (the CLI shows it on a terminal)', async () => {
+    const seen: [number, number][] = [];
+    const dry = await runWithProxy(ch.client, ch.database, proxy, { dryRun: true }, { onCustomerDone: (done, total) => seen.push([done, total]) });
+    // Every customer considered counts, also one with nothing to report.
+    const total = seen[0]?.[1] ?? 0;
+    expect(total).toBeGreaterThanOrEqual(dry.customers.length);
+    expect(dry.customers.length).toBeGreaterThan(1);
+    expect(seen).toEqual(Array.from({ length: total }, (_, i) => [i + 1, total]));
+  });
 });
