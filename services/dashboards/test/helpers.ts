@@ -17,8 +17,15 @@ export interface TestDashboard {
   close(): Promise<void>;
 }
 
+export interface TestDashboardOptions {
+  /** Plans file text (default TEST_PLANS_YAML). */
+  plansYaml?: string;
+  /** Extra environment, e.g. DASHBOARD_BILLING_URL; may be computed by the seed step. */
+  env?: () => Record<string, string>;
+}
+
 /** A migrated test database, with `seedIt` run before the service starts. */
-export async function startTestDashboard(prefix: string, seedIt: (ch: TestClickHouse) => Promise<void>): Promise<TestDashboard> {
+export async function startTestDashboard(prefix: string, seedIt: (ch: TestClickHouse) => Promise<void>, options: TestDashboardOptions = {}): Promise<TestDashboard> {
   const ch = await testClickHouse(prefix);
   await migrate(ch.client, { database: ch.database, usageRetentionDays: 400 });
   await seedIt(ch);
@@ -29,7 +36,8 @@ export async function startTestDashboard(prefix: string, seedIt: (ch: TestClickH
     DASHBOARD_PORT: '0',
     QUERY_TOKENS: ADMIN_TOKEN,
     QUERY_CONSUMER_TOKENS: `${ALICE_TOKEN}:alice`,
-    BILLING_PLANS_FILE: writeTestPlans(`${REPO_ROOT}.local/test-dashboards/${ch.database}`),
+    BILLING_PLANS_FILE: writeTestPlans(`${REPO_ROOT}.local/test-dashboards/${ch.database}`, options.plansYaml),
+    ...options.env?.(),
   });
   const service = await startDashboard(config, ch.client, pino({ level: 'warn' }));
   return {
