@@ -95,7 +95,7 @@ beforeAll(async () => {
   page = await context.newPage();
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    if (message.type() === 'error') problems.push(`console: ${message.text()} (${message.location().url})`);
   });
   mkdirSync(CONSOLE_ARTIFACTS, { recursive: true });
 }, 120_000);
@@ -142,8 +142,9 @@ async function axeViolations(): Promise<string[]> {
 
 /** Tabs through the first `n` stops: each must be visible and come after the previous one in the page. */
 async function focusOrder(n: number): Promise<string[]> {
-  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-  await page.evaluate(() => window.scrollTo(0, 0));
+  // A fresh load: the sequential focus starting point is the top of the page again.
+  await page.reload();
+  await page.waitForSelector('body[data-loaded="true"]', { timeout: 30_000 });
   const stops: string[] = [];
   let previous = await page.evaluateHandle((): Element => document.body);
   for (let i = 0; i < n; i++) {

@@ -56,7 +56,7 @@ export function invoiceHtml(body: HTMLElement, preview: InvoicePreview): number 
   const rows = preview.lines
     .map((l) => `<tr><td>${esc(l.description)}${l.api ? ` <span class="muted">(${esc(l.api)})</span>` : ''}</td><td class="num">${fmt(l.units)}</td><td class="num">${fmt(l.included_units_used)}</td><td class="num">${esc(money(l.amount_minor, preview.currency))}</td></tr>`)
     .join('');
-  body.innerHTML = `<div class="table-scroll"><table><caption class="sr-only">Invoice lines</caption><thead><tr><th scope="col">Line</th><th scope="col" class="num">Units</th><th scope="col" class="num">Included</th><th scope="col" class="num">Amount</th></tr></thead>
+  body.innerHTML = `<div class="table-scroll" tabindex="0" role="region" aria-label="Invoice lines"><table><caption class="sr-only">Invoice lines</caption><thead><tr><th scope="col">Line</th><th scope="col" class="num">Units</th><th scope="col" class="num">Included</th><th scope="col" class="num">Amount</th></tr></thead>
     <tbody>${rows || '<tr><td colspan="4" class="empty">No billable usage yet.</td></tr>'}</tbody>
     <tfoot><tr><th scope="row" colspan="3">Total ${esc(preview.period)}</th><td class="num total" data-total-minor="${esc(preview.total_minor)}">${esc(money(preview.total_minor, preview.currency))}</td></tr>
     <tr><th scope="row" colspan="3">Revenue lost to failed calls</th><td class="num" data-lost-minor="${esc(preview.lost_revenue_minor)}">${esc(money(preview.lost_revenue_minor, preview.currency))}</td></tr></tfoot></table></div>${preview.unpriced ? `<p class="empty">${esc(preview.unpriced)}</p>` : ''}`;

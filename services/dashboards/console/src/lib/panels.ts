@@ -38,7 +38,7 @@ export function table(rows: readonly Row[], columns: readonly Column[], caption:
   if (rows.length === 0) return '<p class="empty">No data in this range.</p>';
   const head = columns.map((c) => `<th scope="col"${c.num ? ' class="num"' : ''}>${esc(c.title)}</th>`).join('');
   const body = rows.map((r) => `<tr>${columns.map((c) => `<td${c.num ? ' class="num"' : ''}>${c.html(r)}</td>`).join('')}</tr>`).join('');
-  return `<div class="table-scroll"><table><caption class="sr-only">${esc(caption)}</caption><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
+  return `<div class="table-scroll" tabindex="0" role="region" aria-label="${esc(caption)}"><table><caption class="sr-only">${esc(caption)}</caption><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 export const text = (key: string, fallback = '(none)') => (r: Row): string => esc(r[key] === '' || r[key] === null ? fallback : r[key]);
