@@ -6,7 +6,7 @@ import { Api, storeToken, takeToken, type Row } from './lib/api.ts';
 import { barChart, COLORS, timeChart } from './lib/charts.ts';
 import { addMoney, esc, fmt, major, money, moneyByCurrency, pct } from './lib/format.ts';
 import { count, renderPanel, table, text, type PanelLoader } from './lib/panels.ts';
-import { readState, resolveRange, writeState, type Range, type ViewState } from './lib/range.ts';
+import { bucketsOf, readState, resolveRange, writeState, type Range, type ViewState } from './lib/range.ts';
 import { invoiceHtml, quotaHtml, type InvoicePreview } from './lib/invoice.ts';
 import { worldMap, type CountryFigures } from './lib/world-map.ts';
 
@@ -89,7 +89,8 @@ const loaders = (range: Range): Record<string, PanelLoader | undefined> => {
     invoice: state.consumer ? async (body) => invoiceHtml(body, await invoicePreview()) : undefined,
     async calls(body) {
       const rows = await api.query('calls_over_time', f);
-      const points = (key: string): [string, number][] => rows.map((r) => [String(r.bucket), Number(r[key])]);
+      const byBucket = new Map(rows.map((r) => [Date.parse(String(r.bucket)), r]));
+      const points = (key: string): [string, number][] => bucketsOf(range).map((b) => [new Date(b).toISOString(), Number(byBucket.get(b)?.[key] ?? 0)]);
       timeChart(body, 'Calls, 4xx and 5xx over time', [
         { name: 'calls', color: COLORS.calls, points: points('calls') },
         { name: '4xx', color: COLORS.s4xx, points: points('client_errors') },
@@ -99,13 +100,14 @@ const loaders = (range: Range): Record<string, PanelLoader | undefined> => {
     },
     async status(body) {
       const rows = await api.query('status_over_time', f);
-      const buckets = new Map<string, Record<string, number>>();
+      const buckets = new Map<number, Record<string, number>>();
       for (const r of rows) {
-        const b = buckets.get(String(r.bucket)) ?? { success: 0, other: 0, client_error: 0, server_error: 0 };
+        const at = Date.parse(String(r.bucket));
+        const b = buckets.get(at) ?? { success: 0, other: 0, client_error: 0, server_error: 0 };
         for (const k of Object.keys(b)) b[k] = (b[k] ?? 0) + Number(r[k]);
-        buckets.set(String(r.bucket), b);
+        buckets.set(at, b);
       }
-      const points = (key: string): [string, number][] => [...buckets].map(([bucket, b]) => [bucket, b[key] ?? 0]);
+      const points = (key: string): [string, number][] => bucketsOf(range).map((at) => [new Date(at).toISOString(), buckets.get(at)?.[key] ?? 0]);
       timeChart(
         body,
         'Calls by status class over time',

@@ -68,3 +68,17 @@ export function resolveRange(state: ViewState, now: number): Range {
   const interval = span <= 3 * 3_600_000 ? 'minute' : span <= 8 * 86_400_000 ? 'hour' : 'day';
   return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), interval };
 }
+
+const STEP_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+
+/**
+ * Every bucket start of the range at its interval (UTC), so a time series shows empty buckets as
+ * zero rather than a line drawn across them. ISO text without milliseconds, as the API's buckets
+ * are compared by instant.
+ */
+export function bucketsOf(range: Range): number[] {
+  const step = STEP_MS[range.interval];
+  const out: number[] = [];
+  for (let t = Math.floor(Date.parse(range.from) / step) * step; t < Date.parse(range.to); t += step) out.push(t);
+  return out;
+}
