@@ -237,7 +237,7 @@ describe('operator console', () => {
     await page.fill('#custom-to', minute(Date.now() - 20 * HOUR));
     await page.click('#apply');
     await page.waitForFunction((n) => document.querySelector<HTMLElement>('#kpis .body')?.dataset.calls === String(n), callsOf(EARLY));
-    panels = await loaded(OPERATOR_PANELS);
+    expectEveryPanelReady(await loaded(OPERATOR_PANELS));
     expect(await count('#top-apis tbody tr')).toBe(3);
     expect(problems).toEqual([]);
   });

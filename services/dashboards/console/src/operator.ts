@@ -23,7 +23,7 @@ function showLogin(why: string): void {
 }
 
 /** A link to the same view filtered to one API or consumer (the range and refresh kept). */
-function drill(kind: 'api' | 'consumer', id: unknown, label?: string): string {
+function drill(kind: 'api' | 'consumer', id: Row[string] | undefined, label?: string): string {
   const value = String(id ?? '');
   if (value === '') return esc(label ?? '(none)');
   const next: ViewState = { preset: state.preset, refresh: state.refresh, [kind]: value };
@@ -264,7 +264,7 @@ function syncForm(): void {
   const filter = $('filter');
   const which = state.api ? `API ${state.api}` : state.consumer ? `consumer ${state.consumer}` : '';
   filter.hidden = which === '';
-  filter.innerHTML = which ? `Showing ${esc(which)} only. <a href="${esc(writeState({ ...state, api: undefined, consumer: undefined } as ViewState))}">Show everything</a>` : '';
+  filter.innerHTML = which ? `Showing ${esc(which)} only. <a href="${esc(writeState({ ...state, api: undefined, consumer: undefined }))}">Show everything</a>` : '';
 }
 
 async function reload(): Promise<void> {

@@ -1,6 +1,6 @@
 // Number and money formatting and HTML escaping for the console, one place for each.
 
-export const esc = (v: unknown): string => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+export const esc = (v: string | number | bigint | boolean | null | undefined): string => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 export const fmt = (n: unknown): string => Number(n ?? 0).toLocaleString('en-US');
 export const pct = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(1)} %` : '–');
 
