@@ -39,7 +39,7 @@ let profile: string;
 const problems: string[] = [];
 
 /** Billing's invoice-preview route as billing answers it (previewInvoice), behind its admin token. */
-async function startBillingStandIn(client: TestDashboard['ch']['client'], database: string): Promise<string> {
+async function startBillingStandIn(client: TestDashboard['ch']['client'], database: string, at: Date): Promise<string> {
   const plans = await loadPlansFile(writeTestPlans(`${REPO_ROOT}.local/test-dashboards/${database}-billing`, PLANS));
   billing = createServer((request, response) => {
     const match = /^\/v1\/consumers\/([^/]+)\/invoice-preview$/.exec(request.url ?? '');
@@ -47,7 +47,7 @@ async function startBillingStandIn(client: TestDashboard['ch']['client'], databa
       response.writeHead(request.headers.authorization === `Bearer ${BILLING_TOKEN}` ? 404 : 401).end('{}');
       return;
     }
-    previewInvoice(client, database, plans, decodeURIComponent(match[1] ?? ''), periodOf(new Date())).then(
+    previewInvoice(client, database, plans, decodeURIComponent(match[1] ?? ''), periodOf(at)).then(
       (preview) => response.writeHead(preview ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(preview ?? {})),
       (error: unknown) => response.writeHead(500).end(JSON.stringify({ message: String(error) })),
     );
@@ -77,7 +77,9 @@ beforeAll(async () => {
         format: 'JSONEachRow',
         clickhouse_settings: { date_time_input_format: 'best_effort' },
       });
-      billingUrl = await startBillingStandIn(ch.client, ch.database);
+      // Billing's "current" period is the one of the late block's first calls (alice's), so the
+      // consumer page has usage in its period on any day, a month begun minutes ago included.
+      billingUrl = await startBillingStandIn(ch.client, ch.database, new Date(now - 40 * 60_000));
     },
     { plansYaml: PLANS, env: () => ({ DASHBOARD_BILLING_URL: billingUrl, DASHBOARD_BILLING_TOKEN: BILLING_TOKEN }) },
   );
