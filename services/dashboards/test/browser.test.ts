@@ -5,8 +5,7 @@
 // links reload them, axe-core finds no WCAG A/AA violation (contrast included), the keyboard
 // focus order follows the page, a 320 px wide viewport scrolls only vertically with the panels
 // stacked, and no page logs an error. Screenshots go to .local/test-artifacts/console/ (CI keeps
-// them). Invoice previews come from billing's own previewInvoice behind a stand-in billing HTTP
-// server. Needs Debian's chromium (`apt-get install -y chromium`); without it this test fails.
+// them). Invoice previews come from a stand-in for billing's HTTP route (billing's shape). Needs Debian's chromium (`apt-get install -y chromium`); without it this test fails.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -15,10 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { previewInvoice } from '@tollgate/billing';
-import { loadPlansFile, periodOf } from '@tollgate/pricing';
+import { periodOf } from '@tollgate/pricing';
 import { REPO_ROOT } from '../../../test/harness/infra.ts';
-import { callsOf, EARLY, LATE, seed, TEST_PLANS_YAML, writeTestPlans } from './seed.ts';
+import { callsOf, EARLY, LATE, seed } from './seed.ts';
 import { ADMIN_TOKEN, ALICE_TOKEN, startTestDashboard, type TestDashboard } from './helpers.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,8 +24,6 @@ export const CONSOLE_ARTIFACTS = `${REPO_ROOT}.local/test-artifacts/console`;
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const HOUR = 3_600_000;
 const BILLING_TOKEN = 'billing-admin-token-0123456789';
-// Alice's plan gets a hard quota, so the quota meter and its forecast have something to show.
-const PLANS = TEST_PLANS_YAML.replace('    base_fee: "10.00"\n', '    base_fee: "10.00"\n    quota: { limit: 400, kind: hard }\n');
 const OPERATOR_PANELS = ['kpis', 'calls', 'status', 'top-apis', 'top-consumers', 'top-orgs', 'revenue-api', 'revenue-consumer', 'map', 'countries', 'cities', 'refused', 'latency'];
 const CONSUMER_PANELS = ['quota', 'invoice', 'usage', 'errors', 'refused'];
 
@@ -38,19 +34,30 @@ let page: Page;
 let profile: string;
 const problems: string[] = [];
 
-/** Billing's invoice-preview route as billing answers it (previewInvoice), behind its admin token. */
-async function startBillingStandIn(client: TestDashboard['ch']['client'], database: string, at: Date): Promise<string> {
-  const plans = await loadPlansFile(writeTestPlans(`${REPO_ROOT}.local/test-dashboards/${database}-billing`, PLANS));
+/**
+ * A stand-in for billing's invoice-preview route behind its admin token (the dashboards may not
+ * import a service; billing's own tests check what it computes): alice's preview in billing's
+ * shape (billing's InvoicePreview), for the period `at` falls in, with a hard quota.
+ */
+async function startBillingStandIn(at: Date): Promise<string> {
+  const preview = {
+    consumer_id: 'alice',
+    period: periodOf(at).name,
+    plan_id: 'starter',
+    currency: 'EUR',
+    lines: [
+      { key: 'base_fee', description: 'Starter base fee', units: '1', included_units_used: '0', billable_units: '1', amount_minor: '1000' },
+      { key: 'calls', description: 'API calls', meter: 'calls', units: '168', included_units_used: '100', billable_units: '68', amount_minor: '68' },
+    ],
+    total_minor: '1068',
+    lost_revenue_minor: '5',
+    quota: { limit: 400, kind: 'hard', used: 168, remaining: 232 },
+    included_units: [{ plan: 'starter', meter: 'calls', included_units: '100', used: '100' }],
+  };
   billing = createServer((request, response) => {
     const match = /^\/v1\/consumers\/([^/]+)\/invoice-preview$/.exec(request.url ?? '');
-    if (request.headers.authorization !== `Bearer ${BILLING_TOKEN}` || !match) {
-      response.writeHead(request.headers.authorization === `Bearer ${BILLING_TOKEN}` ? 404 : 401).end('{}');
-      return;
-    }
-    previewInvoice(client, database, plans, decodeURIComponent(match[1] ?? ''), periodOf(at)).then(
-      (preview) => response.writeHead(preview ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(preview ?? {})),
-      (error: unknown) => response.writeHead(500).end(JSON.stringify({ message: String(error) })),
-    );
+    const status = request.headers.authorization !== `Bearer ${BILLING_TOKEN}` ? 401 : match?.[1] === 'alice' ? 200 : 404;
+    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(status === 200 ? preview : { error: 'unknown_consumer' }));
   });
   await new Promise<void>((resolve) => billing.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(billing.address() as AddressInfo).port}`;
@@ -79,9 +86,9 @@ beforeAll(async () => {
       });
       // Billing's "current" period is the one of the late block's first calls (alice's), so the
       // consumer page has usage in its period on any day, a month begun minutes ago included.
-      billingUrl = await startBillingStandIn(ch.client, ch.database, new Date(now - 40 * 60_000));
+      billingUrl = await startBillingStandIn(new Date(now - 40 * 60_000));
     },
-    { plansYaml: PLANS, env: () => ({ DASHBOARD_BILLING_URL: billingUrl, DASHBOARD_BILLING_TOKEN: BILLING_TOKEN }) },
+    { env: () => ({ DASHBOARD_BILLING_URL: billingUrl, DASHBOARD_BILLING_TOKEN: BILLING_TOKEN }) },
   );
   profile = mkdtempSync(join(tmpdir(), 'tollgate-chromium-'));
   try {

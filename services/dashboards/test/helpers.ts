@@ -18,8 +18,6 @@ export interface TestDashboard {
 }
 
 export interface TestDashboardOptions {
-  /** Plans file text (default TEST_PLANS_YAML). */
-  plansYaml?: string;
   /** Extra environment, e.g. DASHBOARD_BILLING_URL; may be computed by the seed step. */
   env?: () => Record<string, string>;
 }
@@ -36,7 +34,7 @@ export async function startTestDashboard(prefix: string, seedIt: (ch: TestClickH
     DASHBOARD_PORT: '0',
     QUERY_TOKENS: ADMIN_TOKEN,
     QUERY_CONSUMER_TOKENS: `${ALICE_TOKEN}:alice`,
-    BILLING_PLANS_FILE: writeTestPlans(`${REPO_ROOT}.local/test-dashboards/${ch.database}`, options.plansYaml),
+    BILLING_PLANS_FILE: writeTestPlans(`${REPO_ROOT}.local/test-dashboards/${ch.database}`),
     ...options.env?.(),
   });
   const service = await startDashboard(config, ch.client, pino({ level: 'warn' }));

@@ -30,10 +30,10 @@ plans:
       - { id: calls, description: calls, unit: requests, filter: { methods: [GET, POST] }, price: { model: per_unit, unit_price: "3" } }
 `;
 
-export function writeTestPlans(dir: string, yaml = TEST_PLANS_YAML): string {
+export function writeTestPlans(dir: string): string {
   mkdirSync(dir, { recursive: true });
   const file = `${dir}/plans.yaml`;
-  writeFileSync(file, yaml);
+  writeFileSync(file, TEST_PLANS_YAML);
   return file;
 }
 
