@@ -1,7 +1,7 @@
 // One flat config for the whole workspace. TypeScript is linted with typescript-eslint's type-aware
 // rules (recommendedTypeChecked): each file is checked against the tsconfig.json of its workspace,
-// found by the project service. Plain JavaScript is linted without types: the dashboard page as
-// browser code, the few .mjs entry points as Node code.
+// found by the project service. Plain JavaScript is linted without types: the few .mjs entry points
+// as Node code. The console's browser code is TypeScript (services/dashboards/console/tsconfig.json).
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -41,10 +41,6 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
-  },
-  {
-    files: ['services/dashboards/public/**/*.js'],
-    languageOptions: { globals: globals.browser },
   },
   {
     files: ['**/*.mjs', 'eslint.config.js'],

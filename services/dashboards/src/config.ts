@@ -15,6 +15,11 @@ export interface DashboardConfig {
   consumerTokens: ReadonlyMap<string, string>;
   /** DASHBOARD_QUERY_TIMEOUT_MS: ClickHouse stops a query running longer (max_execution_time). */
   queryTimeoutMs: number;
+  /**
+   * DASHBOARD_BILLING_URL + DASHBOARD_BILLING_TOKEN (a billing admin token): where the console reads
+   * invoice previews (GET /v1/invoice-preview). Absent: that route answers 503 billing_not_configured.
+   */
+  billing?: { url: string; token: string };
 }
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
@@ -35,6 +40,8 @@ export function dashboardConfigFromEnv(env: Env): DashboardConfig {
     consumerTokens,
     queryTimeoutMs: r.int('DASHBOARD_QUERY_TIMEOUT_MS', DEFAULT_QUERY_TIMEOUT_MS, { min: 1, max: 3_600_000 }),
   };
+  const billingUrl = r.url('DASHBOARD_BILLING_URL');
+  if (billingUrl) config.billing = { url: billingUrl.href.replace(/\/$/, ''), token: r.required('DASHBOARD_BILLING_TOKEN', 'DASHBOARD_BILLING_URL is set: the console reads invoice previews with it') };
   r.done();
   return config;
 }

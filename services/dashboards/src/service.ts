@@ -1,12 +1,14 @@
-// Composes the dashboard service: plans, rollup coverage, the query context and the HTTP app
-// (app.ts). The ClickHouse client is handed in, so the one-process stack can share one embedded
-// engine.
+// Composes the dashboard service: plans, rollup coverage, the query context, the console's bundled
+// pages (console-assets.ts), billing's invoice previews and the HTTP app (app.ts). The ClickHouse
+// client is handed in, so the one-process stack can share one embedded engine.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { loadPlansFile } from '@tollgate/pricing';
 import { createAuthenticator, createMetricsRegistry } from '@tollgate/platform';
 import { buildDashboardApp } from './app.ts';
+import { billingInvoicePreviews } from './billing-client.ts';
+import { consoleAssets } from './console-assets.ts';
 import type { DashboardConfig } from './config.ts';
 import { loadRollupCoverage, NAMED_QUERIES, type QueryContext } from './queries/index.ts';
 
@@ -38,6 +40,8 @@ export async function startDashboard(config: DashboardConfig, client: ClickHouse
     },
     log,
     queryTimeoutMs: config.queryTimeoutMs,
+    invoicePreviews: billingInvoicePreviews(config.billing),
+    assets: await consoleAssets(),
   });
   const url = await app.listen({ host: config.host, port: config.port });
   log.info(`dashboards on ${url} (${NAMED_QUERIES.length} named queries, ${plans.plans.size} plans from ${config.plansFile})`);

@@ -17,8 +17,13 @@ export interface TestDashboard {
   close(): Promise<void>;
 }
 
+export interface TestDashboardOptions {
+  /** Extra environment, e.g. DASHBOARD_BILLING_URL; may be computed by the seed step. */
+  env?: () => Record<string, string>;
+}
+
 /** A migrated test database, with `seedIt` run before the service starts. */
-export async function startTestDashboard(prefix: string, seedIt: (ch: TestClickHouse) => Promise<void>): Promise<TestDashboard> {
+export async function startTestDashboard(prefix: string, seedIt: (ch: TestClickHouse) => Promise<void>, options: TestDashboardOptions = {}): Promise<TestDashboard> {
   const ch = await testClickHouse(prefix);
   await migrate(ch.client, { database: ch.database, usageRetentionDays: 400 });
   await seedIt(ch);
@@ -30,6 +35,7 @@ export async function startTestDashboard(prefix: string, seedIt: (ch: TestClickH
     QUERY_TOKENS: ADMIN_TOKEN,
     QUERY_CONSUMER_TOKENS: `${ALICE_TOKEN}:alice`,
     BILLING_PLANS_FILE: writeTestPlans(`${REPO_ROOT}.local/test-dashboards/${ch.database}`),
+    ...options.env?.(),
   });
   const service = await startDashboard(config, ch.client, pino({ level: 'warn' }));
   return {

@@ -17,6 +17,7 @@ import { formatMoney, periodOf } from '@tollgate/pricing';
 import { migrate, REFUSED_BY_POLICY_SQL } from '@tollgate/schemas';
 import { startTap, tapConfigFromEnv } from '@tollgate/tap';
 import { feedDemo } from './demo.ts';
+import { DEMO_CONSUMERS } from './demo-traffic.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const KAFKA_SCRIPT = `${REPO_ROOT}deploy/local/kafka.sh`;
@@ -66,6 +67,9 @@ async function main(): Promise<void> {
   // The demo's gateways name the same product three ways (Kong by service, Istio by cluster,
   // NGINX by server name); its API catalog maps them onto one product each.
   if (!values['no-demo']) env.API_CATALOG_FILE ??= DEMO_CATALOG;
+  // The consumer console needs a consumer token: the demo's busiest consumer gets one for this run.
+  const demoConsumer = DEMO_CONSUMERS[0]?.id;
+  if (!values['no-demo'] && demoConsumer && !env.QUERY_CONSUMER_TOKENS) env.QUERY_CONSUMER_TOKENS = `${randomBytes(18).toString('base64url')}:${demoConsumer}`;
   const log = pino({ level: env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
 
   // One environment for all: the tap and billing find the same credential HMAC key (TAP_HMAC_KEY,
@@ -86,7 +90,8 @@ async function main(): Promise<void> {
   const enricher = await startEnricher(enricherConfig, client, log.child({ service: 'enricher' }));
   const tap = await startTap(tapConfig, log.child({ service: 'tap' }));
   const billing = await startBilling(billingConfig, client, log.child({ service: 'billing' }));
-  const dashboard = await startDashboard(dashboardConfig, client, log.child({ service: 'dashboard' }));
+  // The console reads invoice previews from this billing, with its admin token, unless DASHBOARD_BILLING_URL says otherwise.
+  const dashboard = await startDashboard({ billing: { url: billing.url, token: billingConfig.adminTokens[0] as string }, ...dashboardConfig }, client, log.child({ service: 'dashboard' }));
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -135,9 +140,11 @@ async function main(): Promise<void> {
   const run = await billing.run({ period, dryRun: true, trigger: 'cli' });
   await printSummary(client, db, run.totals, period);
   const token = encodeURIComponent(dashboardConfig.adminTokens[0] ?? '');
+  const [consumerToken, consumerId] = [...dashboardConfig.consumerTokens][0] ?? [];
   console.log(`
 Tollgate is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s). Ctrl-C stops everything${ownKafka ? ', the local Kafka broker included' : ''}.
-  dashboard   ${dashboard.url}/#token=${token}
+  console     ${dashboard.url}/#token=${token}   (operator)${consumerToken ? `
+              ${dashboard.url}/consumer#token=${encodeURIComponent(consumerToken)}   (consumer ${consumerId})` : ''}
   query API   ${dashboard.url}/v1/queries        Authorization: Bearer ${dashboardConfig.adminTokens[0]}
   tap ingest  ${tap.url}/v1/ingest/{kong,envoy,apisix,nginx,combined,ndjson,cloudevents}   Authorization: Bearer ${tapConfig.tokens[0]?.token}${tapConfig.tail.files.length > 0 ? `
   tap files   ${tapConfig.tail.files.map((f) => `${f.path} (${f.format})`).join(', ')}` : ''}

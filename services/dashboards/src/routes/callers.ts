@@ -29,3 +29,13 @@ export function adminOnly(authenticate: Authenticate): onRequestAsyncHookHandler
     if (caller.kind !== 'admin') throw new Forbidden('consumer tokens may only read GET /v1/usage');
   };
 }
+
+/**
+ * The consumer a tenant-scoped route reads: a consumer token reads its own (asking for another
+ * consumer is 403); an admin token reads the one asked for (or everyone, when none is).
+ */
+export function scopedConsumer(caller: Caller, requested: string | undefined, what: string): string | undefined {
+  if (caller.kind === 'admin') return requested;
+  if (requested !== undefined && requested !== caller.consumerId) throw new Forbidden(`a consumer token reads its own ${what} only`);
+  return caller.consumerId;
+}

@@ -1,9 +1,8 @@
 // GET /v1/usage: usage per bucket, API and status class. Admin tokens read any consumer's (or
 // everyone's); a consumer token reads its own only (asking for another consumer is 403).
 import type { FastifyPluginAsync } from 'fastify';
-import { Forbidden } from '@tollgate/platform';
 import { consumerUsage, querySchema, resolveParams, type QueryContext, type ValidQuery } from '../queries/index.ts';
-import { anyCaller, callerOf, type Authenticate } from './callers.ts';
+import { anyCaller, callerOf, scopedConsumer, type Authenticate } from './callers.ts';
 import { emptyValuesAreAbsent, schemaErrorFormatter, type queryRunner } from './query-run.ts';
 
 export interface ConsumerUsageRoutesOptions {
@@ -21,11 +20,8 @@ export const consumerUsageRoutes: FastifyPluginAsync<ConsumerUsageRoutesOptions>
     { schema: { querystring: querySchema(consumerUsage.params) }, schemaErrorFormatter },
     async (request) => {
       const params = resolveParams(request.query, ctx.now());
-      const caller = callerOf(request);
-      if (caller.kind === 'consumer') {
-        if (params.consumer !== undefined && params.consumer !== caller.consumerId) throw new Forbidden('a consumer token reads its own usage only');
-        params.consumer = caller.consumerId;
-      }
+      const consumer = scopedConsumer(callerOf(request), params.consumer, 'usage');
+      if (consumer !== undefined) params.consumer = consumer;
       return run(consumerUsage, params);
     },
   );

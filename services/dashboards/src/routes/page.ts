@@ -1,20 +1,16 @@
-// The built-in dashboard page (/, /app.js, /style.css), served without a token: the page asks for
-// one and sends it to the query API. Files are read once at start-up.
-import { readFile } from 'node:fs/promises';
+// The console (console-assets.ts): the operator page at /, the consumer page at /consumer, their
+// stylesheet and bundled scripts, served without a token: each page takes its token
+// from the URL fragment (never sent to the server) or asks for it, and sends it only as the
+// Authorization header of API calls.
 import type { FastifyPluginAsync } from 'fastify';
+import type { ConsoleAssets } from '../console-assets.ts';
 
-const PUBLIC_DIR = new URL('../../public/', import.meta.url);
-const STATIC_FILES: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
-};
-// The page loads nothing from elsewhere (the machine may be offline) and talks only to this origin.
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+// The pages load nothing from elsewhere (the machine may be offline) and talk only to this origin.
+// ECharts sets inline styles on the elements it draws, hence style-src 'unsafe-inline'; scripts stay 'self'.
+const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
-export const pageRoutes: FastifyPluginAsync = async (app) => {
-  for (const [path, { file, type }] of Object.entries(STATIC_FILES)) {
-    const body = await readFile(new URL(file, PUBLIC_DIR), 'utf8');
+export const pageRoutes: FastifyPluginAsync<{ assets: ConsoleAssets }> = async (app, { assets }) => {
+  for (const [path, { body, type }] of assets) {
     app.get(path, async (_request, reply) => reply.type(type).header('content-security-policy', CSP).header('cache-control', 'no-cache').send(body));
   }
 };
