@@ -48,7 +48,7 @@ export class KafkaRunLease<R extends { run_id: string }> {
   private aliveAt = 0;
   /** The next offset of the log to read. */
   private readTo = 0n;
-  private chain: Promise<Map<string, R | undefined>> = Promise.resolve(new Map());
+  private chain: Promise<Map<string, R | undefined>> = Promise.resolve(new Map<string, R | undefined>());
   private closing = false;
 
   constructor(
