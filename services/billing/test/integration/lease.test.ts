@@ -1,7 +1,9 @@
 // Two billing replicas in their own processes share a run lease (BILLING_LEASE=kafka) over the
 // shared broker. Their schedules fire at the same injected instant: one run, one invoice per
 // customer. The holder SIGKILLed halfway: the other takes over after the lease timeout and
-// finishes, still one invoice per customer. Both answer /v1/authorize all along.
+// finishes, still one invoice per customer. The holder paused (SIGSTOP) past its lease: the other
+// finishes the run, and the paused one, resumed, stops at its next fence. Both answer
+// /v1/authorize all along.
 // Each replica has its own embedded ClickHouse (a copy of one seeded folder), as two replicas of
 // a real deployment read one server: the lease must not depend on them sharing a ledger.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -22,7 +24,7 @@ const GATEWAY_TOKEN = 'gateway-token-lease-01';
 const firedAt = new Date(periodOf(new Date()).start.getTime() + 5_000).toISOString();
 const REPLICA = fileURLToPath(new URL('../fixtures/replica.ts', import.meta.url));
 const seeded = `${REPO_ROOT}.local/test-chdb/billing-lease-${process.pid}`;
-const databases = { instant: uniqueName('billing_lease_a'), takeover: uniqueName('billing_lease_b') };
+const databases = { instant: uniqueName('billing_lease_a'), takeover: uniqueName('billing_lease_b'), paused: uniqueName('billing_lease_c') };
 
 let proxy: StripeProxy;
 const running: Replica[] = [];
@@ -188,5 +190,31 @@ describe('billing replicas sharing a run lease', () => {
     await until('the other replica to hold the lease and finish the run', async () => ((await holds(other)) && (await finishedRuns(other)) === 1) || undefined, 90_000);
     expectOneInvoicePerCustomer(proxy.requests);
     expect((await authorize(other, 'cust-02')).status).toBe(200);
+  });
+
+  it('the holder paused past its lease timeout: the other finishes the run, and the paused one, resumed, is fenced off', async () => {
+    proxy.reset();
+    const lease = { topic: uniqueName('billing-lease'), group: uniqueName('billing-lease') };
+    const replicas = await Promise.all([startReplica('a', databases.paused, lease), startReplica('b', databases.paused, lease)]);
+    const holder = await holderOf(replicas);
+    const other = replicas.find((r) => r !== holder) as Replica;
+
+    proxy.latency(40);
+    fire(replicas);
+    await until('the holder to be halfway', () => creates(proxy.requests, /^\/v1\/invoiceitems$/).length >= 8 || undefined);
+    holder.child.kill('SIGSTOP');
+    proxy.latency(0);
+    await until('the other replica to hold the lease and finish the run', async () => ((await holds(other)) && (await finishedRuns(other)) === 1) || undefined, 90_000);
+    expectOneInvoicePerCustomer(proxy.requests);
+    const before = proxy.requests.length;
+
+    // Resumed, the old holder finds no heartbeat acknowledged within its lease and stops; the
+    // group tells it the partition is gone.
+    holder.child.kill('SIGCONT');
+    await until('the resumed replica to know it lost the lease', async () => (await holds(holder)) === false || undefined);
+    expect(await finishedRuns(holder)).toBe(0);
+    expect(creates(proxy.requests.slice(before), /^\/v1\/(invoices|invoiceitems)$/)).toEqual([]);
+    expectOneInvoicePerCustomer(proxy.requests);
+    expect(holder.stderr).toMatch(/lease (was lost|is held elsewhere)/);
   });
 });
