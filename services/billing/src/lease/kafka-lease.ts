@@ -67,7 +67,10 @@ export class KafkaRunLease<R extends { run_id: string }> {
       rebalanceTimeout: settings.timeoutMs,
       heartbeatInterval: heartbeatMs,
       maxWaitTimeInMs: heartbeatMs,
-      partitionAssigners: [leaseAssigner(settings.topic, () => this.held)],
+      // A member claims the partition only while the coordinator heard from it within the timeout:
+      // one paused long enough to be evicted rejoins without a claim, so the replica that took
+      // over keeps the lease instead of handing it back to a holder that has not heard of it.
+      partitionAssigners: [leaseAssigner(settings.topic, () => this.held && Date.now() - this.aliveAt < settings.timeoutMs)],
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       const holds = (event.payload.memberAssignment[settings.topic] ?? []).includes(0);

@@ -2,7 +2,9 @@
 // the group coordinator gives it to one member. The member that holds it says so in its join
 // metadata and keeps it through a rebalance (another replica starting or leaving), so a run under
 // way is not fenced off by a mere join; when the holder is gone (left, or evicted after the
-// session timeout), the partition goes to the first member by id.
+// session timeout), the partition goes to the first member by id. A member evicted for silence
+// (paused past the timeout) has heard nothing from the coordinator for that long: it rejoins
+// without a claim (kafka-lease.ts), so the replica that took over keeps the lease.
 import kafkajs, { type PartitionAssigner } from 'kafkajs';
 
 const { AssignerProtocol } = kafkajs;
