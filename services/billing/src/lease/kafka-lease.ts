@@ -176,8 +176,12 @@ export class KafkaRunLease<R extends { run_id: string }> {
         results.set(period, result);
       }
     } catch (error) {
-      if (error instanceof LeaseLostError) this.log.warn({ err: error }, 'billing run stopped: the lease is held elsewhere now, which resumes it');
-      else this.log.error({ err: error }, 'scheduled billing run failed; the period stays begun, and the next holder or schedule resumes it');
+      if (error instanceof LeaseLostError) {
+        this.log.warn({ err: error }, 'billing run stopped: the lease is held elsewhere now, which resumes it');
+        // Silent for more than half the timeout but not evicted, this replica still holds the
+        // partition once its heartbeats are answered again: it then resumes the period itself.
+        if (!this.closing) setTimeout(() => void this.drain(), this.settings.timeoutMs).unref();
+      } else this.log.error({ err: error }, 'scheduled billing run failed; the period stays begun, and the next holder or schedule resumes it');
     }
     return results;
   }
