@@ -24,6 +24,7 @@ const GATEWAY_TOKEN = 'gateway-token-lease-01';
 const firedAt = new Date(periodOf(new Date()).start.getTime() + 5_000).toISOString();
 const REPLICA = fileURLToPath(new URL('../fixtures/replica.ts', import.meta.url));
 const seeded = `${REPO_ROOT}.local/test-chdb/billing-lease-${process.pid}`;
+// One database per test: invoice keys are scoped by database, and the proxy replays a key it saw.
 const databases = { instant: uniqueName('billing_lease_a'), takeover: uniqueName('billing_lease_b'), paused: uniqueName('billing_lease_c') };
 
 let proxy: StripeProxy;
