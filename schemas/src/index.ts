@@ -5,3 +5,4 @@ export * from './migrations.ts';
 export * from './target.ts';
 export * from './version.ts';
 export * from './text.ts';
+export * from './cluster-rules.ts';

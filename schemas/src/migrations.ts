@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { CLUSTER_CLIENT_SETTINGS } from '@tollgate/platform';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../clickhouse/', import.meta.url));
 
@@ -46,6 +47,9 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
  *   {{db}}                  the target database
  *   {{on_cluster}}          `ON CLUSTER name`, or nothing on a single node
  *   {{engine X(args)}}      X(args), or ReplicatedX('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', args)
+ *   {{engine_unsharded X(args)}}
+ *                           X(args), or ReplicatedX('/clickhouse/tables/unsharded/{database}/{table}', '{replica}', args):
+ *                           one copy on every node of every shard, for a table that is not Distributed
  *   {{usage_retention_days}}, {{rollup_minute_retention_days}}, {{latency_retention_days}}
  *   {{local T}}             T on a single node; T_local on a cluster, where T is a Distributed table
  *   {{distributed T sharded by EXPR}}
@@ -77,7 +81,9 @@ export function renderMigration(sql: string, target: MigrationTarget): string {
         return target.cluster ? `ALTER TABLE ${target.database}.${table} ON CLUSTER '${target.cluster}' ${change}` : '';
       }
       case 'engine':
-        return renderEngine((arg ?? '').trim(), target);
+        return renderEngine((arg ?? '').trim(), target, '{shard}');
+      case 'engine_unsharded':
+        return renderEngine((arg ?? '').trim(), target, 'unsharded');
       default:
         throw new Error(`unknown migration token {{${token}}}`);
     }
@@ -96,12 +102,12 @@ function renderDistributed(spec: string, target: MigrationTarget): string {
   );
 }
 
-function renderEngine(engine: string, target: MigrationTarget): string {
+function renderEngine(engine: string, target: MigrationTarget, shard: '{shard}' | 'unsharded'): string {
   const match = /^([A-Za-z]*MergeTree)(?:\((.*)\))?$/.exec(engine);
   if (!match) throw new Error(`{{engine}} needs a MergeTree family engine, got "${engine}"`);
   const [, family, args] = match as unknown as [string, string, string | undefined];
   if (!target.cluster) return args === undefined ? family : `${family}(${args})`;
-  const replicated = [`'/clickhouse/tables/{shard}/{database}/{table}'`, `'{replica}'`];
+  const replicated = [`'/clickhouse/tables/${shard}/{database}/{table}'`, `'{replica}'`];
   if (args) replicated.push(args);
   return `Replicated${family}(${replicated.join(', ')})`;
 }
@@ -141,6 +147,20 @@ export async function pendingMigrations(client: ClickHouseClient, target: Migrat
   return migrations.filter((m) => !applied.has(m.version));
 }
 
+/**
+ * The table of applied migrations. Not Distributed: every node of every shard holds all of it, so
+ * whichever node a service's migration reaches answers what was applied (with one copy per shard,
+ * a node of another shard would find nothing and apply everything again, 0007's DROP VIEW included).
+ */
+export const SCHEMA_MIGRATIONS_DDL = `CREATE TABLE IF NOT EXISTS {{db}}.schema_migrations {{on_cluster}}
+       (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
+       ENGINE = {{engine_unsharded ReplacingMergeTree(applied_at)}} ORDER BY version`;
+
+/** An INSERT of a migration on a cluster goes through a Distributed table and returns once the shards hold it. */
+function statementSettings(statement: string, target: MigrationTarget): Record<string, number> | undefined {
+  return target.cluster && /^INSERT\b/i.test(statement) ? { ...CLUSTER_CLIENT_SETTINGS } : undefined;
+}
+
 export async function migrate(
   client: ClickHouseClient,
   target: MigrationTarget,
@@ -148,14 +168,7 @@ export async function migrate(
 ): Promise<MigrationReport> {
   const onCluster = renderMigration('{{on_cluster}}', target);
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${target.database} ${onCluster}` });
-  await client.command({
-    query: renderMigration(
-      `CREATE TABLE IF NOT EXISTS {{db}}.schema_migrations {{on_cluster}}
-       (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
-       ENGINE = {{engine ReplacingMergeTree(applied_at)}} ORDER BY version`,
-      target,
-    ),
-  });
+  await client.command({ query: renderMigration(SCHEMA_MIGRATIONS_DDL, target) });
   const applied = await appliedVersions(client, target.database);
 
   const report: MigrationReport = { applied: [], skipped: [] };
@@ -165,7 +178,8 @@ export async function migrate(
       continue;
     }
     for (const statement of splitStatements(renderMigration(migration.sql, target))) {
-      await client.command({ query: statement });
+      const settings = statementSettings(statement, target);
+      await client.command({ query: statement, ...(settings ? { clickhouse_settings: settings } : {}) });
     }
     await client.insert({
       table: `${target.database}.schema_migrations`,

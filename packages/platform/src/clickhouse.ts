@@ -19,6 +19,23 @@ export interface ClickHouseSettings {
   database: string;
   /** Embedded engine's data folder (one per process: chDB binds a process to one folder). */
   dataDir: string;
+  /** CLICKHOUSE_CLUSTER: the server is a cluster, its tables Distributed over Replicated *_local tables. */
+  cluster?: string;
+}
+
+/**
+ * Settings every client of a cluster sends: an insert into a Distributed table returns once every
+ * shard holds its rows (not once they are queued on the node that received it), so an insert
+ * acknowledged is stored (the enricher then commits its Kafka offsets), replayed inserts reach the
+ * shards with their insert_deduplication_token, and billing reads its ledger writes back.
+ * insert_distributed_sync is the name every version accepts (distributed_foreground_insert since
+ * 23.10, which keeps the old one as an alias).
+ */
+export const CLUSTER_CLIENT_SETTINGS = { insert_distributed_sync: 1 } as const;
+
+/** The settings a client sends with every query and insert; a request's own settings are merged over them. */
+export function clientSettings(settings: Pick<ClickHouseSettings, 'cluster'>): Record<string, string | number> {
+  return { date_time_output_format: 'iso', ...(settings.cluster ? CLUSTER_CLIENT_SETTINGS : {}) };
 }
 
 export function clickHouseSettingsFromEnv(env: Env, reader = new EnvReader(env)): ClickHouseSettings {
@@ -33,6 +50,7 @@ export function clickHouseSettingsFromEnv(env: Env, reader = new EnvReader(env))
     password: reader.string('CLICKHOUSE_PASSWORD'),
     database,
     dataDir: resolve(reader.string('CLICKHOUSE_DATA_DIR', DEFAULT_DATA_DIR)),
+    cluster: reader.string('CLICKHOUSE_CLUSTER'),
   };
 }
 
@@ -45,9 +63,7 @@ export function describeClickHouse(settings: ClickHouseSettings): string {
  * `db.table`. Settings common to both modes (dates as UTC) are set here.
  */
 export async function createClickHouseClient(settings: ClickHouseSettings): Promise<ClickHouseClient> {
-  const common = {
-    clickhouse_settings: { date_time_output_format: 'iso' as const },
-  };
+  const common = { clickhouse_settings: clientSettings(settings) };
   if (settings.url) {
     return createClient({
       ...common,

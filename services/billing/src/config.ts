@@ -6,6 +6,8 @@ import {
   clickHouseSettingsFromEnv,
   credentialHmacKeyFromEnv,
   EnvReader,
+  kafkaSettingsFromEnv,
+  type KafkaSettings,
   parseConsumerTokens,
   readTokens,
   stripeSettingsFromEnv,
@@ -53,6 +55,19 @@ export interface BillingConfig {
   credentialHmacKey: CredentialHmacKeySource;
   quotaRefreshMs: number;
   webhooks: WebhookSettings;
+  /** BILLING_LEASE=kafka: replicas share a run lease (lease/kafka-lease.ts); undefined (off): this process runs every schedule it fires. */
+  lease: LeaseSettings | undefined;
+}
+
+/** The run lease between billing replicas (docs/operations.md, billing replicas). */
+export interface LeaseSettings {
+  kafka: KafkaSettings;
+  /** BILLING_LEASE_TOPIC: the single-partition, compacted topic that is the lease and the run log. */
+  topic: string;
+  /** BILLING_LEASE_GROUP: the consumer group every replica joins. */
+  groupId: string;
+  /** BILLING_LEASE_TIMEOUT_MS: the group session timeout, after which a crashed holder's lease passes on. */
+  timeoutMs: number;
 }
 
 /** The outgoing webhook outbox (webhooks/outbox.ts) and usage alerts (usage-alerts.ts). */
@@ -91,6 +106,16 @@ export function billingConfigFromEnv(env: Env, { requireAdminTokens = true } = {
       r.problem(`BILLING_SCHEDULE=${schedule} is not a cron expression: ${(error as Error).message}`);
     }
   }
+  const lease: LeaseSettings | undefined =
+    r.oneOf('BILLING_LEASE', ['off', 'kafka'] as const, 'off') === 'kafka'
+      ? {
+          kafka: kafkaSettingsFromEnv(env, 'tollgate-billing-lease', r),
+          topic: r.string('BILLING_LEASE_TOPIC', 'tollgate.billing.lease'),
+          groupId: r.string('BILLING_LEASE_GROUP', 'tollgate-billing-lease'),
+          // The broker's default group.min.session.timeout.ms is 6 s.
+          timeoutMs: r.int('BILLING_LEASE_TIMEOUT_MS', 30_000, { min: 6_000, max: 1_800_000 }),
+        }
+      : undefined;
   const config: BillingConfig = {
     host: r.string('BILLING_HOST', '127.0.0.1'),
     port: r.int('BILLING_PORT', 8702, { min: 0, max: 65_535 }),
@@ -120,6 +145,7 @@ export function billingConfigFromEnv(env: Env, { requireAdminTokens = true } = {
       timeoutMs: r.int('BILLING_WEBHOOK_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 }),
       alertsUsageRefreshMs: r.int('BILLING_ALERTS_USAGE_REFRESH_MS', 60_000, { min: 0, max: 86_400_000 }),
     },
+    lease,
   };
   checkTokenRoles(r, config.adminTokens, config.consumerTokens, 'BILLING_ADMIN_TOKENS', 'BILLING_CONSUMER_TOKENS');
   if (requireAdminTokens && config.adminTokens.length === 0) r.problem('BILLING_ADMIN_TOKENS is required: bearer tokens for /v1/admin/* (consumers, runs)');

@@ -14,6 +14,7 @@ import { adjustmentLine, billedSoFar, lateAdjustments } from './late-usage.ts';
 import { ledgerTime, type InvoiceRecord, type Ledger, type LineRecord } from './ledger.ts';
 import { groupBy } from '@tollgate/platform';
 import { inPool } from './pool.ts';
+import { LeaseLostError, type RunFence } from './lease/fence.ts';
 import { invoiceKeyOf, stripeKey, type StripeBilling } from './stripe-billing.ts';
 import { requestsOf, usageForPeriod } from './usage-query.ts';
 import type { WebhookEmitter } from './webhooks/events.ts';
@@ -23,6 +24,12 @@ export interface RunOptions {
   customer?: string;
   dryRun: boolean;
   trigger: 'cli' | 'api' | 'schedule';
+  /**
+   * The run takes over a period another process began (the run lease's log says so): a customer
+   * without an invoice in this ledger is looked up in Stripe by its invoice key before anything is
+   * created, as an interrupted customer is. Needed where replicas do not share one ledger.
+   */
+  resume?: boolean;
 }
 
 export interface RunSettings {
@@ -42,6 +49,8 @@ export interface RunDeps {
   webhooks?: WebhookEmitter;
   /** Called after each customer (the CLI's progress on a terminal): `done` of `total`. */
   onCustomerDone?: (done: number, total: number) => void;
+  /** With a run lease: called before each Stripe side effect; throws LeaseLostError once the lease is held elsewhere. */
+  fence?: RunFence;
 }
 
 export interface LineResult {
@@ -254,7 +263,7 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
       return;
     }
     try {
-      const invoiced = await invoiceCustomer(period.name, runId, consumer, draft.planId, draft, adjustments, rows, previous, settings, deps);
+      const invoiced = await invoiceCustomer(period.name, runId, consumer, draft.planId, draft, adjustments, rows, previous, options.resume === true, settings, deps);
       const lateBilled = invoiced.snapshot.filter((line) => line.adjusts_period !== '').map(lateBilledOf);
       results.push({
         ...base,
@@ -266,6 +275,8 @@ export async function runBilling(options: RunOptions, settings: RunSettings, dep
         ...(lateBilled.length > 0 ? { late_billed: lateBilled } : {}),
       });
     } catch (error) {
+      // Not this customer's failure: the run stops, and the replica holding the lease now resumes it.
+      if (error instanceof LeaseLostError) throw error;
       const reason = (error as Error).message;
       deps.log.warn({ err: error, consumer: consumerId, period: period.name }, 'invoicing failed; the next run retries');
       const latest = (await deps.ledger.invoices(period.name, consumerId)).get(consumerId);
@@ -351,10 +362,12 @@ async function invoiceCustomer(
   adjustments: readonly LineRecord[],
   usage: readonly { requests: number | bigint }[],
   previous: InvoiceRecord | undefined,
+  takeover: boolean,
   settings: RunSettings,
   deps: RunDeps,
 ): Promise<{ invoiceId: string; amountMinor: bigint; snapshot: LineRecord[] }> {
   const stripe = deps.stripe as StripeBilling;
+  const fence = deps.fence ?? (() => undefined);
   let snapshot = [...(await deps.ledger.lines(period, consumer.consumer_id)).values()];
   // A draft deleted in Stripe (by hand, or by someone's cleanup) is replaced, never written to:
   // the next generation's invoice key makes the replacement a new invoice with new items.
@@ -385,18 +398,20 @@ async function invoiceCustomer(
 
   let customerId = consumer.stripe_customer_id || previous?.stripe_customer_id || '';
   if (!customerId) {
+    fence();
     customerId = await stripe.createCustomer({ scope: deps.database, consumerId: consumer.consumer_id, name: consumer.name, email: consumer.email, orgId: consumer.org_id });
     await setStripeCustomerId(deps.client, deps.database, consumer, customerId);
   }
   record = { ...record, stripe_customer_id: customerId };
 
   let invoiceId = previous?.stripe_invoice_id ?? '';
-  const resuming = previous !== undefined;
+  const resuming = previous !== undefined || takeover;
   if (!invoiceId) {
     // The intent goes to the ledger first: a run killed before the answer is recorded finds the
     // invoice again through the idempotency key, or through its metadata once Stripe forgot it.
     await deps.ledger.writeInvoice(record);
     if (resuming) invoiceId = (await stripe.findInvoice(invoiceKey)) ?? '';
+    if (!invoiceId) fence();
     invoiceId ||= await stripe.createInvoice({
       customer: customerId,
       currency,
@@ -416,6 +431,7 @@ async function invoiceCustomer(
   const onStripe = resuming ? await stripe.invoiceItemsByLineKey(invoiceId) : new Map<string, string>();
   for (const item of plannedItems(snapshot)) {
     if (item.lines.every((line) => line.stripe_invoice_item_id)) continue;
+    if (!onStripe.has(item.key)) fence();
     const itemId =
       onStripe.get(item.key) ||
       (await stripe.createInvoiceItem({
@@ -431,6 +447,7 @@ async function invoiceCustomer(
     await deps.ledger.writeLines(item.lines.map((line) => ({ ...line, stripe_invoice_item_id: itemId })));
   }
 
+  fence();
   await stripe.finalizeInvoice(invoiceId, settings.autoAdvance, stripeKey(invoiceKey, 'finalize'));
   await deps.ledger.writeInvoice({ ...record, state: 'finalized' });
   // Once per (period, consumer, invoice), and once per late adjustment it carries. The invoice

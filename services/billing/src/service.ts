@@ -7,11 +7,13 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { loadCatalog } from '@tollgate/catalog';
-import { createMetricsRegistry, createStripeClient, credentialHmac, resolveCredentialHmacKey } from '@tollgate/platform';
+import { createKafka, createMetricsRegistry, createStripeClient, credentialHmac, resolveCredentialHmacKey } from '@tollgate/platform';
 import { loadPlansFile, previousPeriod, type PlanCatalog } from '@tollgate/pricing';
 import { buildBillingApp } from './app.ts';
 import type { BillingConfig } from './config.ts';
 import { webhookConsumerHooks, type ConsumerHooks } from './consumer-hooks.ts';
+import type { RunFence } from './lease/fence.ts';
+import { KafkaRunLease } from './lease/kafka-lease.ts';
 import { Ledger } from './ledger.ts';
 import { compilePlanPolicies } from './policy/plan-policies.ts';
 import { PolicyPoint } from './policy/policy-point.ts';
@@ -39,10 +41,18 @@ export interface BillingService {
   /** Reconciles a period with Stripe (reconcile.ts); undefined when Stripe is not configured. */
   reconcile: ((period: string, customer?: string) => Promise<ReconcileResult>) | undefined;
   /**
-   * What the schedule does when it fires at `now`: run the month before `now`'s month, then (with
+   * The scheduled work for `now`, here and now: run the month before `now`'s month, then (with
    * Stripe) reconcile it: logged, and the tollgate_billing_reconcile_difference_minor gauge.
    */
   runScheduled(now?: Date): Promise<RunResult>;
+  /**
+   * What the schedule does when it fires at `now`: runScheduled, or with a run lease
+   * (BILLING_LEASE=kafka) only on the replica that holds it, once per period; undefined where
+   * this replica did not run it (another holds the lease, or the period was already run).
+   */
+  fireSchedule(now?: Date): Promise<RunResult | undefined>;
+  /** Whether this replica holds the run lease; true without one (it runs every schedule). */
+  holdsRunLease(): boolean;
   close(): Promise<void>;
 }
 
@@ -116,10 +126,10 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     else log.warn({ ...summary, customers: result.customers.filter((c) => !c.ok).slice(0, 20).map((c) => ({ consumer: c.consumer_id, difference_minor: c.difference_minor, notes: c.notes })) }, 'reconciliation with Stripe: unexplained differences');
     return result;
   };
-  const runNow = (options: RunOptions): Promise<RunResult> =>
+  const runNow = (options: RunOptions, fence?: RunFence): Promise<RunResult> =>
     (async () => {
       try {
-        const result = await runBilling(options, { autoAdvance: config.autoAdvance, concurrency: config.stripeConcurrency }, { client, database: config.clickhouse.database, ledger, plans, stripe, log, webhooks });
+        const result = await runBilling(options, { autoAdvance: config.autoAdvance, concurrency: config.stripeConcurrency }, { client, database: config.clickhouse.database, ledger, plans, stripe, log, webhooks, ...(fence ? { fence } : {}) });
         countRun(result, options.dryRun);
         log.info({ period: result.period, dry_run: result.dry_run, totals: result.totals, late: result.late, unbilled: result.unbilled }, 'billing run finished');
         if (result.unbilled.events > 0) {
@@ -137,22 +147,28 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
 
   // The period is taken from the moment the schedule fired, so a run at 00:00:05 on the 1st bills
   // the month that ended five seconds earlier, whatever the run's own duration.
-  const runScheduled = (now = new Date()): Promise<RunResult> => {
-    const period = previousPeriod(now).name;
+  const scheduledWork = (period: string, resume = false, fence?: RunFence): Promise<RunResult> => {
     log.info(`scheduled billing run for ${period}`);
     return queued(async () => {
-      const result = await runNow({ period, dryRun: !stripe, trigger: 'schedule' });
+      const result = await runNow({ period, dryRun: !stripe, trigger: 'schedule', ...(resume ? { resume } : {}) }, fence);
       // The last step: a reconciliation that fails is logged, and never fails the run it follows.
       if (stripe) await reconcileNow(period).catch((error: unknown) => log.error({ err: error, period }, 'reconciliation after the scheduled run failed'));
       return result;
     });
   };
+  const runScheduled = (now = new Date()): Promise<RunResult> => scheduledWork(previousPeriod(now).name);
+  const leaseHeld = new Gauge({ name: 'tollgate_billing_lease_held', help: 'Whether this replica holds the billing run lease (1) or not (0); 1 without a lease', registers: [registry] });
+  const lease = config.lease ? new KafkaRunLease<RunResult>(createKafka(config.lease.kafka, {}, log), config.lease, scheduledWork, log, leaseHeld) : undefined;
+  if (lease) await lease.start();
+  else leaseHeld.set(1);
+  const fireSchedule = (now = new Date()): Promise<RunResult | undefined> => (lease ? lease.schedule(previousPeriod(now).name) : runScheduled(now));
   const scheduler =
     config.schedule === 'off'
       ? undefined
       : new Cron(config.schedule, { timezone: 'UTC', protect: true }, async (job: Cron) => {
-          await runScheduled(job.currentRun() ?? new Date()).catch((error: unknown) => log.error({ err: error }, 'scheduled billing run failed'));
+          await fireSchedule(job.currentRun() ?? new Date()).catch((error: unknown) => log.error({ err: error }, 'scheduled billing run failed'));
         });
+  if (!lease && config.replicas > 1 && scheduler) log.warn('BILLING_REPLICAS > 1 with BILLING_LEASE=off: every replica runs the schedule; set BILLING_LEASE=kafka so that one run per period happens');
 
   const app = buildBillingApp({
     client,
@@ -193,9 +209,12 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
     run,
     reconcile,
     runScheduled,
+    fireSchedule,
+    holdsRunLease: () => lease?.holds ?? true,
     async close() {
       scheduler?.stop();
       await app.close();
+      await lease?.close();
       await queue;
       quota.stop();
       await webhooks.stop();
