@@ -102,9 +102,10 @@ async function tablesCover(client: ClickHouseClient, database: string, period: P
  */
 async function consumersWithRepeats(client: ClickHouseClient, database: string, month: string, consumers?: readonly string[]): Promise<string[]> {
   const oneConsumer = consumers === undefined ? '' : 'AND consumer_key IN (SELECT cityHash64(arrayJoin({consumers:Array(String)})))';
-  const keys = await queryRows<{ consumer_key: string }>(
+  // groupUniqArray, not DISTINCT: DISTINCT over FINAL is done in sorting order, ~30× the CPU here.
+  const [{ keys } = { keys: [] }] = await queryRows<{ keys: string[] }>(
     client,
-    `SELECT DISTINCT consumer_key FROM ${database}.event_keys FINAL WHERE month = {month:Date} ${oneConsumer} AND copies > 1`,
+    `SELECT groupUniqArray(consumer_key) AS keys FROM ${database}.event_keys FINAL WHERE month = {month:Date} ${oneConsumer} AND copies > 1`,
     { month, consumers: consumers ?? [] },
   );
   if (keys.length === 0) return [];
@@ -112,7 +113,7 @@ async function consumersWithRepeats(client: ClickHouseClient, database: string, 
     client,
     `SELECT DISTINCT consumer_id FROM ${database}.invoice_usage_month
      WHERE month = {month:Date} AND cityHash64(consumer_id) IN {keys:Array(UInt64)}`,
-    { month, keys: keys.map((k) => BigInt(k.consumer_key)) },
+    { month, keys: keys.map((key) => BigInt(key)) },
   );
   return named.map((r) => r.consumer_id);
 }
