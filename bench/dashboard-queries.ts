@@ -13,9 +13,11 @@ import { migrate } from '@tollgate/schemas';
 import { NAMED_QUERIES, consumerUsage, loadRollupCoverage, parseParams, type QueryContext } from '@tollgate/dashboards';
 
 const EVENTS = Number(process.argv[2] ?? 10_000_000);
-const DATA_DIR = fileURLToPath(new URL('../.local/bench-chdb', import.meta.url));
 const DB = 'bench_dashboards';
 const DAY = 86_400_000;
+const SEED = process.env.BENCH_DASHBOARD_SEED ?? 'realistic';
+// One folder per seed, so that both seeds can be reused.
+const DATA_DIR = fileURLToPath(new URL(`../.local/bench-chdb-${SEED}`, import.meta.url));
 
 const REUSE = process.env.BENCH_DASHBOARD_REUSE === '1';
 if (!REUSE) rmSync(DATA_DIR, { recursive: true, force: true });
@@ -23,7 +25,6 @@ const client = await createClickHouseClient(clickHouseSettingsFromEnv({ CLICKHOU
 await migrate(client, { database: DB, usageRetentionDays: 400 });
 
 let now = Math.floor(Date.now() / 60_000) * 60_000;
-const SEED = process.env.BENCH_DASHBOARD_SEED ?? 'realistic';
 if (REUSE) {
   // The seed's "now": the minute after its last event.
   const [last] = await queryRows<{ ms: string }>(client, `SELECT toString(toUnixTimestamp64Milli(max(ts))) AS ms FROM ${DB}.api_requests`, {});

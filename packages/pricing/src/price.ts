@@ -101,6 +101,25 @@ export function describePrice(model: PriceModel, unit: MeterUnit, currency: stri
   }
 }
 
+// Every usage line names its price, and the revenue dashboards price thousands of invoices per
+// query: the text depends only on the model (plans are immutable once loaded), unit and currency.
+const descriptions = new WeakMap<PriceModel, Map<string, string>>();
+
+function priceDescription(model: PriceModel, unit: MeterUnit, currency: string): string {
+  let byUnit = descriptions.get(model);
+  if (byUnit === undefined) {
+    byUnit = new Map();
+    descriptions.set(model, byUnit);
+  }
+  const key = `${unit} ${currency}`;
+  let text = byUnit.get(key);
+  if (text === undefined) {
+    text = describePrice(model, unit, currency);
+    byUnit.set(key, text);
+  }
+  return text;
+}
+
 export interface PriceUsageOptions {
   readonly currency: string;
   /** Prices with this API product's override when the meter has one. */
@@ -123,7 +142,7 @@ export function priceUsage(meter: Meter, units: Count, options: PriceUsageOption
     includedUnits: included,
     billableUnits,
     amountMinor: roundToMinor(priceModelExact(model, billableUnits), currency),
-    unitPriceDescription: describePrice(model, meter.unit, currency),
+    unitPriceDescription: priceDescription(model, meter.unit, currency),
   };
 }
 

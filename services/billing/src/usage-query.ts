@@ -3,13 +3,16 @@
 // reused by another consumer's traffic (any tap token can send any id) neither hides that traffic
 // nor moves it to someone else's invoice.
 //
-// Read from migration 0010's tables when they cover the period: the month's sums per consumer and
-// pricing key (invoice_usage_month), with the consumers whose event ids may repeat (event_copies:
-// a (consumer, event id hash) with more than one row) read from the raw table instead, by the raw
-// query below (which dedups exactly, and is cheap for a few consumers: the table is ordered by
-// consumer). Every other consumer has no repeated event id, so its sums are its deduplicated
-// usage. Without that coverage (a database that held rows before 0010), the raw query reads all.
-import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+// Read from the month tables when they cover the period: the month's sums per consumer and
+// pricing key (invoice_usage_month, 0010), with the consumers whose event ids may repeat (event_keys,
+// 0011: a (consumer, event id) hash pair with more than one row) read from the raw table instead, by
+// the raw query below (which dedups exactly, and is cheap for a few consumers: the table is ordered
+// by consumer). Every other consumer has no repeated event id, so its sums are its deduplicated
+// usage. The enricher already stores an event once, but only among copies with the same timestamp,
+// and not every row comes through it (0011's comment): the check stays, at the cost of a merge of
+// sorted 64-bit keys. Without that coverage (a database that held rows before 0011), the raw query
+// reads all.
+import type { ClickHouseClient } from '@clickhouse/client';
 import { clickHouseTime } from '@tollgate/platform';
 import { isStatusClass, type Period, type StampedUsage, type UsageRow } from '@tollgate/pricing';
 
@@ -29,8 +32,8 @@ interface UsageRecord {
 }
 
 /** UInt64 sums arrive as strings: exact, converted to bigint below. */
-async function queryRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>, settings: ClickHouseSettings = {}): Promise<T[]> {
-  const result = await client.query({ query, query_params: params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1, ...settings } });
+async function queryRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
+  const result = await client.query({ query, query_params: params, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1 } });
   return result.json<T>();
 }
 
@@ -78,9 +81,9 @@ export async function usageFromRaw(client: ClickHouseClient, database: string, p
   return byConsumer(records);
 }
 
-const TABLES = ['invoice_usage_month', 'event_copies'] as const;
+const TABLES = ['invoice_usage_month', 'event_keys'] as const;
 
-/** True when 0010's tables hold every row of the period (rollup_coverage, written by the migration). */
+/** True when the month tables hold every row of the period (rollup_coverage, written by the migration). */
 async function tablesCover(client: ClickHouseClient, database: string, period: Period): Promise<boolean> {
   const rows = await queryRows<{ rollup_table: string; since_ms: string }>(
     client,
@@ -91,9 +94,33 @@ async function tablesCover(client: ClickHouseClient, database: string, period: P
   return TABLES.every((table) => rows.some((r) => r.rollup_table === table && Number(r.since_ms) <= period.start.getTime()));
 }
 
+/**
+ * Consumers of the month with a (consumer, event id) hash pair stored more than once: FINAL merges
+ * the sorted keys of event_keys' parts (a scan where a month's parts are merged), then the few
+ * repeated consumer hashes are named from invoice_usage_month (two queries: a subquery between two
+ * Distributed tables would be refused on a cluster).
+ */
+async function consumersWithRepeats(client: ClickHouseClient, database: string, month: string, consumers?: readonly string[]): Promise<string[]> {
+  const oneConsumer = consumers === undefined ? '' : 'AND consumer_key IN (SELECT cityHash64(arrayJoin({consumers:Array(String)})))';
+  // groupUniqArray, not DISTINCT: DISTINCT over FINAL is done in sorting order, ~30× the CPU here.
+  const [{ keys } = { keys: [] }] = await queryRows<{ keys: string[] }>(
+    client,
+    `SELECT groupUniqArray(consumer_key) AS keys FROM ${database}.event_keys FINAL WHERE month = {month:Date} ${oneConsumer} AND copies > 1`,
+    { month, consumers: consumers ?? [] },
+  );
+  if (keys.length === 0) return [];
+  const named = await queryRows<{ consumer_id: string }>(
+    client,
+    `SELECT DISTINCT consumer_id FROM ${database}.invoice_usage_month
+     WHERE month = {month:Date} AND cityHash64(consumer_id) IN {keys:Array(UInt64)}`,
+    { month, keys: keys.map((key) => BigInt(key)) },
+  );
+  return named.map((r) => r.consumer_id);
+}
+
 /** The rollup path (see the file's comment). */
 async function usageFromRollup(client: ClickHouseClient, database: string, period: Period, consumers?: readonly string[]): Promise<UsageByConsumer> {
-  const params = { month: clickHouseTime(period.start).slice(0, 10), consumers: consumers ?? [] };
+  const month = clickHouseTime(period.start).slice(0, 10);
   const oneConsumer = consumers === undefined ? '' : 'AND consumer_id IN {consumers:Array(String)}';
   const [sums, repeated] = await Promise.all([
     queryRows<UsageRecord>(
@@ -103,28 +130,17 @@ async function usageFromRollup(client: ClickHouseClient, database: string, perio
        FROM ${database}.invoice_usage_month
        WHERE month = {month:Date} ${oneConsumer}
        GROUP BY consumer_id, plan_id, api, method, status_class`,
-      params,
+      { month, consumers: consumers ?? [] },
     ),
-    queryRows<{ consumer_id: string }>(
-      client,
-      // Grouped by the table's whole sorting key, so ClickHouse aggregates in order as it reads,
-      // without a hash table of every event of the month.
-      `SELECT DISTINCT consumer_id FROM (
-         SELECT month, consumer_id, event_hash FROM ${database}.event_copies
-         WHERE month = {month:Date} ${oneConsumer}
-         GROUP BY month, consumer_id, event_hash HAVING sum(copies) > 1
-       )`,
-      params,
-      { optimize_aggregation_in_order: 1 },
-    ),
+    consumersWithRepeats(client, database, month, consumers),
   ]);
   const usage = byConsumer(sums);
   if (repeated.length === 0) return usage;
-  const exact = await usageFromRaw(client, database, period, repeated.map((r) => r.consumer_id));
-  for (const { consumer_id } of repeated) {
-    const consumerUsage = exact.get(consumer_id);
-    if (consumerUsage) usage.set(consumer_id, consumerUsage);
-    else usage.delete(consumer_id);
+  const exact = await usageFromRaw(client, database, period, repeated);
+  for (const consumer of repeated) {
+    const consumerUsage = exact.get(consumer);
+    if (consumerUsage) usage.set(consumer, consumerUsage);
+    else usage.delete(consumer);
   }
   return usage;
 }

@@ -62,4 +62,15 @@ describe('usage for a period', () => {
       expect(normal(await usageForPeriod(ch.client, ch.database, period, consumer))).toEqual(normal(await usageFromRaw(ch.client, ch.database, period, [consumer])));
     }
   });
+
+  it('counts an id a consumer sends again days later once (the enricher drops only copies with the same timestamp)', async () => {
+    const period = parsePeriod(PERIOD);
+    const row = (day: number) => ({ event_id: 'e-9', ts: inPeriod(day), consumer_id: 'erin', api: 'orders', method: 'GET', status: 200, status_class: '2xx', billable: true });
+    // Two inserts, two parts: the month tables see the repeat only once their keys are merged.
+    for (const day of [5, 9]) await ch.client.insert({ table: `${ch.database}.api_requests`, values: [row(day)], format: 'JSONEachRow' });
+    const calls = (usage: UsageByConsumer): number => (usage.get('erin') ?? []).flatMap((g) => g.rows).reduce((n, r) => n + Number(r.requests), 0);
+    expect(calls(await usageForPeriod(ch.client, ch.database, period))).toBe(1);
+    expect(calls(await usageForPeriod(ch.client, ch.database, period, 'erin'))).toBe(1);
+    expect(calls(await usageFromRaw(ch.client, ch.database, period, ['erin']))).toBe(1);
+  });
 });

@@ -26,7 +26,6 @@ import {
   monthToDate,
   needsApiSplit,
   revenueChange,
-  type Count,
   type MonthToDateResult,
   type RevenueChange,
   type StampedUsage,
@@ -39,8 +38,11 @@ import { pricingKeySql, pricingKeys } from './pricing-keys.ts';
 import { BILLING, splitMonthSegments, splitSource, type WeightedPart } from './sources.ts';
 import { CONSUMER_FILTER, col, sqlParams, type NamedQuery, type QueryContext, type Row } from './types.ts';
 
-/** month, consumer_id, plan_id, api_key, method_key, status_key, calls, request and response bytes at each instant (start, end), last call at each */
-type UsageGroupRow = [string, string, string, string, string, string, Count, Count, Count, Count, Count, Count, number, number];
+/**
+ * month, consumer_id, plan_id, api_key, method_key, status_key, calls, request and response bytes
+ * at each instant (start, end; 64-bit sums arrive as decimal text), last call at each.
+ */
+type UsageGroupRow = [string, string, string, string, string, string, string, string, string, string, string, string, number, number];
 
 /** What a window added to one consumer's month, in one currency (pricing's RevenueChange), and whose. */
 export interface PricedInvoice extends RevenueChange {
@@ -95,6 +97,18 @@ interface PlanUsage extends StampedUsage {
 
 const invoiceKey = (month: string, consumerId: string): string => `${month}\u0000${consumerId}`;
 
+/** One row of usage up to one instant, into its stamped plan's group; a row with nothing up to that instant is left out. */
+function addRow(groups: Map<string, PlanUsage>, planId: string, key: Pick<UsageRow, 'api' | 'method' | 'statusClass'>, calls: string, requestBytes: string, responseBytes: string, lastCall: number): void {
+  if (calls === '0' && requestBytes === '0' && responseBytes === '0') return;
+  let group = groups.get(planId);
+  if (group === undefined) {
+    group = { planId, rows: [], lastCallAt: -Infinity };
+    groups.set(planId, group);
+  }
+  group.rows.push({ ...key, requests: BigInt(calls), requestBytes: BigInt(requestBytes), responseBytes: BigInt(responseBytes) });
+  if (lastCall > group.lastCallAt) group.lastCallAt = lastCall;
+}
+
 /**
  * Usage per (month, consumer, stamped plan, API, method, status class) from the month's start to
  * the range's start and to its end, from the billing rollups, with the keys no meter distinguishes
@@ -118,6 +132,7 @@ async function readUsage(ctx: QueryContext, params: QueryParams, keepApis: boole
         HAVING calls_s != 0 OR request_bytes_s != 0 OR response_bytes_s != 0 OR calls_e != 0 OR request_bytes_e != 0 OR response_bytes_e != 0`,
       query_params: { ...sqlParams(params), ...u.params, ...keys.params, split_consumers: consumers ?? [] },
       format: 'JSONCompact',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
     }),
     knownPlans ?? readConsumerPlans(ctx.client, ctx.database, consumers),
   ]);
@@ -132,22 +147,15 @@ async function readUsage(ctx: QueryContext, params: QueryParams, keepApis: boole
       continue;
     }
     const key = invoiceKey(month, consumerId);
-    const usage: MonthUsage = months.get(key) ?? { month, consumerId, upTo: [new Map<string, PlanUsage>(), new Map<string, PlanUsage>()], changed: false };
-    months.set(key, usage);
-    if (BigInt(callsS) !== BigInt(callsE) || BigInt(requestS) !== BigInt(requestE) || BigInt(responseS) !== BigInt(responseE)) usage.changed = true;
-    const at = [
-      [callsS, requestS, responseS, lastS],
-      [callsE, requestE, responseE, lastE],
-    ] as const;
-    for (const instant of [AT_START, AT_END]) {
-      const [calls, requestBytes, responseBytes, lastCall] = at[instant]!.map((n) => BigInt(n)) as [bigint, bigint, bigint, bigint];
-      if (calls === 0n && requestBytes === 0n && responseBytes === 0n) continue;
-      const groups = usage.upTo[instant]!;
-      const group: PlanUsage = groups.get(planId) ?? { planId, rows: [], lastCallAt: -Infinity };
-      groups.set(planId, group);
-      group.rows.push({ api, method, statusClass: status, requests: calls, requestBytes, responseBytes });
-      group.lastCallAt = Math.max(group.lastCallAt, Number(lastCall));
+    let usage = months.get(key);
+    if (usage === undefined) {
+      usage = { month, consumerId, upTo: [new Map<string, PlanUsage>(), new Map<string, PlanUsage>()], changed: false };
+      months.set(key, usage);
     }
+    // Decimal text of the same type: equal text, equal count.
+    if (callsS !== callsE || requestS !== requestE || responseS !== responseE) usage.changed = true;
+    addRow(usage.upTo[AT_START], planId, { api, method, statusClass: status }, callsS, requestS, responseS, lastS);
+    addRow(usage.upTo[AT_END], planId, { api, method, statusClass: status }, callsE, requestE, responseE, lastE);
   }
   return { months, currentPlans, unpriced };
 }
