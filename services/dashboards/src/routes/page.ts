@@ -2,6 +2,7 @@
 // one and sends it to the query API. Files are read once at start-up.
 import { readFile } from 'node:fs/promises';
 import type { FastifyPluginAsync } from 'fastify';
+import { textResponse } from '@tollgate/platform';
 
 const PUBLIC_DIR = new URL('../../public/', import.meta.url);
 const STATIC_FILES: Record<string, { file: string; type: string }> = {
@@ -15,6 +16,7 @@ const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-
 export const pageRoutes: FastifyPluginAsync = async (app) => {
   for (const [path, { file, type }] of Object.entries(STATIC_FILES)) {
     const body = await readFile(new URL(file, PUBLIC_DIR), 'utf8');
-    app.get(path, async (_request, reply) => reply.type(type).header('content-security-policy', CSP).header('cache-control', 'no-cache').send(body));
+    const mediaType = type.split(';')[0] ?? type;
+    app.get(path, { schema: { tags: ['page'], summary: `The dashboard page: ${file}`, response: { 200: textResponse(mediaType, file) } } }, async (_request, reply) => reply.type(type).header('content-security-policy', CSP).header('cache-control', 'no-cache').send(body));
   }
 };
