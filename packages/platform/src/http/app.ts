@@ -1,7 +1,8 @@
 // The fastify instance every service starts from: the request log without credentials, the one
 // Ajv configuration (with the service's custom formats), the one error handler and 404 answer.
 // With `openapi`, the app describes its routes at GET /openapi.json (openapi.ts). Routes are then
-// registered as plugins by the service's app builder.
+// registered as plugins by the service's app builder (a plugin loads after @fastify/swagger, which
+// must see each route as it is added: a route added to the root directly would be left out).
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { registerErrorHandler } from './errors.ts';

@@ -4,6 +4,8 @@
 // status or a shape its description does not state fails a test instead of drifting silently.
 // OpenAPI 3.1 schemas are JSON Schema 2020-12: Ajv's 2020 build validates them.
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse as InjectResponse } from 'fastify';
+import { OPENAPI_PATH } from '../http/openapi.ts';
 
 export interface OpenApiDocument {
   paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: object }> }> }>>;
@@ -66,5 +68,20 @@ export function responseChecker(document: OpenApiDocument): (method: string, url
     if (!validate(body)) {
       throw new Error(`${method} ${template} ${status}: the body does not match the OpenAPI schema: ${ajv.errorsText(validate.errors)}\nbody: ${answer.body.slice(0, 500)}`);
     }
+  };
+}
+
+/**
+ * `app.inject` that holds every answer to the app's own /openapi.json (read once): a test written
+ * against it fails when a route answers what its description does not say.
+ */
+export function specCheckedInject(app: FastifyInstance): (options: InjectOptions) => Promise<InjectResponse> {
+  let check: ReturnType<typeof responseChecker> | undefined;
+  return async (options) => {
+    check ??= responseChecker((await app.inject({ method: 'GET', url: OPENAPI_PATH })).json<OpenApiDocument>());
+    const answer = await app.inject(options);
+    const url = options.url ?? options.path ?? '/';
+    check(options.method ?? 'GET', typeof url === 'string' ? url : url.pathname, answer);
+    return answer;
   };
 }
