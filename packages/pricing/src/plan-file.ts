@@ -1,7 +1,10 @@
 // Reads and validates the versioned plans file (see packages/pricing/plans.example.yaml, DEFAULT_PLANS_FILE). Every
 // problem is collected with its path, e.g. "plans.starter.meters[0].price.tiers[1].up_to ...", so one
 // start-up attempt shows all of them. Parsers return a placeholder after recording an error; the
-// catalog is only returned when there were none, so placeholders never escape.
+// catalog is only returned when there were none, so placeholders never escape. The structure is
+// the published JSON Schema's (schemas/plans/plans.v1.schema.json, plans-structure.ts): a file it
+// refuses is refused, in the words below when they name the problem, in the schema's otherwise;
+// what a schema cannot say (currencies, exact amounts, tier order, references) is checked here.
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { minorToMajorText, USAGE_ALERT_KINDS } from './alerts.ts';
 import { chargeDecimals, isKnownCurrency } from './currency.ts';
 import { ZERO, decimalToString, exactMinor, parseDecimal, type Decimal } from './money.ts';
+import { structureProblems } from './plans-structure.ts';
 import {
   BASE_FEE_LINE_KEY,
   DEFAULT_BILLABLE_STATUSES,
@@ -409,6 +413,9 @@ function catalog(document: unknown, source: string): PlanCatalog {
     for (const [id, value] of Object.entries(root.plans)) plans.set(id, plan(issues, id, value, `plans.${id}`));
   }
   if (issues.errors.length > 0) throw new PlanFileError(issues.errors, source);
+  // The checks above name every structural problem they know; one the schema alone sees still refuses the file.
+  const structural = structureProblems(document);
+  if (structural.length > 0) throw new PlanFileError(structural, source);
   return { version: 1, plans };
 }
 

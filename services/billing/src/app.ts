@@ -55,8 +55,13 @@ export interface BillingAppOptions {
   log: Logger;
 }
 
+export const BILLING_API = {
+  title: 'Tollgate billing',
+  description: 'Quota and policy decisions for gateways, the consumer registry and billing runs for admins, invoice previews, and the Stripe webhook.',
+};
+
 export function buildBillingApp(o: BillingAppOptions): FastifyInstance {
-  const app = createHttpApp({ log: o.log, formats: BILLING_FORMATS });
+  const app = createHttpApp({ log: o.log, formats: BILLING_FORMATS, openapi: BILLING_API });
   void app.register(opsRoutes, {
     registry: o.registry,
     readiness: () => ({

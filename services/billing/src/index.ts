@@ -20,3 +20,4 @@ export { UsageAlerts } from './usage-alerts.ts';
 export { WebhookOutbox } from './webhooks/outbox.ts';
 export { WebhookEndpoints } from './webhooks/endpoints.ts';
 export { OutboxStore } from './webhooks/store.ts';
+export { describeBillingApi } from './openapi.ts';

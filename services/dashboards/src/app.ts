@@ -38,7 +38,11 @@ export function buildDashboardApp(o: DashboardAppOptions): FastifyInstance {
     registers: [o.registry],
   });
   const run = queryRunner(o.ctx, duration, o.queryTimeoutMs);
-  const app = createHttpApp({ log: o.log, formats: DASHBOARD_FORMATS });
+  const app = createHttpApp({
+    log: o.log,
+    formats: DASHBOARD_FORMATS,
+    openapi: { title: 'Tollgate dashboards', description: 'Named queries over API usage and revenue for admins, usage for consumers, and the built-in page.' },
+  });
   void app.register(opsRoutes, { registry: o.registry, readiness: o.readiness });
   void app.register(pageRoutes, { assets: o.assets });
   void app.register(queryRoutes, { ctx: o.ctx, authenticate: o.authenticate, run });

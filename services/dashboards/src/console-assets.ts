@@ -49,6 +49,15 @@ async function buildConsoleAssets(): Promise<ConsoleAssets> {
   return assets;
 }
 
+/**
+ * The console's fixed paths, with empty bodies: what the OpenAPI document describes without
+ * building the bundle (the shared chunks' hashed names are left out; the page scripts load them).
+ */
+export function consoleRoutesOnly(): ConsoleAssets {
+  const scripts = Object.keys(ENTRY_POINTS).map((name) => [`/${name}.js`, { body: '', type: 'text/javascript; charset=utf-8' }] as const);
+  return new Map([...Object.entries(PAGES).map(([path, { type }]) => [path, { body: '', type }] as const), ...scripts]);
+}
+
 let built: Promise<ConsoleAssets> | undefined;
 
 /** The console's files; the bundle is built on the first call and shared by every later one. */

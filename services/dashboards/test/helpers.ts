@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { responseChecker, type OpenApiDocument } from '@tollgate/platform/testing';
 import { migrate } from '@tollgate/schemas';
 import { REPO_ROOT } from '../../../test/harness/infra.ts';
 import { testClickHouse, type TestClickHouse } from '../../../test/harness/clickhouse.ts';
@@ -38,13 +39,17 @@ export async function startTestDashboard(prefix: string, seedIt: (ch: TestClickH
     ...options.env?.(),
   });
   const service = await startDashboard(config, ch.client, pino({ level: 'warn' }));
+  // Every answer `get` reads is held to the service's own OpenAPI document.
+  const check = responseChecker((await (await fetch(`${service.url}/openapi.json`)).json()) as OpenApiDocument);
   return {
     ch,
     config,
     service,
     async get(path, token = ADMIN_TOKEN) {
       const response = await fetch(`${service.url}${path}`, { headers: token === '' ? {} : { authorization: `Bearer ${token}` } });
-      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      const text = await response.text();
+      check('GET', path, { statusCode: response.status, headers: { 'content-type': response.headers.get('content-type') ?? undefined }, body: text });
+      return { status: response.status, body: JSON.parse(text) as Record<string, unknown> };
     },
     async close() {
       await service.close();

@@ -6,3 +6,5 @@ export * from './writer.ts';
 export * from './kafka-loop.ts';
 export * from './stored-events.ts';
 export * from './duplicates.ts';
+export * from './app.ts';
+export { describeEnricherApi } from './openapi.ts';

@@ -4,13 +4,13 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { loadCatalog, type CatalogMatcher } from '@tollgate/catalog';
-import { createHttpApp, createKafka, createMetricsRegistry, opsRoutes } from '@tollgate/platform';
+import { createKafka, createMetricsRegistry } from '@tollgate/platform';
 import { RegistryCache } from '@tollgate/registry';
+import { buildEnricherApp } from './app.ts';
 import type { EnricherConfig } from './config.ts';
 import { warmGeo } from './enrich/geo.ts';
 import { createEnricherKafkaClients, EnricherLoop } from './kafka-loop.ts';
 import { createEnricherMetrics } from './metrics.ts';
-import { registryRoutes } from './routes/registry.ts';
 import { WhereCache, type EnrichDeps } from './rows.ts';
 import { ClickHouseStoredEvents } from './stored-events.ts';
 import { UsageWriter } from './writer.ts';
@@ -51,9 +51,11 @@ export async function startEnricher(config: EnricherConfig, client: ClickHouseCl
   );
   await loop.start();
 
-  const app = createHttpApp({ log });
-  void app.register(opsRoutes, {
-    registry: promRegistry,
+  const app = buildEnricherApp({
+    log,
+    metrics: promRegistry,
+    registry,
+    adminTokens: config.adminTokens,
     readiness: async () => {
       const clickhouse = await client.ping().then((r) => r.success, () => false);
       return {
@@ -62,7 +64,6 @@ export async function startEnricher(config: EnricherConfig, client: ClickHouseCl
       };
     },
   });
-  void app.register(registryRoutes, { registry, adminTokens: config.adminTokens });
   const url = await app.listen({ host: config.host, port: config.port });
   log.info(`enricher consuming ${config.topic} as ${config.groupId}; operations on ${url}`);
 

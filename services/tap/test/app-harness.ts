@@ -1,6 +1,7 @@
 // The tap's HTTP app (buildTapApp) over a sink that only records what it was handed: for tests of
 // what the ingest routes accept, refuse and hand on, without Kafka.
 import { Registry } from 'prom-client';
+import { specCheckedInject } from '@tollgate/platform/testing';
 import type { EventSink, TextMessage } from '@tollgate/tap-delivery';
 import { buildTapApp, type TapAppOptions } from '../src/ingest/app.ts';
 import { mapContext } from '../src/ingest/map-context.ts';
@@ -33,8 +34,10 @@ export function recordingTapApp(over: Partial<TapAppOptions> = {}) {
     kafkaConnected: () => true,
     ...over,
   });
+  // Every answer is held to the tap's OpenAPI document (/openapi.json).
+  const inject = specCheckedInject(app);
   const post = (format: string, body: string, contentType: string, token = HARNESS_TOKEN) =>
-    app.inject({ method: 'POST', url: `/v1/ingest/${format}`, headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, payload: body });
+    inject({ method: 'POST', url: `/v1/ingest/${format}`, headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, payload: body });
   /** The events handed to the sink, parsed. */
   const events = () => handed.flat().map((m) => JSON.parse(m.value) as Record<string, unknown>);
   return { app, handed, events, post, registry };

@@ -6,7 +6,7 @@
 // x-tollgate-decision, and a refusal with a JSON body `{ error: <decision>, message }`.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { bearerTokenCheck, Forbidden, type ErrorBody } from '@tollgate/platform';
+import { bearerTokenCheck, errorResponses, Forbidden, type ErrorBody } from '@tollgate/platform';
 import { answerHeaders } from '../policy/answer-headers.ts';
 import { DECISIONS, decisionStatus, type DecisionCode } from '../policy/decision.ts';
 import type { PolicyPoint } from '../policy/policy-point.ts';
@@ -27,6 +27,26 @@ export interface AuthorizeRoutesOptions {
 
 /** Sent by the shipped NGINX snippet: refusals other than 401 become 403, which auth_request understands. */
 const GATEWAY_KIND_HEADER = 'x-tollgate-gateway';
+
+const DECISION_HEADERS = {
+  'x-tollgate-decision': { type: 'string', enum: DECISIONS, description: 'the decision' },
+  'x-tollgate-consumer': { type: 'string', description: 'the consumer the call is attributed to, when one is known' },
+  'ratelimit-policy': { type: 'string', description: 'the quota and rate-limit policies that apply (IETF RateLimit fields)' },
+  ratelimit: { type: 'string', description: 'what is left of them' },
+};
+const refusal = (description: string) => ({ ...errorResponses({ 0: description })[0], headers: DECISION_HEADERS });
+const SCHEMA = {
+  tags: ['gateway'],
+  summary: 'Decide whether to let a call through (ext_authz, auth_request, forward-auth)',
+  description:
+    'Any method. The original call is the path after /v1/authorize (Envoy ext_authz, APISIX) or the X-Original-URI / X-Forwarded-Uri, -Method and -Host headers (NGINX, Caddy, Traefik). The gateway proves itself with x-tollgate-gateway-token. With x-tollgate-gateway: nginx, refusals carry no body and every refusal but 401 is 403.',
+  response: {
+    200: { description: 'allow; x-tollgate-quota says why an allowed call is not counted', type: 'null', headers: { ...DECISION_HEADERS, 'x-tollgate-quota': { type: 'string' } } },
+    401: refusal('unknown_consumer'),
+    403: refusal('not_entitled, suspended or blocked (and, for NGINX, every refusal but unknown_consumer); forbidden: the gateway token is missing or wrong'),
+    429: refusal('quota or rate; Retry-After says when to retry'),
+  },
+};
 
 export const authorizeRoutes: FastifyPluginAsync<AuthorizeRoutesOptions> = async (app, o) => {
   if (o.gatewayAuth.enabled) {
@@ -85,6 +105,6 @@ export const authorizeRoutes: FastifyPluginAsync<AuthorizeRoutesOptions> = async
       .headers(headers)
       .send({ error: decision.decision, message: decision.message } satisfies ErrorBody);
   };
-  app.all(AUTHORIZE_PATH, authorize);
-  app.all(`${AUTHORIZE_PATH}/*`, authorize);
+  app.all(AUTHORIZE_PATH, { schema: SCHEMA }, authorize);
+  app.all(`${AUTHORIZE_PATH}/*`, { schema: SCHEMA }, authorize);
 };

@@ -4,10 +4,11 @@
 // reads its own consumer's only, as on the dashboards' /v1/usage.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyPluginAsync } from 'fastify';
-import { createAuthenticator, Forbidden, Unauthorized } from '@tollgate/platform';
+import { createAuthenticator, errorResponses, Forbidden, Unauthorized } from '@tollgate/platform';
 import { parsePeriod, periodOf, type PlanCatalog } from '@tollgate/pricing';
 import { UnknownConsumer } from '../errors.ts';
 import { previewInvoice } from '../invoice-preview.ts';
+import { INVOICE_PREVIEW } from './answers.ts';
 import { PERIOD_SCHEMA, schemaErrorFormatter } from './formats.ts';
 
 export interface InvoicePreviewRoutesOptions {
@@ -26,8 +27,16 @@ export const invoicePreviewRoutes: FastifyPluginAsync<InvoicePreviewRoutesOption
     '/v1/consumers/:id/invoice-preview',
     {
       schema: {
+        tags: ['invoices'],
+        summary: 'The invoice a billing run would make now',
+        description: "Admin tokens read any consumer's; a consumer token reads its own consumer's only.",
+        security: [{ bearer: [] }],
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } },
-        querystring: { type: 'object', properties: { period: PERIOD_SCHEMA }, additionalProperties: false },
+        querystring: { type: 'object', properties: { period: { ...PERIOD_SCHEMA, description: 'YYYY-MM; the current period when absent' } }, additionalProperties: false },
+        response: {
+          200: INVOICE_PREVIEW,
+          ...errorResponses({ 400: 'invalid_period or bad_request' }, 401, { 403: "a consumer token asked for another consumer's preview" }, { 404: 'unknown_consumer' }),
+        },
       },
       schemaErrorFormatter,
       // Before validation: an unauthenticated caller learns nothing, not even that its query was malformed.

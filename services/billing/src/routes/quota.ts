@@ -1,9 +1,10 @@
 // GET /v1/quota/{consumer}: a gateway asks how much of its quota a consumer has used. Gateways
 // present a gateway token (or an admin token) as Authorization: Bearer.
 import type { FastifyPluginAsync } from 'fastify';
-import { requireBearer } from '@tollgate/platform';
+import { errorResponses, requireBearer } from '@tollgate/platform';
 import { UnknownConsumer } from '../errors.ts';
 import type { QuotaBook } from '../quota-book.ts';
+import { QUOTA_ANSWER } from './answers.ts';
 import type { GatewayAuth } from './gateway-auth.ts';
 
 export interface QuotaRoutesOptions {
@@ -16,7 +17,15 @@ export const quotaRoutes: FastifyPluginAsync<QuotaRoutesOptions> = async (app, {
   if (gatewayAuth.enabled) app.addHook('onRequest', requireBearer([...gatewayAuth.tokens, ...adminTokens]));
   app.get<{ Params: { consumer: string } }>(
     '/v1/quota/:consumer',
-    { schema: { params: { type: 'object', required: ['consumer'], properties: { consumer: { type: 'string', minLength: 1 } } } } },
+    {
+      schema: {
+        tags: ['gateway'],
+        summary: "A consumer's quota use this period",
+        security: [{ bearer: [] }],
+        params: { type: 'object', required: ['consumer'], properties: { consumer: { type: 'string', minLength: 1 } } },
+        response: { 200: QUOTA_ANSWER, ...errorResponses(400, { 401: 'a gateway or admin token is required' }, { 404: 'unknown_consumer: no consumer with a known plan' }) },
+      },
+    },
     async (request) => {
       const answer = quota.check(request.params.consumer);
       if (!answer.known) throw new UnknownConsumer(answer.consumer);

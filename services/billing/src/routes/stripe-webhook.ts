@@ -5,10 +5,11 @@
 // event: emitted before answering, so a failed emit makes Stripe deliver again.
 import type { FastifyPluginAsync } from 'fastify';
 import Stripe from 'stripe';
-import { NotConfigured } from '@tollgate/platform';
+import { describedOnly, errorResponses, NotConfigured } from '@tollgate/platform';
 import { BadSignature } from '../errors.ts';
 import type { Ledger } from '../ledger.ts';
 import type { WebhookEmitter } from '../webhooks/events.ts';
+import { STRIPE_WEBHOOK_ANSWER } from './answers.ts';
 
 export interface StripeWebhookRoutesOptions {
   ledger: Ledger;
@@ -18,6 +19,15 @@ export interface StripeWebhookRoutesOptions {
   webhooks?: WebhookEmitter;
 }
 
+const SCHEMA = {
+  tags: ['stripe'],
+  summary: "Stripe's webhook (invoice.paid, invoice.payment_failed, invoice.voided)",
+  description: 'Signed by Stripe (Stripe-Signature over the exact bytes, STRIPE_WEBHOOK_SECRET); each event is recorded once.',
+  response: { 200: STRIPE_WEBHOOK_ANSWER, ...errorResponses({ 400: 'bad_signature' }, { 503: 'not_configured: STRIPE_WEBHOOK_SECRET is not set' }) },
+};
+/** The body stays raw bytes (the signature covers them): described, never parsed by fastify. */
+const DESCRIBED = describedOnly({ body: { description: 'a Stripe event', content: { 'application/json': { schema: { type: 'object', additionalProperties: true, properties: { id: { type: 'string' }, type: { type: 'string' } } } } } } });
+
 const STATUS_BY_EVENT: Record<string, string> = { 'invoice.paid': 'paid', 'invoice.payment_failed': 'payment_failed', 'invoice.voided': 'void' };
 
 export const stripeWebhookRoutes: FastifyPluginAsync<StripeWebhookRoutesOptions> = async (app, { ledger, webhookSecret, webhooks }) => {
@@ -25,7 +35,7 @@ export const stripeWebhookRoutes: FastifyPluginAsync<StripeWebhookRoutesOptions>
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   const verifier = new Stripe('sk_test_webhook_verification_only');
 
-  app.post('/stripe/webhook', async (request) => {
+  app.post('/stripe/webhook', { schema: SCHEMA, config: DESCRIBED }, async (request) => {
     if (!webhookSecret) throw new NotConfigured('STRIPE_WEBHOOK_SECRET is not set');
     let event: Stripe.Event;
     try {

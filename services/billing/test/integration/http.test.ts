@@ -9,12 +9,15 @@ import { testClickHouse, type TestClickHouse } from '../../../../test/harness/cl
 import type { StripeProxy } from '../../../../test/harness/stripe-proxy.ts';
 import { runBillingCli } from '../../src/cli.ts';
 import { startBilling, type BillingService } from '../../src/service.ts';
+import { specCheckedInject } from '@tollgate/platform/testing';
 import { consumer, PERIOD, testBillingConfig, PLANS_FILE, seedConsumers, seedUsage, startProxy } from '../helpers.ts';
 
 const WEBHOOK_SECRET = 'whsec_test_secret';
 let ch: TestClickHouse;
 let proxy: StripeProxy;
 let billing: BillingService;
+/** billing.app.inject, every answer checked against billing's OpenAPI document. */
+let inject: ReturnType<typeof specCheckedInject>;
 const admin = { authorization: 'Bearer admin-token-0123456789' };
 
 beforeAll(async () => {
@@ -38,6 +41,7 @@ beforeAll(async () => {
     BILLING_SCHEDULE: 'off',
   });
   billing = await startBilling(config, ch.client, pino({ level: 'silent' }));
+  inject = specCheckedInject(billing.app);
 });
 afterAll(async () => {
   await billing.close();
@@ -47,16 +51,16 @@ afterAll(async () => {
 
 describe('quota for gateways', () => {
   it('GET /v1/quota/{consumer} answers used, limit, remaining and period end', async () => {
-    const answer = await billing.app.inject({ method: 'GET', url: '/v1/quota/capped-under', headers: { authorization: 'Bearer gateway-token-0123456789' } });
+    const answer = await inject({ method: 'GET', url: '/v1/quota/capped-under', headers: { authorization: 'Bearer gateway-token-0123456789' } });
     expect(answer.statusCode).toBe(200);
     expect(answer.json()).toEqual({ consumer: 'capped-under', plan: 'capped', used: 49, limit: 50, remaining: 1, hard: true, exceeded: false, period_end: periodOf(new Date()).end.toISOString() });
-    expect((await billing.app.inject({ method: 'GET', url: '/v1/quota/nobody', headers: { authorization: 'Bearer gateway-token-0123456789' } })).statusCode).toBe(404);
-    expect((await billing.app.inject({ method: 'GET', url: '/v1/quota/capped-under' })).statusCode).toBe(401);
+    expect((await inject({ method: 'GET', url: '/v1/quota/nobody', headers: { authorization: 'Bearer gateway-token-0123456789' } })).statusCode).toBe(404);
+    expect((await inject({ method: 'GET', url: '/v1/quota/capped-under' })).statusCode).toBe(401);
   });
 
   it('ext_authz: a hard-quota consumer past its limit is refused with 429 and x-ratelimit headers; others are allowed', async () => {
     const check = (consumerId: string, token = 'gateway-token-0123456789') =>
-      billing.app.inject({ method: 'GET', url: '/v1/authorize/orders/42', headers: { 'x-consumer-id': consumerId, 'x-tollgate-gateway-token': token, authorization: 'Bearer the-callers-own-token' } });
+      inject({ method: 'GET', url: '/v1/authorize/orders/42', headers: { 'x-consumer-id': consumerId, 'x-tollgate-gateway-token': token, authorization: 'Bearer the-callers-own-token' } });
     const over = await check('capped-over');
     expect(over.statusCode).toBe(429);
     expect(over.headers['x-ratelimit-limit']).toBe('50');
@@ -79,33 +83,33 @@ describe('quota for gateways', () => {
 
 describe('admin API', () => {
   it('creates and updates a consumer in the registry; rejects an unknown plan', async () => {
-    const created = await billing.app.inject({ method: 'PUT', url: '/v1/admin/consumers/new-one', headers: admin, payload: { org_id: 'acme', email: 'n@acme.test', plan_id: 'basic' } });
+    const created = await inject({ method: 'PUT', url: '/v1/admin/consumers/new-one', headers: admin, payload: { org_id: 'acme', email: 'n@acme.test', plan_id: 'basic' } });
     expect(created.statusCode).toBe(201);
-    const updated = await billing.app.inject({ method: 'PUT', url: '/v1/admin/consumers/new-one', headers: admin, payload: { plan_id: 'pro' } });
+    const updated = await inject({ method: 'PUT', url: '/v1/admin/consumers/new-one', headers: admin, payload: { plan_id: 'pro' } });
     expect(updated.statusCode).toBe(200);
     expect(updated.json()).toMatchObject({ consumer_id: 'new-one', org_id: 'acme', email: 'n@acme.test', plan_id: 'pro' });
-    const read = await billing.app.inject({ method: 'GET', url: '/v1/admin/consumers/new-one', headers: admin });
+    const read = await inject({ method: 'GET', url: '/v1/admin/consumers/new-one', headers: admin });
     expect(read.json()).toMatchObject({ plan_id: 'pro', org_id: 'acme' });
-    const bad = await billing.app.inject({ method: 'PUT', url: '/v1/admin/consumers/x', headers: admin, payload: { plan_id: 'platinum' } });
+    const bad = await inject({ method: 'PUT', url: '/v1/admin/consumers/x', headers: admin, payload: { plan_id: 'platinum' } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/plan_id "platinum" is not in the plans file/);
-    expect((await billing.app.inject({ method: 'PUT', url: '/v1/admin/consumers/x', payload: { plan_id: 'pro' } })).statusCode).toBe(401);
+    expect((await inject({ method: 'PUT', url: '/v1/admin/consumers/x', payload: { plan_id: 'pro' } })).statusCode).toBe(401);
   });
 
   it('validates run requests by schema: invalid_period, invalid_customer, one error shape', async () => {
-    const post = (payload: object) => billing.app.inject({ method: 'POST', url: '/v1/admin/runs', headers: admin, payload });
+    const post = (payload: object) => inject({ method: 'POST', url: '/v1/admin/runs', headers: admin, payload });
     const badPeriod = await post({ period: '2026-13', dry_run: true });
     expect([badPeriod.statusCode, badPeriod.json()]).toEqual([400, { error: 'invalid_period', message: 'period: must be YYYY-MM (got "2026-13")' }]);
     expect((await post({ dry_run: true })).json()).toEqual({ error: 'invalid_period', message: 'period: is required' });
     expect((await post({ period: PERIOD, customer: ['a', 'b'], dry_run: true })).json()).toMatchObject({ error: 'invalid_customer' });
-    const list = await billing.app.inject({ method: 'GET', url: '/v1/admin/runs?period=soon', headers: admin });
+    const list = await inject({ method: 'GET', url: '/v1/admin/runs?period=soon', headers: admin });
     expect([list.statusCode, list.json().error]).toEqual([400, 'invalid_period']);
-    const missing = await billing.app.inject({ method: 'GET', url: '/v1/admin/consumers/nobody-here', headers: admin });
+    const missing = await inject({ method: 'GET', url: '/v1/admin/consumers/nobody-here', headers: admin });
     expect([missing.statusCode, missing.json()]).toEqual([404, { error: 'not_found', message: 'no consumer "nobody-here"' }]);
   });
 
   it('a real run of the current or a future period needs force: 409 period_not_closed, one error shape; dry runs need none', async () => {
-    const post = (payload: object) => billing.app.inject({ method: 'POST', url: '/v1/admin/runs', headers: admin, payload });
+    const post = (payload: object) => inject({ method: 'POST', url: '/v1/admin/runs', headers: admin, payload });
     for (const period of [periodOf(new Date()).name, '2999-01']) {
       const refused = await post({ period });
       expect(refused.statusCode).toBe(409);
@@ -163,14 +167,14 @@ describe('Stripe webhook', () => {
 
   it('a bad signature is answered 400 and nothing is recorded', async () => {
     const body = payload('in_bad');
-    const answer = await billing.app.inject({
+    const answer = await inject({
       method: 'POST',
       url: '/stripe/webhook',
       headers: { 'content-type': 'application/json', 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_wrong' }) },
       payload: body,
     });
     expect(answer.statusCode).toBe(400);
-    const events = await billing.app.inject({ method: 'GET', url: '/metrics' });
+    const events = await inject({ method: 'GET', url: '/metrics' });
     expect(events.statusCode).toBe(200);
     const { Ledger } = await import('../../src/ledger.ts');
     expect(await new Ledger(ch.client, ch.database).webhookEvents()).toEqual([]);
@@ -179,7 +183,7 @@ describe('Stripe webhook', () => {
   it('a signed invoice.paid is recorded once, even when Stripe delivers it twice', async () => {
     const body = payload('in_good');
     const send = () =>
-      billing.app.inject({
+      inject({
         method: 'POST',
         url: '/stripe/webhook',
         headers: { 'content-type': 'application/json', 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: body, secret: WEBHOOK_SECRET }) },

@@ -3,6 +3,7 @@
 // consumer-token scope, and the error answers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { specCheckedInject } from '@tollgate/platform/testing';
 import { periodOf } from '@tollgate/pricing';
 import { migrate } from '@tollgate/schemas';
 import { testClickHouse, type TestClickHouse } from '../../../../test/harness/clickhouse.ts';
@@ -13,6 +14,8 @@ const ADMIN = 'Bearer admin-token-0123456789';
 const PRO_TOKEN = 'pro-user-token-0123456789';
 let ch: TestClickHouse;
 let billing: BillingService;
+/** billing.app.inject, every answer checked against billing's OpenAPI document. */
+let inject: ReturnType<typeof specCheckedInject>;
 const current = periodOf(new Date());
 
 beforeAll(async () => {
@@ -37,6 +40,7 @@ beforeAll(async () => {
     BILLING_SCHEDULE: 'off',
   });
   billing = await startBilling(config, ch.client, pino({ level: 'silent' }));
+  inject = specCheckedInject(billing.app);
 });
 afterAll(async () => {
   await billing?.close();
@@ -44,7 +48,7 @@ afterAll(async () => {
 });
 
 const preview = (id: string, query = '', authorization = ADMIN) =>
-  billing.app.inject({ method: 'GET', url: `/v1/consumers/${id}/invoice-preview${query}`, headers: authorization ? { authorization } : {} });
+  inject({ method: 'GET', url: `/v1/consumers/${id}/invoice-preview${query}`, headers: authorization ? { authorization } : {} });
 
 describe('invoice preview', () => {
   it("answers the lines a run would make now for the current period, priced like the run's", async () => {

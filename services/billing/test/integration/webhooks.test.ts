@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { specCheckedInject } from '@tollgate/platform/testing';
 import type { Env } from '@tollgate/platform';
 import { clickHouseTime } from '@tollgate/platform';
 import { periodOf } from '@tollgate/pricing';
@@ -142,7 +143,9 @@ describe('webhooks from a running billing service', () => {
     let billing = await start();
 
     // Endpoints: one for every event, one for payment failures only, one deleted again.
-    const create = (payload: object) => billing.app.inject({ method: 'POST', url: '/v1/admin/webhooks', headers: ADMIN, payload });
+    // Every answer of the admin routes is checked against billing's OpenAPI document.
+    const inject = specCheckedInject(billing.app);
+    const create = (payload: object) => inject({ method: 'POST', url: '/v1/admin/webhooks', headers: ADMIN, payload });
     const all = await create({ url: receiver.url('/all'), description: 'everything' });
     expect(all.statusCode).toBe(201);
     const payments = await create({ url: receiver.url('/payments'), events: ['invoice.payment_failed'] });
@@ -154,11 +157,11 @@ describe('webhooks from a running billing service', () => {
     expect(secrets.get('/all')).toMatch(/^whsec_/);
     expect((await create({ url: 'ftp://example.test/hook' })).json()).toEqual({ error: 'bad_request', message: 'url: must be an absolute http or https URL without credentials (got "ftp://example.test/hook")', param: 'url' });
     expect((await create({ url: receiver.url('/x'), events: ['invoice.paid'] })).statusCode).toBe(400);
-    expect((await billing.app.inject({ method: 'POST', url: '/v1/admin/webhooks', payload: { url: receiver.url('/x') } })).statusCode).toBe(401);
+    expect((await inject({ method: 'POST', url: '/v1/admin/webhooks', payload: { url: receiver.url('/x') } })).statusCode).toBe(401);
     const dropped = await create({ url: receiver.url('/dropped') });
-    expect((await billing.app.inject({ method: 'DELETE', url: `/v1/admin/webhooks/${dropped.json<{ id: string }>().id}`, headers: ADMIN })).statusCode).toBe(204);
-    expect((await billing.app.inject({ method: 'DELETE', url: `/v1/admin/webhooks/${dropped.json<{ id: string }>().id}`, headers: ADMIN })).statusCode).toBe(404);
-    const listed = (await billing.app.inject({ method: 'GET', url: '/v1/admin/webhooks', headers: ADMIN })).json<{ webhooks: Array<Record<string, unknown>> }>().webhooks;
+    expect((await inject({ method: 'DELETE', url: `/v1/admin/webhooks/${dropped.json<{ id: string }>().id}`, headers: ADMIN })).statusCode).toBe(204);
+    expect((await inject({ method: 'DELETE', url: `/v1/admin/webhooks/${dropped.json<{ id: string }>().id}`, headers: ADMIN })).statusCode).toBe(404);
+    const listed = (await inject({ method: 'GET', url: '/v1/admin/webhooks', headers: ADMIN })).json<{ webhooks: Array<Record<string, unknown>> }>().webhooks;
     expect(listed.map((w) => [w.url, w.events])).toEqual([
       [receiver.url('/all'), []],
       [receiver.url('/payments'), ['invoice.payment_failed']],

@@ -3,6 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { consumerUsage, querySchema, resolveParams, type QueryContext, type ValidQuery } from '../queries/index.ts';
 import { anyCaller, callerOf, scopedConsumer, type Authenticate } from './callers.ts';
+import { QUERY_ERRORS, rowsAnswer } from './answers.ts';
 import { emptyValuesAreAbsent, schemaErrorFormatter, type queryRunner } from './query-run.ts';
 
 export interface ConsumerUsageRoutesOptions {
@@ -17,7 +18,17 @@ export const consumerUsageRoutes: FastifyPluginAsync<ConsumerUsageRoutesOptions>
 
   app.get<{ Querystring: ValidQuery }>(
     '/v1/usage',
-    { schema: { querystring: querySchema(consumerUsage.params) }, schemaErrorFormatter },
+    {
+      schema: {
+        tags: ['usage'],
+        summary: 'Usage per time bucket, API and status class',
+        description: "Admin tokens read any consumer's (or everyone's); a consumer token reads its own only.",
+        security: [{ bearer: [] }],
+        querystring: querySchema(consumerUsage.params),
+        response: { 200: rowsAnswer(consumerUsage), ...QUERY_ERRORS },
+      },
+      schemaErrorFormatter,
+    },
     async (request) => {
       const params = resolveParams(request.query, ctx.now());
       const consumer = scopedConsumer(callerOf(request), params.consumer, 'usage');

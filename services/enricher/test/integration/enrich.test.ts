@@ -3,6 +3,7 @@
 import { CompressionTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '@tollgate/platform';
+import { specCheckedInject } from '@tollgate/platform/testing';
 import { emptyConsumer, writeConsumers } from '@tollgate/registry';
 import { testClickHouse, type TestClickHouse } from '../../../../test/harness/clickhouse.ts';
 import { readWholeTopic } from '../../../../test/harness/kafka.ts';
@@ -13,11 +14,14 @@ import { event, kafka, produce, startTestEnricher, testEnricherConfig, waitForRo
 let ch: TestClickHouse;
 let config: EnricherConfig;
 let enricher: EnricherService;
+/** enricher.app.inject, every answer checked against the enricher's OpenAPI document. */
+let inject: ReturnType<typeof specCheckedInject>;
 
 beforeAll(async () => {
   ch = await testClickHouse('enrich');
   config = testEnricherConfig(ch);
   enricher = await startTestEnricher(ch, config);
+  inject = specCheckedInject(enricher.app);
 });
 afterAll(async () => {
   await enricher.close();
@@ -58,7 +62,7 @@ describe('enricher, end to end', () => {
     await writeConsumers(ch.client, ch.database, [
       { ...emptyConsumer('alice'), org_id: 'acme', name: 'Alice', email: 'alice@acme.test', plan_id: 'starter' },
     ]);
-    const refresh = await enricher.app.inject({ method: 'POST', url: '/v1/registry/refresh', headers: { authorization: 'Bearer admin-token-0123456789' } });
+    const refresh = await inject({ method: 'POST', url: '/v1/registry/refresh', headers: { authorization: 'Bearer admin-token-0123456789' } });
     expect(refresh.json()).toEqual({ consumers: 1 });
     await produce(config.topic, [
       event(100, { event_id: 'reg-known', consumer: { id: 'alice' } }),
@@ -73,7 +77,7 @@ describe('enricher, end to end', () => {
       { event_id: 'reg-known', consumer_id: 'alice', consumer_known: true, org_id: 'acme', plan_id: 'starter' },
       { event_id: 'reg-unknown', consumer_id: 'mallory', consumer_known: false, org_id: 'self-declared', plan_id: '' },
     ]);
-    const metrics = await enricher.app.inject({ method: 'GET', url: '/metrics' });
+    const metrics = await inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/tollgate_enricher_unknown_consumer_events_total\{service="enricher"\} 1/);
     expect(metrics.body).toMatch(/tollgate_enricher_registry_consumers\{service="enricher"\} 1/);
   });
@@ -141,6 +145,7 @@ describe('enricher, end to end', () => {
               (SELECT sum(calls) FROM ${ch.database}.usage_day) AS day`,
     );
     expect(totals).toEqual({ rows: 16, ids: 16, minute: 16, hour: 16, day: 16 });
-    expect((await enricher.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    expect((await inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    expect((await inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
   });
 });

@@ -1,12 +1,13 @@
 // The tap's HTTP server: authenticated ingest routes per gateway format, plus operations routes.
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { httpLogger, registerErrorHandler, registerOpsRoutes } from '@tollgate/platform';
+import { createHttpApp, registerOpsRoutes } from '@tollgate/platform';
 import type { ApiRequestEvent } from '@tollgate/schemas';
 import { SpoolFullError, type EventSink, type TextMessage } from '@tollgate/tap-delivery';
 import type { TapMetrics } from '../metrics.ts';
 import { formats } from './formats/index.ts';
+import { ingestRouteOptions } from './ingest-schema.ts';
 import type { FormatName, InputFormat, MapContext, SplitResult } from './formats/types.ts';
 import { tapTokenCheck, type TapToken } from './tap-tokens.ts';
 
@@ -110,13 +111,13 @@ function toMessages(format: InputFormat, split: SplitRecords, ctx: MapContext, t
 }
 
 export function buildTapApp(options: TapAppOptions): FastifyInstance {
-  const app = Fastify({
-    // The platform's request log: query values and credential headers never reach it.
-    ...(options.logger ? { loggerInstance: httpLogger(options.logger) } : {}),
+  // The platform's app: its request log keeps query values and credential headers out.
+  const app = createHttpApp({
+    ...(options.logger ? { log: options.logger } : {}),
     bodyLimit: options.bodyLimitBytes,
     return503OnClosing: true,
+    openapi: { title: 'Tollgate tap', description: 'Receives API gateway access logs and hands them to Kafka as canonical usage events.' },
   });
-  registerErrorHandler(app);
   registerOpsRoutes(app, options.registry, () => ({
     ready: options.sink.canAccept,
     checks: { kafka: options.kafkaConnected(), spooling: options.sink.isSpooling, spool_bytes: String(options.sink.spoolBytes), ...options.moreChecks?.() },
@@ -172,7 +173,7 @@ export function buildTapApp(options: TapAppOptions): FastifyInstance {
       done();
     });
 
-    ingest.post<{ Params: { format: string } }>('/v1/ingest/:format', async (request, reply) => {
+    ingest.post<{ Params: { format: string } }>('/v1/ingest/:format', ingestRouteOptions, async (request, reply) => {
       const format = formats[request.params.format as FormatName];
       if (!Object.hasOwn(formats, request.params.format) || !format) {
         return reply.code(404).send({ error: 'unknown_format', message: `format must be one of ${Object.keys(formats).join(', ')}` });
