@@ -22,6 +22,7 @@
 // logic runs against fakes in unit tests and against the broker in integration tests.
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { createMissingTopics } from '@tollgate/platform';
 import { processBatch, type DeadLetter, type ProcessedBatch } from './batch.ts';
 import { withoutDuplicates } from './duplicates.ts';
 import type { EnricherMetrics } from './metrics.ts';
@@ -52,6 +53,8 @@ export interface KafkaLoopOptions {
   sessionTimeoutMs: number;
   retryMs: number;
   maxRetryMs: number;
+  /** Replication of the topics the loop creates (KAFKA_REPLICATION_FACTOR); undefined: the broker's default. */
+  replicationFactor?: number | undefined;
 }
 
 /** A range written: its enriched batch, and the usage rows that went to ClickHouse (duplicates left out). */
@@ -175,11 +178,8 @@ export class EnricherLoop {
   }
 
   private async ensureTopics(): Promise<void> {
-    const existing = new Set(await this.admin.listTopics());
-    const missing = [this.options.topic, this.options.dlqTopic].filter((t) => !existing.has(t));
-    if (missing.length > 0) {
-      await this.admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 6 })), waitForLeaders: true });
-    }
+    const topics = [this.options.topic, this.options.dlqTopic].map((topic) => ({ topic, partitions: 6 }));
+    await createMissingTopics(this.admin, topics, this.options.replicationFactor);
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
