@@ -327,40 +327,32 @@ cmd_pid() { # <node>
   pid_alive
 }
 
-stop_node() { # <node>
-  select_node "$1"
-  local pid
-  if ! pid="$(pid_alive)"; then
-    rm -f "$PIDFILE"
-    return 0
-  fi
-  log "stopping broker $1 pid $pid (SIGTERM, controlled shutdown) ..."
-  kill -TERM "$pid" 2>/dev/null || true
-  local end=$((SECONDS + STOP_TIMEOUT))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < end)); do sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "broker $1 still alive after ${STOP_TIMEOUT}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
-  rm -f "$PIDFILE"
-}
-
+# SIGTERM (controlled shutdown) to every node at once, SIGKILL to any still alive after the timeout.
+# At once: stopped one by one, the last node of a cluster waits in vain for a quorum that has left.
 cmd_stop() {
   if external; then return 0; fi
   take_lock
-  local n any=0
+  local n pid pids=() nodes=()
   for ((n = 1; n <= NODES; n++)); do
     select_node "$n"
-    if pid_alive >/dev/null; then any=1; fi
+    if pid="$(pid_alive)"; then pids+=("$pid"); nodes+=("$n"); else rm -f "$PIDFILE"; fi
   done
-  if ((any == 0)); then
-    for ((n = 1; n <= NODES; n++)); do select_node "$n"; rm -f "$PIDFILE"; done
+  if ((${#pids[@]} == 0)); then
     log "not running"
     return 0
   fi
-  # A controlled shutdown of a cluster moves leadership away first: one node at a time, last one last.
-  for ((n = NODES; n >= 1; n--)); do stop_node "$n"; done
+  log "stopping broker(s) ${nodes[*]}, pid(s) ${pids[*]} (SIGTERM, controlled shutdown) ..."
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  local end=$((SECONDS + STOP_TIMEOUT))
+  for pid in "${pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < end)); do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "pid $pid still alive after ${STOP_TIMEOUT}s, sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    fi
+  done
+  for n in "${nodes[@]}"; do select_node "$n"; rm -f "$PIDFILE"; done
   log "stopped"
 }
 
