@@ -21,6 +21,7 @@ describe('fault suite (CI schedule)', () => {
       rounds: 1,
       gapMs: 3_000,
       pauseMs: 6_000,
+      rebalanceTimeoutMs: 15_000,
       workDir: `${REPO_ROOT}.local/chaos-ci-${process.pid}`,
       load: { concurrency: 4, recordsPerRequest: 25, pauseMs: 20, resendShare: 0.05 },
       catchUpMs: 90_000,

@@ -1,6 +1,7 @@
 // `npm run chaos`: the fault suite with its long schedule (see suite.ts), printing its report.
 // Exit 0 only when nothing acknowledged was lost or duplicated and every rollup counts each event once.
-//   CHAOS_SEED (random), KAFKA_LOCAL_BROKERS (3), CHAOS_ROUNDS (3), CHAOS_GAP_MS (10000), CHAOS_PAUSE_MS (20000)
+//   CHAOS_SEED (random), KAFKA_LOCAL_BROKERS (3), CHAOS_ROUNDS (3), CHAOS_GAP_MS (10000), CHAOS_PAUSE_MS (20000),
+//   CHAOS_REBALANCE_TIMEOUT_MS (20000: the enrichers' ENRICHER_REBALANCE_TIMEOUT_MS)
 import { REPO_ROOT } from '../harness/infra.ts';
 import { formatReport, runChaos } from './suite.ts';
 import { verdict } from './verdict.ts';
@@ -19,6 +20,7 @@ const report = await runChaos({
   rounds: Number(env.CHAOS_ROUNDS ?? 3),
   gapMs: Number(env.CHAOS_GAP_MS ?? 10_000),
   pauseMs: Number(env.CHAOS_PAUSE_MS ?? 20_000),
+  rebalanceTimeoutMs: Number(env.CHAOS_REBALANCE_TIMEOUT_MS ?? 20_000),
   workDir: `${REPO_ROOT}.local/chaos`,
   load: { concurrency: 6, recordsPerRequest: 50, pauseMs: 20, resendShare: 0.02 },
   catchUpMs: 240_000,

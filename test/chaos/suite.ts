@@ -9,6 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createClickHouseClient, clickHouseSettingsFromEnv, createKafka, createMissingTopics, queryRows, seededRandom } from '@tollgate/platform';
 import { REPO_ROOT } from '../harness/infra.ts';
+import { groupCaughtUp } from '../harness/kafka.ts';
 import { billingLeaseFault } from './billing-fault.ts';
 import type { Fault } from './fault.ts';
 import { SteadyLoad } from '../harness/round-robin-load.ts';
@@ -31,6 +32,8 @@ export interface ChaosOptions {
   gapMs: number;
   /** How long a broker stays paused (SIGSTOP). */
   pauseMs: number;
+  /** The enrichers' ENRICHER_REBALANCE_TIMEOUT_MS: how long a member killed in a rebalance holds the group. */
+  rebalanceTimeoutMs: number;
   /** Scratch folder of this run (Kafka, ClickHouse, spools, logs); emptied first. */
   workDir: string;
   load: { concurrency: number; recordsPerRequest: number; pauseMs: number; resendShare: number };
@@ -112,11 +115,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         ENRICHER_GROUP_ID: groupId,
         ENRICHER_PORT: '0',
         ENRICHER_SESSION_TIMEOUT_MS: '6000',
+        ENRICHER_REBALANCE_TIMEOUT_MS: String(options.rebalanceTimeoutMs),
         ENRICHER_BATCH_MAX_WAIT_MS: '200',
       }, logDir, /enricher consuming/),
   );
   const client = createKafka({ brokers: kafka.brokers.split(','), clientId: 'chaos' }, { retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 3_000 } });
   let load: SteadyLoad | undefined;
+  /** Enrichers coming back in the background while the next faults go on. */
+  let restarting: Promise<void>[] = [];
 
   try {
     log(`chaos: starting Kafka (${kafka.brokers}) and the ClickHouse stand-in`);
@@ -171,13 +177,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       {
         name: 'enricher-rebalance-kill',
         async inject(rnd) {
+          await Promise.all(restarting);
+          restarting = [];
           const [first, second] = shuffle([...enrichers], rnd) as [ServiceProcess, ServiceProcess];
           await first.kill('SIGKILL');
           // Its return joins the group: the group rebalances, and the second dies in the middle of it.
           await first.start();
           await sleep(rnd() * 1_000);
           await second.kill('SIGKILL');
-          await second.start();
+          restarting.push(second.start());
           return `SIGKILL ${first.name}, restarted (rebalance), SIGKILL ${second.name} during the rebalance, restarted`;
         },
       },
@@ -209,6 +217,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         await sleep(options.gapMs);
       }
     }
+    await Promise.all(restarting);
     const sent = await load.stop();
     load = undefined;
     log(`chaos: load stopped: ${sent.acknowledged.size} events acknowledged in ${sent.requests} requests (${sent.retries} retried attempts, ${sent.resent} resent on purpose)`);
@@ -218,7 +227,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const deadline = Date.now() + options.catchUpMs;
       for (;;) {
         const [now] = await queryRows<{ stored: string | number }>(ch, `SELECT uniqExact(event_id) AS stored FROM ${database}.api_requests`);
-        if (Number(now?.stored ?? 0) >= sent.acknowledged.size && (await caughtUp(client, topic, groupId))) break;
+        if (Number(now?.stored ?? 0) >= sent.acknowledged.size && (await groupCaughtUp(client, topic, groupId))) break;
         if (Date.now() > deadline) break;
         await sleep(1_000);
       }
@@ -262,24 +271,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (let node = 1; node <= options.brokers; node += 1) await kafka.signal(node, 'SIGCONT').catch(() => undefined);
     await kafka.stop().catch((error: unknown) => log(`chaos: stopping Kafka: ${String(error)}`));
     await clickhouse.kill('SIGTERM');
-  }
-}
-
-/** The group has committed every partition's end, with no range left half-confirmed. */
-async function caughtUp(kafka: ReturnType<typeof createKafka>, topic: string, groupId: string): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return ends.every((end) => {
-      const c = committed?.partitions.find((p) => p.partition === end.partition);
-      return c !== undefined && c.offset === end.high && !c.metadata;
-    });
-  } catch {
-    return false;
-  } finally {
-    await admin.disconnect();
   }
 }
 

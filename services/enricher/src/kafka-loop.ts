@@ -51,6 +51,8 @@ export interface KafkaLoopOptions {
   /** Partitions whose batches are worked on at once: one enriches while another's insert runs. */
   partitionsConcurrently: number;
   sessionTimeoutMs: number;
+  /** How long a rebalance waits for the members to rejoin (kafkajs's default: 60 s). */
+  rebalanceTimeoutMs?: number | undefined;
   retryMs: number;
   maxRetryMs: number;
   /** Replication of the topics the loop creates (KAFKA_REPLICATION_FACTOR); undefined: the broker's default. */
@@ -81,7 +83,7 @@ export interface EnricherKafkaClients {
   admin: Admin;
 }
 
-export function createEnricherKafkaClients(kafka: Kafka, options: Pick<KafkaLoopOptions, 'groupId' | 'maxBytesPerPartition' | 'minBytes' | 'maxWaitMs' | 'sessionTimeoutMs'>): EnricherKafkaClients {
+export function createEnricherKafkaClients(kafka: Kafka, options: Pick<KafkaLoopOptions, 'groupId' | 'maxBytesPerPartition' | 'minBytes' | 'maxWaitMs' | 'sessionTimeoutMs' | 'rebalanceTimeoutMs'>): EnricherKafkaClients {
   return {
     consumer: kafka.consumer({
       groupId: options.groupId,
@@ -90,6 +92,7 @@ export function createEnricherKafkaClients(kafka: Kafka, options: Pick<KafkaLoop
       minBytes: options.minBytes,
       maxWaitTimeInMs: options.maxWaitMs,
       sessionTimeout: options.sessionTimeoutMs,
+      ...(options.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeout: options.rebalanceTimeoutMs }),
       heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
     }),
