@@ -39,6 +39,8 @@ export interface ChaosOptions {
   load: { concurrency: number; recordsPerRequest: number; pauseMs: number; resendShare: number };
   /** Longest wait for the pipeline to store everything after the load stopped. */
   catchUpMs: number;
+  /** When the run must be over (epoch ms): the catch-up gives up then, so the processes are still stopped in time. */
+  deadline?: number;
   log: (line: string) => void;
 }
 
@@ -53,6 +55,8 @@ export interface ChaosReport {
   duplicated: number;
   /** Stored events no tap acknowledged (must be 0: every request is retried until acknowledged). */
   unexpected: number;
+  /** The pipeline stored everything and the group committed every partition before the deadline. */
+  caughtUp: boolean;
   rollups: Record<string, number>;
   faults: string[];
   longestStallMs: number;
@@ -63,6 +67,8 @@ export interface ChaosReport {
 }
 
 const TOKEN = 'chaos-tap-token-0123456789';
+/** The enrichers' session timeout: a SIGKILLed member leaves the group that long after its last heartbeat. */
+const ENRICHER_SESSION_TIMEOUT_MS = 6_000;
 const ROLLUPS = ['usage_minute', 'usage_hour', 'usage_day', 'billing_minute', 'billing_hour', 'billing_day'];
 
 function pick<T>(items: readonly T[], random: () => number): T {
@@ -79,7 +85,8 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const began = Date.now();
-  const { log, workDir } = options;
+  const { workDir } = options;
+  const log = (line: string) => options.log(`[${((Date.now() - began) / 1000).toFixed(0).padStart(3)} s] ${line}`);
   const random = seededRandom(options.seed);
   log(`chaos: seed ${options.seed} (CHAOS_SEED=${options.seed} replays this schedule), ${options.brokers} broker(s), ${options.tapPorts.length} taps, ${options.enrichers} enrichers, ${options.partitions} partitions`);
   rmSync(workDir, { recursive: true, force: true });
@@ -114,7 +121,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         ENRICHER_DLQ_TOPIC: `${topic}_dlq`,
         ENRICHER_GROUP_ID: groupId,
         ENRICHER_PORT: '0',
-        ENRICHER_SESSION_TIMEOUT_MS: '6000',
+        ENRICHER_SESSION_TIMEOUT_MS: String(ENRICHER_SESSION_TIMEOUT_MS),
         ENRICHER_REBALANCE_TIMEOUT_MS: String(options.rebalanceTimeoutMs),
         ENRICHER_BATCH_MAX_WAIT_MS: '200',
       }, logDir, /enricher consuming/),
@@ -126,16 +133,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   try {
     log(`chaos: starting Kafka (${kafka.brokers}) and the ClickHouse stand-in`);
-    await Promise.all([kafka.start(), clickhouse.start()]);
-    await run(process.execPath, ['--import', 'tsx', `${REPO_ROOT}schemas/src/migrate-cli.ts`], { cwd: REPO_ROOT, env: common });
-
-    // The topic as the tap creates it: at the broker's default replication (KAFKA_REPLICATION_FACTOR unset).
-    const admin = client.admin();
-    await admin.connect();
-    await createMissingTopics(admin, [{ topic, partitions: options.partitions }, { topic: `${topic}_dlq`, partitions: 6 }], undefined);
-    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-    const replication = Math.min(...(metadata.topics[0]?.partitions ?? []).map((p) => p.replicas.length));
-    await admin.disconnect();
+    const [replication] = await Promise.all([
+      (async () => {
+        await kafka.start();
+        // The topic as the tap creates it: at the broker's default replication (KAFKA_REPLICATION_FACTOR unset).
+        const admin = client.admin();
+        await admin.connect();
+        await createMissingTopics(admin, [{ topic, partitions: options.partitions }, { topic: `${topic}_dlq`, partitions: 6 }], undefined);
+        const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+        await admin.disconnect();
+        return Math.min(...(metadata.topics[0]?.partitions ?? []).map((p) => p.replicas.length));
+      })(),
+      (async () => {
+        await clickhouse.start();
+        // Once, before the enrichers: they find every migration applied.
+        await run(process.execPath, ['--import', 'tsx', `${REPO_ROOT}schemas/src/migrate-cli.ts`], { cwd: REPO_ROOT, env: common });
+      })(),
+    ]);
 
     log('chaos: starting taps and enrichers');
     await Promise.all([...taps, ...enrichers].map((p) => p.start()));
@@ -181,12 +195,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           restarting = [];
           const [first, second] = shuffle([...enrichers], rnd) as [ServiceProcess, ServiceProcess];
           await first.kill('SIGKILL');
-          // Its return joins the group: the group rebalances, and the second dies in the middle of it.
-          await first.start();
-          await sleep(rnd() * 1_000);
+          // Once the first's session expires the group rebalances; the second dies in the middle of it.
+          const into = ENRICHER_SESSION_TIMEOUT_MS + 500 + rnd() * 1_500;
+          await sleep(into);
           await second.kill('SIGKILL');
-          restarting.push(second.start());
-          return `SIGKILL ${first.name}, restarted (rebalance), SIGKILL ${second.name} during the rebalance, restarted`;
+          // Both come back while the next faults go on (their start-up is awaited before the end).
+          restarting.push(first.start(), second.start());
+          return `SIGKILL ${first.name}, SIGKILL ${second.name} ${(into / 1000).toFixed(1)} s later during the rebalance that followed, both restarted`;
         },
       },
       {
@@ -224,13 +239,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     const ch = await createClickHouseClient(clickHouseSettingsFromEnv({ CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_DATABASE: database }));
     try {
-      const deadline = Date.now() + options.catchUpMs;
-      for (;;) {
+      const deadline = Math.min(Date.now() + options.catchUpMs, options.deadline ?? Number.POSITIVE_INFINITY);
+      let caughtUp = false;
+      while (!caughtUp && Date.now() <= deadline) {
         const [now] = await queryRows<{ stored: string | number }>(ch, `SELECT uniqExact(event_id) AS stored FROM ${database}.api_requests`);
-        if (Number(now?.stored ?? 0) >= sent.acknowledged.size && (await groupCaughtUp(client, topic, groupId))) break;
-        if (Date.now() > deadline) break;
-        await sleep(1_000);
+        caughtUp = Number(now?.stored ?? 0) >= sent.acknowledged.size && (await groupCaughtUp(client, topic, groupId));
+        if (!caughtUp) await sleep(1_000);
       }
+      log(caughtUp ? 'chaos: caught up' : 'chaos: not caught up by the deadline');
       const [totals] = await queryRows<Record<string, string | number>>(
         ch,
         `SELECT (SELECT count() FROM ${database}.api_requests) AS rows, (SELECT uniqExact(event_id) FROM ${database}.api_requests) AS ids,
@@ -252,6 +268,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         lost,
         duplicated: rows - unique,
         unexpected,
+        caughtUp,
         rollups: Object.fromEntries(ROLLUPS.map((t) => [t, Number(totals?.[t] ?? 0)])),
         faults: injected,
         longestStallMs: sent.longestStallMs,
@@ -281,7 +298,7 @@ export function formatReport(report: ChaosReport): string[] {
     `brokers:                   ${report.brokers} (topic replication ${report.replication})`,
     `events acknowledged:       ${report.acknowledged}`,
     `events stored:             ${report.stored} (unique ${report.uniqueStored})`,
-    `lost:                      ${report.lost}`,
+    `lost:                      ${report.lost}${report.caughtUp ? '' : ' (the pipeline had not caught up: not all of these are lost)'}`,
     `duplicated:                ${report.duplicated}`,
     `stored but never acked:    ${report.unexpected}`,
     `rollups (sum of calls):    ${Object.entries(report.rollups).map(([t, n]) => `${t} ${n}`).join(', ')}`,

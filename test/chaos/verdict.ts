@@ -5,6 +5,7 @@ import type { ChaosReport } from './suite.ts';
 export function verdict(report: ChaosReport): string[] {
   const problems: string[] = [];
   if (report.acknowledged === 0) problems.push('no event was acknowledged');
+  if (!report.caughtUp) problems.push(`the pipeline did not catch up in time: ${report.uniqueStored} of ${report.acknowledged} acknowledged events stored`);
   if (report.lost !== 0) problems.push(`${report.lost} acknowledged events lost`);
   if (report.duplicated !== 0) problems.push(`${report.duplicated} events stored twice`);
   if (report.unexpected !== 0) problems.push(`${report.unexpected} stored events no tap acknowledged`);

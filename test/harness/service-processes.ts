@@ -62,9 +62,17 @@ export class LocalKafka {
   }
 }
 
+/** Every service process started and not yet seen exiting, for a last-resort cleanup. */
+const alive = new Set<ChildProcess>();
+
 /** One service process, restartable with the same settings. */
 export class ServiceProcess {
   private child: ChildProcess | undefined;
+
+  /** SIGKILLs every service process this process started that still runs (a test's afterAll, after a timeout). */
+  static killAll(): void {
+    for (const child of alive) child.kill('SIGKILL');
+  }
   private runs = 0;
 
   constructor(
@@ -92,6 +100,8 @@ export class ServiceProcess {
     this.runs += 1;
     const child = spawn(process.execPath, ['--import', 'tsx', this.main, ...this.args], { cwd: REPO_ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    alive.add(child);
+    child.once('exit', () => alive.delete(child));
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     return new Promise((resolve, reject) => {
