@@ -25,14 +25,14 @@ let caseNo = 0;
 function tap(kafka: LocalKafka, topic: string, port: number, name: string): ServiceProcess {
   return new ServiceProcess(name, `${REPO_ROOT}services/tap/src/main.ts`, {
     ...process.env, KAFKA_BROKERS: kafka.brokers, TAP_PORT: String(port), TAP_TOKENS: `bench:${TOKEN}`, TAP_TOPIC: topic,
-    TAP_TOPIC_PARTITIONS: String(PARTITIONS), TAP_SPOOL_DIR: `${WORK}/spool-${name}-${caseNo}`, LOG_LEVEL: 'warn',
+    TAP_TOPIC_PARTITIONS: String(PARTITIONS), TAP_SPOOL_DIR: `${WORK}/spool-${name}-${caseNo}`,
   }, LOGS, /tap listening/);
 }
 
 function enricher(kafka: LocalKafka, topic: string, name: string, clickhouse: Record<string, string>): ServiceProcess {
   return new ServiceProcess(name, `${REPO_ROOT}services/enricher/src/main.ts`, {
     ...process.env, ...clickhouse, KAFKA_BROKERS: kafka.brokers, ENRICHER_TOPIC: topic, ENRICHER_DLQ_TOPIC: `${topic}_dlq`,
-    ENRICHER_GROUP_ID: `${topic}_group`, ENRICHER_PORT: '0', CLICKHOUSE_DATABASE: `bench_${topic}`, LOG_LEVEL: 'info',
+    ENRICHER_GROUP_ID: `${topic}_group`, ENRICHER_PORT: '0', CLICKHOUSE_DATABASE: `bench_${topic}`,
   }, LOGS, /enricher consuming/);
 }
 
@@ -127,6 +127,12 @@ async function enrichers(count: number): Promise<number> {
 }
 
 rmSync(WORK, { recursive: true, force: true });
+// A failed case must not leave its services running.
+process.on('exit', () => ServiceProcess.killAll());
+process.on('unhandledRejection', (error) => {
+  console.error(error);
+  process.exit(1);
+});
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`scale-out: ${fmt(EVENTS)} events per case, ${PARTITIONS} partitions, 500 records per request, 8 requests in flight`);
 const one = await pipeline(1, 29400);

@@ -85,7 +85,6 @@ server.listen(Number(portArg ?? 0), '127.0.0.1', () => {
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     server.close();
-    connection.close?.();
-    process.exit(0);
+    void Promise.resolve(connection.close()).finally(() => process.exit(0));
   });
 }
