@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // Readiness probe for deploy/local/kafka.sh (and usable from tests):
-//   node deploy/local/kafka-ready.mjs <brokers,comma,separated> [timeoutMs=30000]
+//   node deploy/local/kafka-ready.mjs <brokers,comma,separated> [timeoutMs=30000] [brokersExpected=1]
 // Succeeds (exit 0) once a real metadata round-trip works: describeCluster returns
-// at least one (unfenced) broker and listTopics answers. Retries until timeoutMs.
+// at least brokersExpected (unfenced) brokers and listTopics answers. Retries until timeoutMs.
 // Exit codes: 0 ready, 1 not ready before timeout, 3 kafkajs not installed.
-const [brokersArg, timeoutArg] = process.argv.slice(2);
+const [brokersArg, timeoutArg, expectedArg] = process.argv.slice(2);
 if (!brokersArg) {
   console.error('usage: kafka-ready.mjs <brokers> [timeoutMs]');
   process.exit(2);
 }
 const brokers = brokersArg.split(',').map((s) => s.trim()).filter(Boolean);
 const timeoutMs = Number(timeoutArg ?? 30000);
+const expected = Number(expectedArg ?? 1);
 
 let kafkajs;
 try {
@@ -36,7 +37,7 @@ while (Date.now() < deadline) {
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    if (cluster.brokers.length === 0) throw new Error('metadata has no brokers yet');
+    if (cluster.brokers.length < expected) throw new Error(`metadata has ${cluster.brokers.length} of ${expected} brokers`);
     await admin.listTopics();
     await admin.disconnect();
     console.log(`kafka-ready: ${brokers.join(',')} ok (brokers=${cluster.brokers.map((b) => b.nodeId).join(',')}, cluster=${cluster.clusterId})`);

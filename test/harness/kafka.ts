@@ -54,3 +54,28 @@ export async function readWholeTopic(kafka: Kafka, topic: string, timeoutMs = 60
   }
   return messages;
 }
+
+/**
+ * The group has committed every partition's end with no range left half-confirmed (the enricher
+ * commits an intent as offset metadata before it writes). False while the cluster does not answer.
+ * (A partition emptied by retention with nothing committed would count as caught up: tests do not
+ * outlive retention.)
+ */
+export async function groupCaughtUp(kafka: Kafka, topic: string, groupId: string): Promise<boolean> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return ends.every((end) => {
+      // A partition that never held a message has nothing to commit.
+      if (end.high === end.low) return true;
+      const c = committed?.partitions.find((p) => p.partition === end.partition);
+      return c !== undefined && c.offset === end.high && !c.metadata;
+    });
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { ChdbExtension } from 'chdb/connection';
@@ -193,9 +194,17 @@ export async function insertRows(client: ClickHouseClient, insert: RowsInsert): 
   const body = insert.rows.toBuffer();
   const engine = embeddedEngines.get(client);
   if (engine === undefined) {
-    // A byte stream (not object mode) is sent as it is.
+    // The encoded rows are the request body as they are. The client's insert() takes JSON formats
+    // only as objects (it refuses a byte stream for JSONCompactEachRow), so exec() sends the
+    // statement with the bytes: the same request insert() would make.
     const values = Readable.from([body], { objectMode: false });
-    await client.insert({ table: insert.table, columns: [...insert.columns], values, format: 'JSONCompactEachRow', clickhouse_settings: insert.settings });
+    const result = await client.exec({
+      query: `INSERT INTO ${insert.table} (${insert.columns.join(', ')}) FORMAT JSONCompactEachRow`,
+      values,
+      clickhouse_settings: insert.settings,
+    });
+    // Read to the end: the answer holds the connection until it is consumed.
+    await finished(result.stream.resume());
     return;
   }
   await engine.rawInsert({ table: insert.table, columns: insert.columns, values: body, format: 'JSONCompactEachRow', settings: insert.settings });

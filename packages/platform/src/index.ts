@@ -2,6 +2,7 @@ export * from './config.ts';
 export * from './clickhouse.ts';
 export * from './clickhouse-time.ts';
 export * from './kafka.ts';
+export * from './kafka-topics.ts';
 export * from './stripe.ts';
 export * from './http/index.ts';
 export * from './auth.ts';

@@ -12,6 +12,8 @@ kafkajs.CompressionCodecs[CompressionTypes.Snappy] = snappyCodec;
 export interface KafkaSettings {
   brokers: string[];
   clientId: string;
+  /** Replication factor of the topics a service creates (KAFKA_REPLICATION_FACTOR); undefined: the broker's default. */
+  replicationFactor?: number | undefined;
 }
 
 export const LOCAL_KAFKA_BROKER = `127.0.0.1:${process.env.TOLLGATE_KAFKA_PORT ?? '9092'}`;
@@ -21,7 +23,9 @@ export function kafkaSettingsFromEnv(env: Env, clientId: string, reader = new En
   for (const broker of brokers) {
     if (!/^[^:\s]+:\d{1,5}$/.test(broker)) reader.problem(`KAFKA_BROKERS entry "${broker}" must be host:port`);
   }
-  return { brokers, clientId };
+  const replication = reader.string('KAFKA_REPLICATION_FACTOR');
+  const replicationFactor = replication === undefined ? undefined : reader.int('KAFKA_REPLICATION_FACTOR', 1, { min: 1, max: 32_767 });
+  return { brokers, clientId, replicationFactor };
 }
 
 /**

@@ -24,6 +24,16 @@ describe('configuration from the environment', () => {
     expect(kafkaSettingsFromEnv({ KAFKA_BROKERS: 'a:9092, b:9093' }, 'x').brokers).toEqual(['a:9092', 'b:9093']);
   });
 
+  it('reads the replication of created topics once, leaving it to the broker when unset', () => {
+    expect(kafkaSettingsFromEnv({}, 'x').replicationFactor).toBeUndefined();
+    expect(kafkaSettingsFromEnv({ KAFKA_REPLICATION_FACTOR: '3' }, 'x').replicationFactor).toBe(3);
+    for (const bad of ['0', '-1', 'three', '2.5']) {
+      const reader = new EnvReader({ KAFKA_REPLICATION_FACTOR: bad });
+      kafkaSettingsFromEnv({ KAFKA_REPLICATION_FACTOR: bad }, 'x', reader);
+      expect(() => reader.done()).toThrow(/KAFKA_REPLICATION_FACTOR/);
+    }
+  });
+
   it('collects every problem and names each variable', () => {
     const reader = new EnvReader({
       CLICKHOUSE_URL: 'not a url',

@@ -2,13 +2,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CompressionTypes } from 'kafkajs';
 import { uniqueName } from '../../../test/harness/names.ts';
 import { createKafka, kafkaSettingsFromEnv } from '../src/kafka.ts';
+import { createMissingTopics } from '../src/kafka-topics.ts';
 
 const kafka = createKafka(kafkaSettingsFromEnv(process.env, 'platform-test'));
 const admin = kafka.admin();
 const topic = uniqueName('kafka_roundtrip');
+const created = uniqueName('kafka_created');
 
 afterAll(async () => {
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: [topic, created] }).catch(() => undefined);
   await admin.disconnect();
 });
 
@@ -53,5 +55,18 @@ describe('kafkajs against the real local broker', () => {
 
     const offsets = await admin.fetchTopicOffsets(topic);
     expect(offsets.reduce((sum, p) => sum + Number(p.high), 0)).toBe(total);
+  });
+
+  it('creates a missing topic once, at the replication asked for, which the broker checks', async () => {
+    await admin.connect();
+    const brokers = (await admin.describeCluster()).brokers.length;
+    // More replicas than brokers: the broker refuses, so the factor really travels with the request.
+    await expect(createMissingTopics(admin, [{ topic: created, partitions: 2 }], brokers + 1)).rejects.toMatchObject({
+      errors: [expect.objectContaining({ type: 'INVALID_REPLICATION_FACTOR' })],
+    });
+    await createMissingTopics(admin, [{ topic: created, partitions: 2 }], brokers);
+    await createMissingTopics(admin, [{ topic: created, partitions: 2 }], brokers);
+    const [metadata] = (await admin.fetchTopicMetadata({ topics: [created] })).topics;
+    expect(metadata?.partitions.map((p) => p.replicas.length)).toEqual([brokers, brokers]);
   });
 });

@@ -26,6 +26,11 @@ export interface EnricherConfig {
   batch: { maxBytesPerPartition: number; minBytes: number; maxWaitMs: number; partitionsConcurrently: number };
   /** How long the group waits for a silent member before giving its partitions to others. */
   sessionTimeoutMs: number;
+  /**
+   * How long a rebalance waits for every member to rejoin. A member killed during a rebalance is
+   * dropped only when it expires, so the whole group (every partition) waits that long.
+   */
+  rebalanceTimeoutMs: number;
   adminTokens: string[];
   trustedProxies: BlockList;
   ipPrivacy: IpPrivacyPolicy;
@@ -75,6 +80,7 @@ export function enricherConfigFromEnv(env: Env): EnricherConfig {
       partitionsConcurrently: r.int('ENRICHER_PARTITIONS_CONCURRENTLY', 2, { min: 1, max: 64 }),
     },
     sessionTimeoutMs: r.int('ENRICHER_SESSION_TIMEOUT_MS', 30_000, { min: 6_000, max: 300_000 }),
+    rebalanceTimeoutMs: r.int('ENRICHER_REBALANCE_TIMEOUT_MS', 60_000, { min: 6_000, max: 600_000 }),
     adminTokens: readTokens(r, 'ENRICHER_ADMIN_TOKENS'),
     trustedProxies,
     ipPrivacy,

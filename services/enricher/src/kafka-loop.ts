@@ -22,6 +22,7 @@
 // logic runs against fakes in unit tests and against the broker in integration tests.
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { createMissingTopics } from '@tollgate/platform';
 import { processBatch, type DeadLetter, type ProcessedBatch } from './batch.ts';
 import { withoutDuplicates } from './duplicates.ts';
 import type { EnricherMetrics } from './metrics.ts';
@@ -50,8 +51,12 @@ export interface KafkaLoopOptions {
   /** Partitions whose batches are worked on at once: one enriches while another's insert runs. */
   partitionsConcurrently: number;
   sessionTimeoutMs: number;
+  /** How long a rebalance waits for the members to rejoin (kafkajs's default: 60 s). */
+  rebalanceTimeoutMs?: number | undefined;
   retryMs: number;
   maxRetryMs: number;
+  /** Replication of the topics the loop creates (KAFKA_REPLICATION_FACTOR); undefined: the broker's default. */
+  replicationFactor?: number | undefined;
 }
 
 /** A range written: its enriched batch, and the usage rows that went to ClickHouse (duplicates left out). */
@@ -78,7 +83,7 @@ export interface EnricherKafkaClients {
   admin: Admin;
 }
 
-export function createEnricherKafkaClients(kafka: Kafka, options: Pick<KafkaLoopOptions, 'groupId' | 'maxBytesPerPartition' | 'minBytes' | 'maxWaitMs' | 'sessionTimeoutMs'>): EnricherKafkaClients {
+export function createEnricherKafkaClients(kafka: Kafka, options: Pick<KafkaLoopOptions, 'groupId' | 'maxBytesPerPartition' | 'minBytes' | 'maxWaitMs' | 'sessionTimeoutMs' | 'rebalanceTimeoutMs'>): EnricherKafkaClients {
   return {
     consumer: kafka.consumer({
       groupId: options.groupId,
@@ -87,6 +92,7 @@ export function createEnricherKafkaClients(kafka: Kafka, options: Pick<KafkaLoop
       minBytes: options.minBytes,
       maxWaitTimeInMs: options.maxWaitMs,
       sessionTimeout: options.sessionTimeoutMs,
+      ...(options.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeout: options.rebalanceTimeoutMs }),
       heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
     }),
@@ -175,11 +181,8 @@ export class EnricherLoop {
   }
 
   private async ensureTopics(): Promise<void> {
-    const existing = new Set(await this.admin.listTopics());
-    const missing = [this.options.topic, this.options.dlqTopic].filter((t) => !existing.has(t));
-    if (missing.length > 0) {
-      await this.admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 6 })), waitForLeaders: true });
-    }
+    const topics = [this.options.topic, this.options.dlqTopic].map((topic) => ({ topic, partitions: 6 }));
+    await createMissingTopics(this.admin, topics, this.options.replicationFactor);
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {

@@ -39,7 +39,7 @@ export async function startEnricher(config: EnricherConfig, client: ClickHouseCl
     keyOwner: (hmac) => registry.keyOwner(hmac),
     where: new WhereCache(),
   };
-  const loopOptions = { topic: config.topic, dlqTopic: config.dlqTopic, groupId: config.groupId, ...config.batch, sessionTimeoutMs: config.sessionTimeoutMs, retryMs: 500, maxRetryMs: 30_000 };
+  const loopOptions = { topic: config.topic, dlqTopic: config.dlqTopic, groupId: config.groupId, ...config.batch, sessionTimeoutMs: config.sessionTimeoutMs, rebalanceTimeoutMs: config.rebalanceTimeoutMs, retryMs: 500, maxRetryMs: 30_000, replicationFactor: config.kafka.replicationFactor };
   const loop = new EnricherLoop(
     createEnricherKafkaClients(createKafka(config.kafka, {}, log), loopOptions),
     new UsageWriter(client, config.clickhouse.database),

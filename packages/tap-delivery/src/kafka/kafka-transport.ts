@@ -9,7 +9,7 @@
 // more than building the event. Topic creation stays on kafkajs.
 import type { Kafka } from 'kafkajs';
 import { ConnectionPool, ProduceAcks, produceV9, Producer, Writer, type ClusterMetadata } from '@platformatic/kafka';
-import type { KafkaSettings } from '@tollgate/platform';
+import { createMissingTopics, type KafkaSettings } from '@tollgate/platform';
 import { groupBy } from '@tollgate/platform/group-by';
 import type { MessageTransport } from '../delivery/event-sink.ts';
 import { encodeProduceRequest, PRODUCE_API_KEY, PRODUCE_VERSION, type PartitionBatch } from './produce-request.ts';
@@ -216,7 +216,7 @@ export class KafkaTransport implements MessageTransport {
 
   /** Creates the topic once and checks the producer reaches a broker; safe to call concurrently. */
   async connect(): Promise<void> {
-    this.topicReady ??= ensureTopic(this.kafka, this.options.topic, this.options.partitions).catch((error: unknown) => {
+    this.topicReady ??= ensureTopic(this.kafka, this.options.topic, this.options.partitions, this.settings.replicationFactor).catch((error: unknown) => {
       this.topicReady = undefined;
       throw error;
     });
@@ -234,14 +234,11 @@ export class KafkaTransport implements MessageTransport {
   }
 }
 
-export async function ensureTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
+export async function ensureTopic(kafka: Kafka, topic: string, partitions: number, replicationFactor?: number): Promise<void> {
   const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 } });
   await admin.connect();
   try {
-    const existing = await admin.listTopics();
-    if (!existing.includes(topic)) {
-      await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-    }
+    await createMissingTopics(admin, [{ topic, partitions }], replicationFactor);
   } finally {
     await admin.disconnect();
   }
