@@ -6,6 +6,8 @@ import type { Admin } from 'kafkajs';
 export interface TopicToCreate {
   topic: string;
   partitions: number;
+  /** Topic-level settings, e.g. cleanup.policy=compact. */
+  config?: Record<string, string>;
 }
 
 /** kafkajs's (and the protocol's) "use the broker's default.replication.factor". */
@@ -24,7 +26,12 @@ export async function createMissingTopics(admin: Admin, topics: readonly TopicTo
   const missing = topics.filter((t) => !existing.has(t.topic));
   if (missing.length === 0) return;
   await admin.createTopics({
-    topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: replicationFactor ?? BROKER_DEFAULT_REPLICATION })),
+    topics: missing.map((t) => ({
+      topic: t.topic,
+      numPartitions: t.partitions,
+      replicationFactor: replicationFactor ?? BROKER_DEFAULT_REPLICATION,
+      configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+    })),
   });
   await leadersElected(admin, missing);
 }

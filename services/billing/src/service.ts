@@ -158,7 +158,7 @@ export async function startBilling(config: BillingConfig, client: ClickHouseClie
   };
   const runScheduled = (now = new Date()): Promise<RunResult> => scheduledWork(previousPeriod(now).name);
   const leaseHeld = new Gauge({ name: 'tollgate_billing_lease_held', help: 'Whether this replica holds the billing run lease (1) or not (0); 1 without a lease', registers: [registry] });
-  const lease = config.lease ? new KafkaRunLease<RunResult>(createKafka(config.lease.kafka, {}, log), config.lease, scheduledWork, log, leaseHeld) : undefined;
+  const lease = config.lease ? new KafkaRunLease<RunResult>(createKafka(config.lease.kafka, {}, log), { ...config.lease, replicationFactor: config.lease.kafka.replicationFactor }, scheduledWork, log, leaseHeld) : undefined;
   if (lease) await lease.start();
   else leaseHeld.set(1);
   const fireSchedule = (now = new Date()): Promise<RunResult | undefined> => (lease ? lease.schedule(previousPeriod(now).name) : runScheduled(now));

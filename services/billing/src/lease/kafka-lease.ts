@@ -17,6 +17,7 @@ import { hostname } from 'node:os';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
+import { createMissingTopics } from '@tollgate/platform';
 import { LeaseLostError, type RunFence } from './fence.ts';
 import { leaseAssigner } from './lease-assigner.ts';
 import { decodeRecord, encodeRecord, RunLog, type RunLogState } from './run-log.ts';
@@ -26,6 +27,8 @@ export interface RunLeaseSettings {
   groupId: string;
   /** The consumer group session timeout: how long a crashed holder keeps the lease. */
   timeoutMs: number;
+  /** KAFKA_REPLICATION_FACTOR; undefined: the cluster's default. */
+  replicationFactor?: number | undefined;
 }
 
 /** A scheduled period's work; `resume` when an earlier holder began it. Returns the run's id. */
@@ -93,11 +96,8 @@ export class KafkaRunLease<R extends { run_id: string }> {
 
   async start(): Promise<void> {
     await this.admin.connect();
-    const topics = await this.admin.listTopics();
-    if (!topics.includes(this.settings.topic)) {
-      // One partition: one holder. Compacted by period, so the log stays one record per period.
-      await this.admin.createTopics({ topics: [{ topic: this.settings.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }], waitForLeaders: true });
-    }
+    // One partition: one holder. Compacted by period, so the log stays one record per period.
+    await createMissingTopics(this.admin, [{ topic: this.settings.topic, partitions: 1, config: { 'cleanup.policy': 'compact' } }], this.settings.replicationFactor);
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.settings.topic, fromBeginning: true });
