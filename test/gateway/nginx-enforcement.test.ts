@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { billingConfigFromEnv } from '@tollgate/billing/config';
 import { startBilling, type BillingService } from '@tollgate/billing/service';
 import { enricherConfigFromEnv, startEnricher, type EnricherService } from '@tollgate/enricher';
-import { createKafka, kafkaSettingsFromEnv, queryRows } from '@tollgate/platform';
+import { clickHouseTime, createKafka, kafkaSettingsFromEnv, queryRows } from '@tollgate/platform';
 import { periodOf } from '@tollgate/pricing';
 import { migrate } from '@tollgate/schemas';
 import { testClickHouse, type TestClickHouse } from '../harness/clickhouse.ts';
@@ -185,7 +185,9 @@ describe('NGINX with the shipped files, Tollgate deciding, the tap tailing its l
     // 100 calls of this month already stored, as the enricher would have written them.
     await ch.client.command({
       query: `INSERT INTO ${ch.database}.api_requests (event_id, ts, consumer_id, plan_id, api, method, status, status_class, billable)
-              SELECT concat('spent-', toString(number)), now64(3), 'spent', 'hard100', 'orders', 'GET', 200, '2xx', true FROM numbers(100)`,
+              SELECT concat('spent-', toString(number)), {now:DateTime64(3, 'UTC')}, 'spent', 'hard100', 'orders', 'GET', 200, '2xx', true FROM numbers(100)`,
+      // The test's clock, not ClickHouse's: the two differ when the run's clock is shifted (faketime).
+      query_params: { now: clickHouseTime(new Date()) },
     });
     const deadline = Date.now() + 5_000; // billing reloads usage every QUOTA_REFRESH_MS (250 ms here)
     let refused = await call('/orders/spent', {}, spentUrl);
