@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LOCAL_KAFKA_BROKER } from '@tollgate/platform';
 import { REPO_ROOT } from '../../../test/harness/infra.ts';
 import { uniqueName } from '../../../test/harness/names.ts';
 
@@ -31,7 +32,7 @@ describe('npm start', () => {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
-        KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+        KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? LOCAL_KAFKA_BROKER,
         CLICKHOUSE_DATA_DIR: join(dir, 'clickhouse'),
         TAP_SPOOL_DIR: join(dir, 'spool'),
         TAP_TOPIC: topic,
