@@ -2,7 +2,8 @@
 // the token of GET /v1/usage): the current billing period's usage against its quota and included
 // units with a forecast to the period's end, the invoice preview, errors by API and the calls the
 // gateway refused (rate limits, quota). Data: /v1/invoice-preview, /v1/usage, /v1/refused.
-import { Api, storeToken, takeToken, type Row } from './lib/api.ts';
+import type { Api, Row } from './lib/api.ts';
+import { signIn } from './lib/login.ts';
 import { COLORS, timeChart } from './lib/charts.ts';
 import { esc, fmt, pct } from './lib/format.ts';
 import { periodBounds } from './lib/forecast.ts';
@@ -11,14 +12,11 @@ import { count, renderPanel, table, text } from './lib/panels.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
-let api = new Api(takeToken(), showLogin);
+let api: Api = signIn('This page needs your API token.', (client) => {
+  api = client;
+  void reload();
+});
 let timer: ReturnType<typeof setInterval> | undefined;
-
-function showLogin(why: string): void {
-  $('login').hidden = false;
-  $('login-why').textContent = why;
-  $('main').hidden = true;
-}
 
 async function reload(): Promise<void> {
   document.body.dataset.loaded = 'false';
@@ -94,15 +92,5 @@ $('range').addEventListener('submit', (event) => {
   event.preventDefault();
   void reload();
 });
-$('token-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  const token = $<HTMLInputElement>('token-input').value.trim();
-  storeToken(token);
-  api = new Api(token, showLogin);
-  $('login').hidden = true;
-  $('main').hidden = false;
-  void reload();
-});
 
 if (api.hasToken) void reload();
-else showLogin('This page needs your API token.');

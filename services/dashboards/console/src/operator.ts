@@ -2,7 +2,8 @@
 // drill-down to one API or one consumer (links in every panel set the filter in the fragment).
 // Data: /v1/queries/* with an admin token; the consumer drill-down also reads billing's invoice
 // preview through /v1/invoice-preview.
-import { Api, storeToken, takeToken, type Row } from './lib/api.ts';
+import type { Api, Row } from './lib/api.ts';
+import { signIn } from './lib/login.ts';
 import { barChart, COLORS, timeChart } from './lib/charts.ts';
 import { addMoney, esc, fmt, major, money, moneyByCurrency, pct } from './lib/format.ts';
 import { count, renderPanel, table, text, type PanelLoader } from './lib/panels.ts';
@@ -12,15 +13,12 @@ import { worldMap, type CountryFigures } from './lib/world-map.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
-let api = new Api(takeToken(), showLogin);
+let api: Api = signIn('This page needs an operator token.', (client) => {
+  api = client;
+  void reload();
+});
 let state = readState(location.hash);
 let timer: ReturnType<typeof setInterval> | undefined;
-
-function showLogin(why: string): void {
-  $('login').hidden = false;
-  $('login-why').textContent = why;
-  $('main').hidden = true;
-}
 
 /** A link to the same view filtered to one API or consumer (the range and refresh kept). */
 function drill(kind: 'api' | 'consumer', id: Row[string] | undefined, label?: string): string {
@@ -316,16 +314,6 @@ $('range').addEventListener('submit', (event) => {
   const preset = $<HTMLSelectElement>('preset').value as ViewState['preset'];
   navigate({ ...state, preset, from: $<HTMLInputElement>('custom-from').value, to: $<HTMLInputElement>('custom-to').value, refresh: Number($<HTMLSelectElement>('refresh').value) });
 });
-$('token-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  const token = $<HTMLInputElement>('token-input').value.trim();
-  storeToken(token);
-  api = new Api(token, showLogin);
-  $('login').hidden = true;
-  $('main').hidden = false;
-  void reload();
-});
 
 schedule();
 if (api.hasToken) void reload();
-else showLogin('This page needs an operator token.');
