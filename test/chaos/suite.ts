@@ -134,7 +134,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const client = createKafka({ brokers: kafka.brokers.split(','), clientId: 'chaos' }, { retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 3_000 } });
   const billingDatabase = `${database}_billing`;
   const billing: BillingLeaseFault | undefined = options.billing
-    ? billingLeaseFault({ kafkaBrokers: kafka.brokers, clickhouseUrl, database: billingDatabase, ports: options.billing.ports, customers: options.billing.customers, logDir, runId })
+    ? billingLeaseFault({ kafkaBrokers: kafka.brokers, clickhouseUrl, database: billingDatabase, ports: options.billing.ports, customers: options.billing.customers, periods: options.rounds, logDir, runId })
     : undefined;
   let load: SteadyLoad | undefined;
   /** Enrichers coming back in the background while the next faults go on. */
@@ -322,7 +322,7 @@ export function formatReport(report: ChaosReport): string[] {
     `longest stall of ingestion: ${(report.longestStallMs / 1000).toFixed(1)} s (no tap acknowledged anything)`,
     `requests:                  ${report.requests} (${report.retries} attempts retried on the next tap, ${report.resent} resent after a 202)`,
     ...(report.invoices
-      ? [`invoices:                  ${report.invoices.customers} customers, ${report.invoices.invoices} invoices, duplicates ${report.invoices.duplicates}, wrong amounts ${report.invoices.wrongAmounts}, missing ${report.invoices.missing}, not finalized ${report.invoices.unfinalized}`]
+      ? [`invoices:                  ${report.invoices.customers} customers${report.invoices.periods === 1 ? '' : ` × ${report.invoices.periods} periods`}, ${report.invoices.invoices} invoices, duplicates ${report.invoices.duplicates}, wrong amounts ${report.invoices.wrongAmounts}, missing ${report.invoices.missing}, not finalized ${report.invoices.unfinalized}`]
       : []),
     `took:                      ${report.seconds} s`,
   ];

@@ -21,7 +21,8 @@ export function verdict(report: ChaosReport): string[] {
     if (invoices.wrongAmounts !== 0) problems.push(`${invoices.wrongAmounts} invoices of the wrong amount`);
     if (invoices.missing !== 0) problems.push(`${invoices.missing} customers without an invoice`);
     if (invoices.unfinalized !== 0) problems.push(`${invoices.unfinalized} invoices not finalized`);
-    if (invoices.invoices !== invoices.customers) problems.push(`${invoices.invoices} invoices for ${invoices.customers} customers`);
+    if (invoices.periods === 0) problems.push('the billing fault was never injected');
+    if (invoices.invoices !== invoices.customers * invoices.periods) problems.push(`${invoices.invoices} invoices for ${invoices.customers} customers × ${invoices.periods} periods`);
   }
   return problems;
 }
