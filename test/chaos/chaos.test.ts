@@ -1,5 +1,5 @@
 // The fault suite's CI schedule: the same suite as `npm run chaos` (suite.ts) on a private 3-broker
-// cluster (RF 3, min ISR 2), two taps and three enrichers, with each kind of fault injected once
+// cluster (RF 3, min ISR 2), two taps, three enrichers and two billing replicas, with each kind of fault injected once
 // and a shorter broker pause (5 s), so it stays well inside CI's time limit: about 2 minutes on two
 // free cores, most of it starting the JVMs and the TypeScript processes.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 describe('fault suite (CI schedule)', () => {
-  it('under broker, tap and enricher kills and a paused broker, every acknowledged event is stored exactly once', async () => {
+  it('under broker, tap, enricher and billing lease holder kills and a paused broker, every acknowledged event is stored exactly once and Stripe holds one invoice per customer', async () => {
     const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : Math.floor(Math.random() * 2 ** 31);
     const deadline = Date.now() + TIME_LIMIT_MS - 60_000;
     const report = await runChaos({
@@ -41,11 +41,12 @@ describe('fault suite (CI schedule)', () => {
       workDir: WORK_DIR,
       load: { concurrency: 4, recordsPerRequest: 25, pauseMs: 20, resendShare: 0.05 },
       catchUpMs: 90_000,
+      billing: { ports: [28731, 28732], customers: 8 },
       deadline,
       log: (line) => console.log(line),
     });
     console.log(formatReport(report).join('\n'));
-    expect(report.faults.length).toBeGreaterThanOrEqual(4);
+    expect(report.faults.length).toBeGreaterThanOrEqual(5);
     expect(report.replication).toBe(3);
     expect(report.resent).toBeGreaterThan(0);
     expect(verdict(report)).toEqual([]);

@@ -2,7 +2,8 @@
 // min ISR 2, or 1 broker), three enrichers in one group over 12 partitions, one ClickHouse; faults
 // injected in a seeded random order (the seed is printed: the same seed gives the same schedule);
 // then, with every process back, every event a tap acknowledged must be stored exactly once and
-// every rollup must count it once. `npm run chaos` (run.ts) and the CI test (chaos.test.ts) run it
+// every rollup must count it once. With `billing` set, two billing replicas share a run lease and
+// the holder is killed mid-run (billing-fault.ts): Stripe must hold one invoice per customer. `npm run chaos` (run.ts) and the CI test (chaos.test.ts) run it
 // with a longer and a shorter schedule.
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { promisify } from 'node:util';
 import { createClickHouseClient, clickHouseSettingsFromEnv, createKafka, createMissingTopics, queryRows, seededRandom } from '@tollgate/platform';
 import { REPO_ROOT } from '../harness/infra.ts';
 import { groupCaughtUp } from '../harness/kafka.ts';
-import { billingLeaseFault } from './billing-fault.ts';
+import { billingLeaseFault, type BillingLeaseFault, type InvoiceCheck } from './billing-fault.ts';
 import type { Fault } from './fault.ts';
 import { SteadyLoad } from '../harness/round-robin-load.ts';
 import { clickHouseStandIn, LocalKafka, ServiceProcess, sleep } from '../harness/service-processes.ts';
@@ -39,6 +40,8 @@ export interface ChaosOptions {
   load: { concurrency: number; recordsPerRequest: number; pauseMs: number; resendShare: number };
   /** Longest wait for the pipeline to store everything after the load stopped. */
   catchUpMs: number;
+  /** Two billing replicas (one port each) sharing a run lease, and how many customers they invoice; unset: no billing fault. */
+  billing?: { ports: readonly [number, number]; customers: number };
   /** When the run must be over (epoch ms): the catch-up gives up then, so the processes are still stopped in time. */
   deadline?: number;
   log: (line: string) => void;
@@ -64,6 +67,8 @@ export interface ChaosReport {
   retries: number;
   resent: number;
   seconds: number;
+  /** Stripe after the billing fault; undefined when the suite ran without billing. */
+  invoices: InvoiceCheck | undefined;
 }
 
 const TOKEN = 'chaos-tap-token-0123456789';
@@ -127,6 +132,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }, logDir, /enricher consuming/),
   );
   const client = createKafka({ brokers: kafka.brokers.split(','), clientId: 'chaos' }, { retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 3_000 } });
+  const billingDatabase = `${database}_billing`;
+  const billing: BillingLeaseFault | undefined = options.billing
+    ? billingLeaseFault({ kafkaBrokers: kafka.brokers, clickhouseUrl, database: billingDatabase, ports: options.billing.ports, customers: options.billing.customers, periods: options.rounds, logDir, runId })
+    : undefined;
   let load: SteadyLoad | undefined;
   /** Enrichers coming back in the background while the next faults go on. */
   let restarting: Promise<void>[] = [];
@@ -148,11 +157,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         await clickhouse.start();
         // Once, before the enrichers: they find every migration applied.
         await run(process.execPath, ['--import', 'tsx', `${REPO_ROOT}schemas/src/migrate-cli.ts`], { cwd: REPO_ROOT, env: common });
+        if (billing) await run(process.execPath, ['--import', 'tsx', `${REPO_ROOT}schemas/src/migrate-cli.ts`], { cwd: REPO_ROOT, env: { ...common, CLICKHOUSE_DATABASE: billingDatabase } });
       })(),
     ]);
 
-    log('chaos: starting taps and enrichers');
-    await Promise.all([...taps, ...enrichers].map((p) => p.start()));
+    log(`chaos: starting taps and enrichers${billing ? ', and two billing replicas sharing a run lease' : ''}`);
+    await Promise.all([...[...taps, ...enrichers].map((p) => p.start()), billing?.start()]);
 
     const leaderOfMost = async (): Promise<number> => {
       const a = client.admin();
@@ -214,7 +224,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           return `SIGSTOP broker ${node} for ${(options.pauseMs / 1000).toFixed(0)} s, SIGCONT`;
         },
       },
-      ...(billingLeaseFault ? [billingLeaseFault] : []),
+      ...(billing ? [billing] : []),
     ];
 
     load = new SteadyLoad({ taps: options.tapPorts.map((p) => `http://127.0.0.1:${p}`), token: TOKEN, runId, consumers: 20, random: seededRandom(options.seed + 1), ...options.load });
@@ -236,6 +246,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const sent = await load.stop();
     load = undefined;
     log(`chaos: load stopped: ${sent.acknowledged.size} events acknowledged in ${sent.requests} requests (${sent.retries} retried attempts, ${sent.resent} resent on purpose)`);
+
+    const invoices = billing ? await billing.check(30_000) : undefined;
+    if (invoices) log(`chaos: Stripe holds ${invoices.invoices} invoices for ${invoices.customers} customers`);
 
     const ch = await createClickHouseClient(clickHouseSettingsFromEnv({ CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_DATABASE: database }));
     try {
@@ -276,12 +289,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         retries: sent.retries,
         resent: sent.resent,
         seconds: Math.round((Date.now() - began) / 1000),
+        invoices,
       };
     } finally {
       await ch.close();
     }
   } finally {
     if (load) await Promise.race([load.stop().catch(() => undefined), sleep(5_000)]);
+    await billing?.stop().catch(() => undefined);
     await Promise.all([...enrichers, ...taps].map((p) => p.kill('SIGTERM').catch(() => undefined)));
     await Promise.all([...enrichers, ...taps].map((p) => p.kill('SIGKILL')));
     // A paused broker must be resumed before a controlled stop can reach it.
@@ -306,6 +321,9 @@ export function formatReport(report: ChaosReport): string[] {
     ...report.faults.map((f, i) => `  ${i + 1}. ${f}`),
     `longest stall of ingestion: ${(report.longestStallMs / 1000).toFixed(1)} s (no tap acknowledged anything)`,
     `requests:                  ${report.requests} (${report.retries} attempts retried on the next tap, ${report.resent} resent after a 202)`,
+    ...(report.invoices
+      ? [`invoices:                  ${report.invoices.customers} customers${report.invoices.periods === 1 ? '' : ` × ${report.invoices.periods} periods`}, ${report.invoices.invoices} invoices, duplicates ${report.invoices.duplicates}, wrong amounts ${report.invoices.wrongAmounts}, missing ${report.invoices.missing}, not finalized ${report.invoices.unfinalized}`]
+      : []),
     `took:                      ${report.seconds} s`,
   ];
 }

@@ -98,10 +98,12 @@ export class ServiceProcess {
     mkdirSync(this.logDir, { recursive: true });
     const log = createWriteStream(`${this.logDir}/${this.name}-${this.runs}.log`);
     this.runs += 1;
-    const child = spawn(process.execPath, ['--import', 'tsx', this.main, ...this.args], { cwd: REPO_ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', this.main, ...this.args], { cwd: REPO_ROOT, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     alive.add(child);
     child.once('exit', () => alive.delete(child));
+    // A line written as the process dies must not fail the suite (EPIPE).
+    child.stdin?.on('error', () => undefined);
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     return new Promise((resolve, reject) => {
@@ -119,6 +121,12 @@ export class ServiceProcess {
         reject(new Error(`${this.name} exited (${code ?? signal}) before it was ready; see ${this.logDir}`));
       });
     });
+  }
+
+  /** Writes one line to its stdin (a process that takes commands there, such as a billing replica's `fire <instant>`). */
+  send(line: string): void {
+    if (!this.running) throw new Error(`${this.name} is not running`);
+    this.child?.stdin?.write(`${line}\n`);
   }
 
   /** Sends the signal and, for a kill, waits until the process is gone. */
