@@ -65,6 +65,11 @@ export class LocalKafka {
 /** Every service process started and not yet seen exiting, for a last-resort cleanup. */
 const alive = new Set<ChildProcess>();
 
+/** Starts of a process that exits before it is ready, before the suite gives up. */
+const START_ATTEMPTS = 3;
+
+class ExitedBeforeReady extends Error {}
+
 /** One service process, restartable with the same settings. */
 export class ServiceProcess {
   private child: ChildProcess | undefined;
@@ -93,8 +98,23 @@ export class ServiceProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Starts it and resolves once it printed its ready line. */
-  start(timeoutMs = 120_000): Promise<void> {
+  /**
+   * Starts it and resolves once it printed its ready line. A process that exits before it is ready
+   * is started again, up to three times, as its supervisor (systemd, Kubernetes) would: a service
+   * started while the broker it first asks is down gives up with an error (logged) and exits.
+   */
+  async start(timeoutMs = 120_000): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.startOnce(timeoutMs);
+      } catch (error) {
+        if (!(error instanceof ExitedBeforeReady) || attempt === START_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+  }
+
+  private startOnce(timeoutMs: number): Promise<void> {
     mkdirSync(this.logDir, { recursive: true });
     const log = createWriteStream(`${this.logDir}/${this.name}-${this.runs}.log`);
     this.runs += 1;
@@ -118,7 +138,7 @@ export class ServiceProcess {
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`${this.name} exited (${code ?? signal}) before it was ready; see ${this.logDir}`));
+        reject(new ExitedBeforeReady(`${this.name} exited (${code ?? signal}) before it was ready; see ${this.logDir}`));
       });
     });
   }
